@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -28,6 +29,12 @@ def stabilize(expr: sp.Expr) -> sp.Expr:
     """Rewrite ``expr`` into a numerically stable equivalent (expm1/log1p)."""
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(stabilize)
+    return _stabilize_scalar(sp.sympify(expr))
+
+
+@lru_cache(maxsize=1024)
+def _stabilize_scalar(expr: sp.Expr) -> sp.Expr:
+    # memoized: the rewrite search takes seconds on e.g. the VP sigma^2
     return optimize(expr, STABLE_OPTIMIZATIONS)
 
 
@@ -67,8 +74,9 @@ def lambdify(args: Sequence[sp.Symbol], expr, *, cse: bool = True,
     ----------
     args : sequence of Symbol
         Argument order of the compiled function (recorded as ``.args``).
-    expr : sympy.Expr or sympy.Matrix
-        What to compile. Matrices are flattened row-major and reshaped with their axes last.
+    expr : sympy.Expr, sequence of Expr, or sympy.Matrix
+        What to compile. A sequence gives ``(..., n)``; a Matrix gives ``(..., r, c)``
+        (flattened row-major and reshaped with its axes last).
     cse : bool
         Common-subexpression elimination in the generated code.
     stable : bool
@@ -78,10 +86,14 @@ def lambdify(args: Sequence[sp.Symbol], expr, *, cse: bool = True,
     for a in args:
         if not isinstance(a, sp.Symbol):
             raise TypeError(f"lambdify args must be Symbols, got {a!r}")
-    if isinstance(expr, sp.MatrixBase):
-        shape = tuple(expr.shape)
-        if shape[1] == 1:
-            shape = (shape[0],)
+    if isinstance(expr, (list, tuple)):
+        expr = sp.ImmutableMatrix([sp.sympify(e) for e in expr])
+        shape = (expr.shape[0],)  # a sequence gives a vector output (..., n)
+    elif isinstance(expr, sp.MatrixBase):
+        shape = tuple(expr.shape)  # a Matrix keeps its (r, c) shape
+    else:
+        shape = None
+    if shape is not None:
         body = [stabilize(e) if stable else e for e in expr]
         free = set().union(*(e.free_symbols for e in body))
     else:

@@ -269,7 +269,7 @@ def sym_posterior_mean(data, schedule=None) -> sp.Matrix:
     """``m = sum_m w_m mu_m``."""
     _, mus, _, _ = _sym_setup(data, schedule)
     w = sym_posterior_weights(data, schedule)
-    return sum((wi * mu for wi, mu in zip(w, mus)), sp.zeros(*mus[0].shape))
+    return sum((wi * mu for wi, mu in zip(w, mus, strict=False)), sp.zeros(*mus[0].shape))
 
 
 def sym_posterior_covariance(data, schedule=None) -> sp.Matrix:
@@ -278,7 +278,7 @@ def sym_posterior_covariance(data, schedule=None) -> sp.Matrix:
     w = sym_posterior_weights(data, schedule)
     m = sym_posterior_mean(data, schedule)
     dim = mus[0].shape[0]
-    return sum(((wi * (mu - m) * (mu - m).T) for wi, mu in zip(w, mus)), sp.zeros(dim, dim))
+    return sum(((wi * (mu - m) * (mu - m).T) for wi, mu in zip(w, mus, strict=False)), sp.zeros(dim, dim))
 
 
 def sym_proxy_score(x0, data_dim: int, schedule=None) -> sp.Matrix:
@@ -317,7 +317,7 @@ def sym_covariance(data, schedule=None, form: str = "denoiser") -> sp.Matrix:
         w = sym_posterior_weights(data, schedule)
         s = sym_true_score(data, schedule)
         out = sp.zeros(dim, dim)
-        for wi, mu in zip(w, mus):
+        for wi, mu in zip(w, mus, strict=False):
             r = (a * mu - x) / s2 - s
             out += wi * r * r.T
         return out
@@ -356,3 +356,25 @@ def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
         "proxy_score": sp.Matrix([(a * mu[m, i + 1] - x[i]) / s2 for i in range(dim)]),
         "mu": mu,
     }
+
+
+def sym_gaussian_covariance(m0: sp.Matrix, S0: sp.Matrix, form: str = "hessian") -> sp.Matrix:
+    """Proxy covariance for Gaussian data ``N(m0, S0)`` (paper-math.md 2.5, claim 9.6).
+
+    * ``'hessian'``:   ``I / sigma^2 + hess log N(x; alpha m0, alpha^2 S0 + sigma^2 I)``;
+    * ``'posterior'``: ``alpha^2 S^-1 Sigma_post S^-1`` with
+      ``Sigma_post = (S0^-1 + alpha^2 / sigma^2 I)^-1`` (constant in x).
+    """
+    m0, S0 = sp.Matrix(m0), sp.Matrix(S0)
+    dim = m0.shape[0]
+    x = S.x_vec(dim)
+    a, s2 = S.alpha, S.sigma2
+    if form == "hessian":
+        cov = a**2 * S0 + s2 * sp.eye(dim)
+        r = x - a * m0
+        logp = -(r.T * cov.inv() * r)[0, 0] / 2 - sp.log(cov.det()) / 2
+        return sp.eye(dim) / s2 + sp.hessian(logp, list(x))
+    if form == "posterior":
+        post = (S0.inv() + a**2 / s2 * sp.eye(dim)).inv()
+        return a**2 * post / s2**2
+    raise ValueError(f"form must be 'hessian' or 'posterior', got {form!r}")

@@ -102,19 +102,23 @@ class Schedule:
 
     def alpha(self, t) -> np.ndarray:
         """alpha_t (numeric)."""
-        return self._compiled["alpha"](self.validate_t(t))
+        t = self.validate_t(t)  # before compiling: bad input fails fast
+        return self._compiled["alpha"](t)
 
     def sigma2(self, t) -> np.ndarray:
         """sigma_t^2 = S_t (numeric, expm1-stable)."""
-        return self._compiled["sigma2"](self.validate_t(t))
+        t = self.validate_t(t)  # before compiling: bad input fails fast
+        return self._compiled["sigma2"](t)
 
     def beta(self, t) -> np.ndarray:
         """beta_t (numeric)."""
-        return self._compiled["beta"](self.validate_t(t))
+        t = self.validate_t(t)  # before compiling: bad input fails fast
+        return self._compiled["beta"](t)
 
     def D(self, t) -> np.ndarray:
         """D_t = g_t^2 / 2 (numeric)."""
-        return self._compiled["D"](self.validate_t(t))
+        t = self.validate_t(t)  # before compiling: bad input fails fast
+        return self._compiled["D"](t)
 
     def snr_weight(self, t) -> np.ndarray:
         """Denoiser-form DSM weight alpha_t^2 / sigma_t^2 (paper-math.md section 1.6)."""

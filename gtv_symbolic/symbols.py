@@ -98,3 +98,9 @@ def latex(expr, **kwargs) -> str:
     names = dict(LATEX_NAMES)
     names.update(kwargs.pop("symbol_names", {}))
     return sp.latex(expr, symbol_names=names, **kwargs)
+
+# --- V-kernel symbols (kernels.py; appended for issue 5) ---------------------------------
+mu_k = _register(sp.Symbol("mu_k", nonnegative=True), r"\mu_k")  # eigenvalue of Sigma / NTK Gram
+mu_l = _register(sp.Symbol("mu_l", nonnegative=True), r"\mu_l")  # a second eigenvalue
+F_eff = _register(sp.Symbol("F_eff", positive=True), r"F_{\mathrm{eff}}")  # tr Sigma (Sigma + rho)^-1
+post_var = _register(sp.Symbol("Sigma_post", nonnegative=True), r"\Sigma_{\mathrm{post}}")
