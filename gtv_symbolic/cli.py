@@ -76,8 +76,9 @@ def _figure_opts(args, spec) -> dict:
             continue
         if key not in spec.options:
             flag = "--" + key.replace("_", "-")
+            takes = ", ".join("--" + o.replace("_", "-") for o in sorted(spec.options)) or "none"
             raise SystemExit(f"gtv figures {spec.name}: option {flag} is not used by this figure "
-                             f"(it takes: {', '.join('--' + o.replace('_', '-') for o in sorted(spec.options)) or 'none'})")
+                             f"(it takes: {takes})")
         opts[key] = val
     return opts
 

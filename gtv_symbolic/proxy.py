@@ -269,7 +269,7 @@ def sym_posterior_mean(data, schedule=None) -> sp.Matrix:
     """``m = sum_m w_m mu_m``."""
     _, mus, _, _ = _sym_setup(data, schedule)
     w = sym_posterior_weights(data, schedule)
-    return sum((wi * mu for wi, mu in zip(w, mus, strict=False)), sp.zeros(*mus[0].shape))
+    return sum((wi * mu for wi, mu in zip(w, mus, strict=True)), sp.zeros(*mus[0].shape))
 
 
 def sym_posterior_covariance(data, schedule=None) -> sp.Matrix:
@@ -278,7 +278,7 @@ def sym_posterior_covariance(data, schedule=None) -> sp.Matrix:
     w = sym_posterior_weights(data, schedule)
     m = sym_posterior_mean(data, schedule)
     dim = mus[0].shape[0]
-    return sum(((wi * (mu - m) * (mu - m).T) for wi, mu in zip(w, mus, strict=False)), sp.zeros(dim, dim))
+    return sum(((wi * (mu - m) * (mu - m).T) for wi, mu in zip(w, mus, strict=True)), sp.zeros(dim, dim))
 
 
 def sym_proxy_score(x0, data_dim: int, schedule=None) -> sp.Matrix:
@@ -317,7 +317,7 @@ def sym_covariance(data, schedule=None, form: str = "denoiser") -> sp.Matrix:
         w = sym_posterior_weights(data, schedule)
         s = sym_true_score(data, schedule)
         out = sp.zeros(dim, dim)
-        for wi, mu in zip(w, mus, strict=False):
+        for wi, mu in zip(w, mus, strict=True):
             r = (a * mu - x) / s2 - s
             out += wi * r * r.T
         return out

@@ -56,8 +56,8 @@ def _mp_reference(x, t, mu, sched, dps=60):
     mx = max(logits)
     w = [mpmath.exp(lg - mx) for lg in logits]
     z = sum(w)
-    mean = sum(wi * m for wi, m in zip(w, mu, strict=False)) / z
-    var = sum(wi * (m - mean) ** 2 for wi, m in zip(w, mu, strict=False)) / z
+    mean = sum(wi * m for wi, m in zip(w, mu, strict=True)) / z
+    var = sum(wi * (m - mean) ** 2 for wi, m in zip(w, mu, strict=True)) / z
     return float(mean), float((a * mean - x) / s2), float(a**2 * var / s2**2)
 
 

@@ -29,7 +29,8 @@ def test_posterior_mean_of_proxy_is_true_score(name):
     dim = len(d[0])
     _, mus, _, _ = proxy._sym_setup(d, None)
     w = proxy.sym_posterior_weights(d)
-    e_proxy = sum((wi * proxy.sym_proxy_score(mu, dim) for wi, mu in zip(w, mus, strict=False)), sp.zeros(dim, 1))
+    terms = (wi * proxy.sym_proxy_score(mu, dim) for wi, mu in zip(w, mus, strict=True))
+    e_proxy = sum(terms, sp.zeros(dim, 1))
     diff = e_proxy - proxy.sym_true_score(d, form="tweedie")
     assert all(_zero(e) for e in diff)
 
