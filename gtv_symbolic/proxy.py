@@ -349,13 +349,37 @@ def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
     z = sp.Sum(kern, (m, 1, S.M))
     p = norm * z / S.M
     mean = [sp.Sum(kern * mu[m, i + 1], (m, 1, S.M)) / z for i in range(dim)]
+    weight = kern / z
+    cov = sp.Matrix(dim, dim, lambda i, j: sp.Sum(kern * (mu[m, i + 1] - mean[i]) * (mu[m, j + 1] - mean[j]),
+                                                   (m, 1, S.M)) / z)
+    score = sp.Matrix([(a * mean[i] - x[i]) / s2 for i in range(dim)])
+    c = a**2 * cov / s2**2
     return {
         "marginal": p,
         "kernel": kern,
-        "tweedie_score": sp.Matrix([(a * mean[i] - x[i]) / s2 for i in range(dim)]),
+        "weight": weight,
+        "posterior_mean": sp.Matrix(mean),
+        "posterior_covariance": cov,
+        "tweedie_score": score,
         "proxy_score": sp.Matrix([(a * mu[m, i + 1] - x[i]) / s2 for i in range(dim)]),
+        "covariance": c,
+        "variance_ratio": c.trace() / (c.trace() + (score.T * score)[0, 0]),
         "mu": mu,
     }
+
+
+def latex_formulas(dim: int = 1) -> dict[str, str]:
+    """LaTeX of the generic-M forms of :func:`generic_forms` (package symbol names)."""
+    g = generic_forms(dim)
+    keys = ("marginal", "weight", "posterior_mean", "posterior_covariance", "tweedie_score",
+            "proxy_score", "covariance", "variance_ratio")
+    out = {}
+    for k in keys:
+        e = g[k]
+        if isinstance(e, sp.MatrixBase) and e.shape == (1, 1):
+            e = e[0, 0]  # scalar display in one dimension
+        out[k] = S.latex(e)
+    return out
 
 
 def sym_gaussian_covariance(m0: sp.Matrix, S0: sp.Matrix, form: str = "hessian") -> sp.Matrix:

@@ -103,3 +103,22 @@ def test_gaussian_data_covariance_constant_in_x(dim):
 def test_latex_uses_package_names():
     tex = S.latex(proxy.SCORE_EXPR)
     assert r"\alpha_t" in tex and r"\sigma_t^{2}" in tex
+
+
+def test_generic_forms_reduce_to_explicit_for_M3():
+    """The indexed generic-M covariance equals the explicit one after substituting M = 3."""
+    g = proxy.generic_forms(dim=1)
+    pts = [-1, 0, 2]
+    subs = {g["mu"][k + 1, 1]: v for k, v in enumerate(pts)}
+    gen = g["covariance"][0, 0].subs(S.M, 3).doit().subs(subs)
+    assert _zero(gen - proxy.sym_covariance([[v] for v in pts], form="denoiser")[0, 0])
+
+
+def test_latex_formulas_parse_with_mathtext():
+    from matplotlib.mathtext import MathTextParser
+
+    parser = MathTextParser("path")
+    tex = proxy.latex_formulas(dim=1)
+    assert r"\sum" in tex["weight"] and r"\alpha_t" in tex["covariance"]
+    for name, s in tex.items():
+        parser.parse(f"${s}$")  # raises ValueError on invalid mathtext
