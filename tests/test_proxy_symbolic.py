@@ -120,5 +120,5 @@ def test_latex_formulas_parse_with_mathtext():
     parser = MathTextParser("path")
     tex = proxy.latex_formulas(dim=1)
     assert r"\sum" in tex["weight"] and r"\alpha_t" in tex["covariance"]
-    for name, s in tex.items():
+    for s in tex.values():
         parser.parse(f"${s}$")  # raises ValueError on invalid mathtext
