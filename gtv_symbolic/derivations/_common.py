@@ -1,0 +1,62 @@
+"""Display-only symbols shared by the derivations (their LaTeX names live in ``NAMES``).
+
+These stand for composite objects (``\\mathcal{N}_m``, ``\\tilde s_m``, ``w_m``, ...) in the
+displayed equations; every check substitutes the concrete SymPy expressions. ``NAMES`` is
+passed to :func:`gtv_symbolic.symbols.latex` through ``symbol_names=``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from .. import symbols as S
+from ..schedules import VP
+
+_N, _W, _ST, _MU = (sp.Symbol(n) for n in ("N_g", "w_g", "st_g", "mu_g"))
+Nm = sp.IndexedBase(_N)  # N(x; alpha mu_m, sigma^2 I)
+w = sp.IndexedBase(_W)  # posterior weights
+st = sp.IndexedBase(_ST)  # proxy score of point m
+mu = sp.IndexedBase(_MU)  # training points
+m = S.m_idx
+
+score = sp.Symbol("s_disp")
+post_mean = sp.Symbol("m_disp")
+Sigma_post = sp.Symbol("Sigmapost_disp")
+C = sp.Symbol("C_disp")
+grad_logp = sp.Symbol("gradlogp_disp")
+hess_logp = sp.Symbol("hesslogp_disp")
+grad_p = sp.Symbol("gradp_disp")
+hess_p = sp.Symbol("hessp_disp")
+p = sp.Symbol("p_disp")
+E_st = sp.Symbol("Est_disp")
+I = sp.Symbol("I_disp")  # noqa: E741 (the identity matrix, as in the paper)
+
+NAMES = {
+    _N: r"\mathcal{N}", _W: "w", _ST: r"\tilde{s}", _MU: r"\mu",
+    score: r"s(x,t)", post_mean: r"m(x,t)", Sigma_post: r"\Sigma_{\mathrm{post}}(x,t)",
+    C: r"C(x,t)", grad_logp: r"\nabla_x \log p(x \mid t)", hess_logp: r"\nabla_x^2 \log p(x \mid t)",
+    grad_p: r"\nabla_x p(x \mid t)", hess_p: r"\nabla_x^2 p(x \mid t)", p: r"p(x \mid t)",
+    E_st: r"\mathbb{E}_{x_0 \mid x,t}[\tilde{s}]", I: "I",
+}
+
+
+def msum(expr):
+    """``Sum(expr, (m, 1, M))`` for display."""
+    return sp.Sum(expr, (m, 1, S.M))
+
+
+def example_points(rng: np.random.Generator, n: int, dim: int, data, schedule, t_range=(0.05, 0.6)):
+    """Random admissible (x, t): t uniform in ``t_range``, x near the noised data."""
+    t = rng.uniform(*t_range, n)
+    idx = rng.integers(0, len(data), n)
+    x = schedule.alpha(t)[:, None] * data[idx] + 0.8 * rng.standard_normal((n, dim))
+    return x, t
+
+
+@lru_cache(maxsize=None)
+def vp():
+    """One shared VP schedule of the paper's code (its compiled functions are built once)."""
+    return VP()
