@@ -1,0 +1,227 @@
+"""Wall time and peak memory of Figures 2 and 3 versus a baseline of the paper's algorithm.
+
+    python benchmarks/bench_figures.py            # full parameters (about 2-4 minutes)
+    python benchmarks/bench_figures.py --quick    # smoke run: reduced ours, tiny baseline
+
+*Ours*: ``gtv figures fig2|fig3 --no-cache`` at the paper's parameters, each in a fresh
+subprocess (wall time from the parent; peak memory = the child's ``ru_maxrss``).
+
+*Baseline*: the paper's algorithm (``functions/linear_functions_*.py`` of
+john-vastola/gtv-iclr25): the same closed-form training, then the learned denoiser tabulated
+on the dense (x-grid [x y-grid] x 31 times x F) feature grid, PF-ODE samples that read it by
+nearest-right-neighbour lookup (``searchsorted``), and per-model histograms. It is run at
+reduced size (one panel, N = 4 and 8 models for Fig. 2, N = 2 and 4 for Fig. 3, 1e5 samples
+per model) and extrapolated
+linearly in N to N = 100 and to all panels (``time = a + b N`` per panel, fitted on the two
+sizes). The Fig. 3 feature grid (200 x 200 x 31 x 1000 float64 = 9.9 GB in the paper's code)
+is contracted in slices over x here so the baseline fits in memory; that changes its memory,
+not its arithmetic. Peak memory of the baseline is therefore not reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from functools import lru_cache
+
+import numpy as np
+
+CHILD = r"""
+import json, resource, sys, time
+from gtv_symbolic.cli import main
+t0 = time.perf_counter()
+code = main(sys.argv[1:])
+wall = time.perf_counter() - t0
+rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 2**20  # KiB -> GiB
+print(json.dumps({"code": code, "wall": wall, "rss_gb": rss}), file=sys.stderr)
+"""
+
+
+def _tree_pss_gb(root: int) -> float:
+    """Proportional set size (GB) of ``root`` and all its descendants (Linux /proc)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(kids.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total / 2**20
+
+
+def run_ours(name, out, extra=()):
+    """Run ``gtv figures NAME`` in a subprocess; wall time and peak memory of the process tree.
+
+    Panels run in worker processes (``$GTV_WORKERS``, default 2), so memory is the peak of
+    the summed proportional set size (shared pages counted once) sampled every 0.1 s, and
+    also the largest single-process ``ru_maxrss``.
+    """
+    import threading
+
+    env = dict(os.environ, GTV_CACHE_DIR=tempfile.mkdtemp(prefix="gtv-bench-"))
+    args = [sys.executable, "-c", CHILD, "figures", name, "--out", out, "--no-cache", "--quiet",
+            *extra]
+    t0 = time.perf_counter()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = [0.0]
+
+    def monitor():
+        while p.poll() is None:
+            peak[0] = max(peak[0], _tree_pss_gb(p.pid))
+            time.sleep(0.1)
+
+    th = threading.Thread(target=monitor, daemon=True)
+    th.start()
+    _, err = p.communicate()
+    wall = time.perf_counter() - t0
+    th.join()
+    if p.returncode != 0:
+        raise RuntimeError(err)
+    info = json.loads(err.strip().splitlines()[-1])
+    info["process_wall"] = wall
+    info["tree_pss_gb"] = peak[0]
+    return info
+
+
+# ----------------------------------------------------------------------------------------
+# Baseline: the paper's algorithm (dense feature grid + nearest-grid lookup)
+# ----------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _vp():
+    from gtv_symbolic import schedules
+
+    vp = schedules.VP()
+    vp.alpha(0.5)  # compile once, outside the timed region
+    return vp
+
+
+def _baseline_panel_1d(n_models, n_samples, rng, eps=1e-2, P=256):
+    from gtv_symbolic import data
+    from gtv_symbolic.features import make_features
+    from gtv_symbolic.linear import train_ensemble
+
+    vp = _vp()
+    fm = make_features("gaussian", 1, 16, 16, eps)
+    x = np.linspace(-1.5, 1.5, 200)
+    dx = x[1] - x[0]
+    bins = np.linspace(-1.5 - dx / 2, 1.5 + dx / 2, 201)
+    t = np.linspace(eps, 1.0, 31)[::-1]
+    W = train_ensemble(fm, data.three_points(), vp, n_train=P, n_models=n_models, eps=eps,
+                       rng=rng)
+    phi_grid = fm(np.broadcast_to(x[:, None, None], (200, 31, 1)),
+                  np.broadcast_to(t[None, :], (200, 31)))  # dense (200, 31, F)
+    mu_est = np.einsum("mf,xtf->mxt", W[:, 0], phi_grid)
+    b, D, a, s2 = (np.asarray(f(t)) for f in (vp.beta, vp.D, vp.alpha, vp.sigma2))
+    dt = np.roll(t, -1) - t
+    out = []
+    for m in range(n_models):
+        xt = rng.normal(0, np.sqrt(s2[0]), n_samples)
+        for k in range(30):
+            i = np.clip(np.searchsorted(x, xt), None, 199)
+            xt = xt - (b[k] * xt + D[k] * (a[k] * mu_est[m, i, k] - xt) / s2[k]) * dt[k]
+        out.append(np.histogram(xt, bins=bins, density=True)[0])
+    return np.mean(out, axis=0)
+
+
+def _baseline_panel_2d(n_models, n_samples, rng, eps=1e-2, P=500):
+    from gtv_symbolic import data
+    from gtv_symbolic.features import make_features
+    from gtv_symbolic.linear import train_ensemble
+
+    vp = _vp()
+    fm = make_features("gaussian", 2, 10, 10, eps)
+    x = np.linspace(-1.5, 1.5, 200)
+    t = np.linspace(eps, 1.0, 31)[::-1]
+    W = train_ensemble(fm, data.square(0.0), vp, n_train=P, n_models=n_models, eps=eps, rng=rng)
+    px, pt = fm.x_bases[0].values(x), fm.t_basis.values(t)
+    mu_est = np.empty((n_models, 2, 200, 200, 31))
+    for i in range(200):  # slice of the dense (200, 200, 31, 1000) grid: same arithmetic
+        phi = (px[i][None, None, :, None, None] * px[:, None, None, :, None]
+               * pt[None, :, None, None, :]).reshape(200, 31, 1000)  # (y, t, F) at x_i
+        mu_est[:, :, i] = np.einsum("mdf,ytf->mdyt", W, phi, optimize=True)
+    b, D, a, s2 = (np.asarray(f(t)) for f in (vp.beta, vp.D, vp.alpha, vp.sigma2))
+    dt = np.roll(t, -1) - t
+    e = np.linspace(-1.5, 1.5, 201)
+    hist = np.zeros((200, 200))
+    for m in range(n_models):
+        xt = rng.normal(0, np.sqrt(s2[0]), n_samples)
+        yt = rng.normal(0, np.sqrt(s2[0]), n_samples)
+        for k in range(30):
+            i = np.clip(np.searchsorted(x, xt), None, 199)
+            j = np.clip(np.searchsorted(x, yt), None, 199)
+            mx, my = mu_est[m, 0, i, j, k], mu_est[m, 1, i, j, k]
+            xt = xt - (b[k] * xt + D[k] * (a[k] * mx - xt) / s2[k]) * dt[k]
+            yt = yt - (b[k] * yt + D[k] * (a[k] * my - yt) / s2[k]) * dt[k]
+        hist += np.histogram2d(xt, yt, bins=(e, e))[0]
+    return hist
+
+
+def time_baseline(panel, sizes, n_samples):
+    from gtv_symbolic.linear import blas_threads
+
+    times = []
+    with blas_threads(1):
+        panel(1, 1000, np.random.default_rng(0))  # warm-up (imports, compiled schedule)
+        for n in sizes:
+            t0 = time.perf_counter()
+            panel(n, n_samples, np.random.default_rng(0))
+            times.append(time.perf_counter() - t0)
+    (n1, n2), (t1, t2) = sizes, times
+    slope = (t2 - t1) / (n2 - n1)
+    return times, t1 - slope * n1, slope
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run (not the reported numbers)")
+    args = ap.parse_args(argv)
+    out = tempfile.mkdtemp(prefix="gtv-bench-figs-")
+    extra = ["--quick"] if args.quick else []
+    n_base = 10_000 if args.quick else 100_000
+    print(f"# machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    rows = []
+    for name, panel, n_panels, paper, sizes in (
+            ("fig2", _baseline_panel_1d, 15, 730.0, (4, 8)),
+            ("fig3", _baseline_panel_2d, 6, 1039.0, (2, 4))):
+        ours = run_ours(name, out, extra)
+        times, a, b = time_baseline(panel, sizes, n_base)
+        base_full = n_panels * (a + b * 100)
+        rows.append((name, ours, times, base_full, paper))
+        print(f"# {name}: ours {ours['process_wall']:.1f} s; baseline one panel at N={sizes}: "
+              f"{times[0]:.2f} s, {times[1]:.2f} s -> {a:.2f} + {b:.3f} N s per panel",
+              flush=True)
+    print()
+    print("| figure | ours: wall (s) | ours: peak memory, process tree PSS (GB) "
+          "| ours: max single-process RSS (GB) | baseline extrapolated to full (s) "
+          "| speed-up vs baseline | paper notebook (s, design.md) | speed-up vs paper |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, ours, _times, base_full, paper in rows:
+        w = ours["process_wall"]
+        print(f"| {name} | {w:.1f} | {ours['tree_pss_gb']:.2f} | {ours['rss_gb']:.2f} | "
+              f"{base_full:.0f} | {base_full / w:.1f}x | {paper:.0f} | {paper / w:.1f}x |")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
