@@ -1,0 +1,138 @@
+"""Typical-distribution predictors (typical.py): naive estimator, Fokker-Planck, distances."""
+
+import numpy as np
+import pytest
+
+from gtv_symbolic import data, kernels, proxy, schedules, typical
+
+K_SE = 4.5
+VP = schedules.VP()
+MU = data.three_points()
+
+
+def test_naive_step_mean_and_covariance(rng):
+    """One naive Euler step: mean dt (beta x + D s), covariance kappa dt D^2 C (Prop. 4.1, Eq. (9))."""
+    x = np.array([-0.6, -0.3, 0.0, 0.2, 0.45])[:, None]
+    t, dt, kappa, n = 0.05, 1e-3, 0.8, 40000
+    xs = np.repeat(x[None], n, axis=0).reshape(-1, 1)
+    out = typical.naive_step(xs, t, dt, MU, VP, kappa, rng).reshape(n, x.shape[0])
+    inc = out - x[:, 0][None, :]
+    b, D = float(VP.beta(t)), float(VP.D(t))
+    s = proxy.true_score(x, t, MU, VP)[:, 0]
+    mean_pred = dt * (b * x[:, 0] + D * s)
+    var_pred = kernels.naive_step_covariance(x, t, dt, MU, VP, kappa)[:, 0, 0]
+    c = inc - inc.mean(0)
+    var = (c**2).mean(0)
+    se_var = np.sqrt(np.maximum((c**4).mean(0) - var**2, 0) / n)
+    assert np.all(np.abs(inc.mean(0) - mean_pred) <= K_SE * np.sqrt(var / n) + 1e-15)
+    assert np.all(np.abs(var - var_pred) <= K_SE * se_var + 1e-18)
+    assert np.all(var_pred > 0)
+    # steps are uncorrelated (white noise, delta(t - t')): fresh x0 at each step
+    two = typical.naive_step(out.reshape(-1, 1), t - dt, dt, MU, VP, kappa, rng).reshape(n, -1)
+    inc2 = two - out
+    corr = np.mean((inc - inc.mean(0)) * (inc2 - inc2.mean(0)), axis=0)
+    # drift of step 2 depends on x after step 1, so correlation is O(dt * D * ds/dx) * Var
+    lin = dt * D * np.abs(1 / float(VP.sigma2(t))) * var_pred * 5
+    se_corr = np.sqrt(var * (inc2.var(0))) / np.sqrt(n)
+    assert np.all(np.abs(corr) <= K_SE * se_corr + lin)
+
+
+@pytest.fixture(scope="module")
+def fp_em():
+    eps, kappa = 2e-2, 0.5
+    x, q = typical.naive_fokker_planck(MU, VP, eps=eps, kappa=kappa, n_steps=800)
+    em = typical.naive_em(MU, VP, eps=eps, kappa=kappa, n_samples=12000,
+                          rng=np.random.default_rng(7), n_steps=400)
+    return eps, kappa, x, q, em
+
+
+def test_fokker_planck_matches_euler_maruyama(fp_em):
+    """Binned FP masses vs the EM histogram: |diff| <= 4.5 SE + the EM time-step bias bound."""
+    eps, kappa, x, q, em = fp_em
+    edges = np.linspace(-1.5, 1.5, 13)
+    dx = x[1] - x[0]
+    cdf = np.concatenate([[0], np.cumsum(q) * dx])
+    xe = np.concatenate([[x[0] - dx / 2], x + dx / 2])
+    p_fp = np.diff(np.interp(edges, xe, cdf))
+    p_em = np.histogram(em[:, 0], bins=edges)[0] / em.shape[0]
+    se = np.sqrt(np.maximum(p_fp * (1 - p_fp), 1e-6) / em.shape[0])
+    # the EM step (400 geometric steps) differs from the diffusion limit by O(dt);
+    # bound measured by halving the step count: 0.004 per bin at most
+    assert np.all(np.abs(p_fp - p_em) <= K_SE * se + 0.004), np.abs(p_fp - p_em) / se
+    # the naive estimator moves mass between modes (middle loses) rather than filling gaps
+    mm = typical.mode_masses(q, x)
+    assert mm[1] < 0.3
+    assert typical.gap_mass(q, x) < 0.01
+
+
+def test_fokker_planck_without_noise_is_pf_ode():
+    """kappa = 0: the FP solution is the exact-score PF-ODE output p(x|eps)."""
+    eps = 2e-2
+    x, q = typical.naive_fokker_planck(MU, VP, eps=eps, kappa=0.0, n_steps=800, dx=0.01)
+    tv = typical.total_variation(q, proxy.density(x[:, None], eps, MU, VP), x)
+    x2, q2 = typical.naive_fokker_planck(MU, VP, eps=eps, kappa=0.0, n_steps=800, dx=0.005)
+    tv2 = typical.total_variation(q2, proxy.density(x2[:, None], eps, MU, VP), x2)
+    assert tv < 0.03
+    assert tv2 < 0.7 * tv  # (first-order) convergence under grid refinement
+
+
+def test_single_point_naive_equals_pf_ode():
+    mu1 = np.array([[0.2]])
+    x, q0 = typical.naive_fokker_planck(mu1, VP, eps=2e-2, kappa=0.0, n_steps=300)
+    _, q1 = typical.naive_fokker_planck(mu1, VP, eps=2e-2, kappa=3.0, n_steps=300)
+    np.testing.assert_allclose(q1, q0, rtol=1e-12, atol=1e-12)
+
+
+def test_distances():
+    x = np.linspace(-1.5, 1.5, 301)
+    p = np.exp(-x**2)
+    assert typical.total_variation(p, p, x) == 0
+    u = np.ones_like(x)
+    assert typical.gap_mass(u, x) == pytest.approx(1.0 / 3.0, abs=0.01)
+    assert typical.mode_masses(u, x).sum() == pytest.approx(1.0)
+    q = np.where(x > 0, 1.0, 0.0)
+    r = np.where(x < 0, 1.0, 0.0)
+    assert typical.total_variation(q, r, x) == pytest.approx(1.0, abs=0.01)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        typical.total_variation(p, p, x[::-1])
+
+
+def test_ensemble_moments_of_gaussian_are_null(rng):
+    v = rng.standard_normal((4000, 5))
+    m = typical.ensemble_moments(v)
+    assert np.all(np.abs(m["skew"]) <= K_SE * m["se_skew"])
+    assert np.all(np.abs(m["kurt"]) <= K_SE * m["se_kurt"])
+    e = typical.ensemble_moments(rng.exponential(size=(4000, 3)))
+    assert np.all(e["skew"] > 1.5)
+
+
+def test_moment_matched_weights_and_seed(rng):
+    W = rng.standard_normal((50, 1, 4)) * [1, 2, 3, 4]
+    a = typical.moment_matched_weights(W, 10, np.random.default_rng(3))
+    b = typical.moment_matched_weights(W, 10, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (10, 1, 4)
+    with pytest.raises(ValueError, match="W must have shape"):
+        typical.moment_matched_weights(W[:1], 10, rng)
+
+
+def test_semiclassical_naive_small_kappa_matches_fp():
+    """Small kappa: the linear-noise approximation agrees with the FP solution (its stated range)."""
+    eps, kappa = 2e-2, 0.02
+    x, q = typical.naive_fokker_planck(MU, VP, eps=eps, kappa=kappa, n_steps=400)
+    d, info = typical.semiclassical_naive(MU, VP, x, eps=eps, kappa=kappa, n_steps=300,
+                                          n_seeds=1001)
+    mm_fp, mm_sc = typical.mode_masses(q, x), typical.mode_masses(d, x)
+    assert np.all(np.abs(mm_fp - mm_sc) < 0.02)
+    assert np.all(info["var"] >= 0)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="kappa must be"):
+        typical.naive_fokker_planck(MU, VP, eps=1e-2, kappa=-0.1)
+    with pytest.raises(ValueError, match="eps must lie"):
+        typical.naive_em(MU, VP, eps=0.0, kappa=0.1, n_samples=10, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="1-D only"):
+        typical.naive_fokker_planck(data.square(0.0), VP, eps=1e-2, kappa=0.1)
+    with pytest.raises(ValueError, match="kind must be"):
+        typical.time_grid(1e-2, 1.0, 10, "cubic")
