@@ -60,6 +60,7 @@ from scipy.stats import qmc
 
 from . import proxy
 from . import symbols as S
+from ._validate import check_schedule
 from .data import as_data
 from .linear import blas_threads
 from .schedules import Schedule
@@ -89,10 +90,6 @@ def _check_pos_int(v, name, lo=1):
     return int(v)
 
 
-def _check_schedule(schedule):
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a gtv_symbolic.schedules.Schedule, "
-                        f"got {type(schedule).__name__}")
 
 
 # ========================================================================================
@@ -105,7 +102,7 @@ def naive_V(x, t, data, schedule, kappa: float) -> np.ndarray:
     shape ``(..., D, D)``, where ``C = alpha_t^2 Sigma_post / sigma_t^4`` (paper Eq. (5)).
     """
     kappa = _check_kappa(kappa)
-    _check_schedule(schedule)
+    check_schedule(schedule)
     c = proxy.covariance(x, t, data, schedule)
     d = schedule.D(np.asarray(t, dtype=float))
     d = np.broadcast_to(d, c.shape[:-2])
@@ -200,7 +197,7 @@ def training_nodes(data, schedule, eps: float, T: float = 1.0, *, method: str = 
     stratified exactly over the training points; ``method='mc'``: plain Monte Carlo. The
     ``x0`` draw is Rao-Blackwellised into the posterior moments at each node.
     """
-    _check_schedule(schedule)
+    check_schedule(schedule)
     mu = as_data(data)
     T = float(T)
     eps = _check_eps(eps, T)
@@ -510,7 +507,7 @@ def linear_kernel(features, data, schedule, *, P: int, eps: float, T: float = 1.
 def _linear_kernel(features, data, schedule, *, P, eps, T=1.0, ridge=0.1, target="proxy",
                    filt=None, offset=None, nodes=None, rng=None) -> LinearKernel:
     """Implementation of :func:`linear_kernel` (BLAS threads already limited)."""
-    _check_schedule(schedule)
+    check_schedule(schedule)
     P = _check_pos_int(P, "P")
     mu = as_data(data)
     dim = mu.shape[1]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
+from ._validate import int_arg
 from .data import as_data
 from .features import FeatureMap
 from .proxy import posterior_mean
@@ -109,13 +110,6 @@ class blas_threads:
 # ----------------------------------------------------------------------------------------
 # Validation
 # ----------------------------------------------------------------------------------------
-def _int_arg(v, name, lo, hi=None):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(v).__name__}")
-    if v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be {rng}, got {v}")
-    return int(v)
 
 
 def _check_window(eps, T, schedule):
@@ -152,7 +146,7 @@ def draw_dsm_samples(data, schedule: Schedule, *, n_train: int, eps: float, T: f
     same ``rng`` state gives the same bytes.
     """
     mu = as_data(data)
-    n_train = _int_arg(n_train, "n_train (P)", 1, 10**8)
+    n_train = int_arg(n_train, "n_train (P)", 1, 10**8)
     eps, T = _check_window(eps, T, schedule)
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")
@@ -270,8 +264,8 @@ def train_ensemble(features: FeatureMap, data, schedule: Schedule, *, n_train: i
     if mu.shape[1] != features.dim:
         raise ValueError(f"data has dimension D = {mu.shape[1]} but the features are for "
                          f"D = {features.dim}")
-    n_train = _int_arg(n_train, "n_train (P)", 1, MAX_TRAIN)
-    n_models = _int_arg(n_models, "n_models (N)", 1)
+    n_train = int_arg(n_train, "n_train (P)", 1, MAX_TRAIN)
+    n_models = int_arg(n_models, "n_models (N)", 1)
     eps, T = _check_window(eps, T, schedule)
     ridge = _check_ridge(ridge)
     if target not in TARGETS:
@@ -361,8 +355,8 @@ def population_moments(features: FeatureMap, data, schedule: Schedule, *, eps: f
     if mu.shape[1] != features.dim:
         raise ValueError(f"data has dimension D = {mu.shape[1]} but the features are for "
                          f"D = {features.dim}")
-    tq, wq = _t_quadrature(eps, T, _int_arg(n_panels, "n_panels", 1),
-                           _int_arg(order, "order", 1))
+    tq, wq = _t_quadrature(eps, T, int_arg(n_panels, "n_panels", 1),
+                           int_arg(order, "order", 1))
     alpha, s2 = schedule.alpha(tq), schedule.sigma2(tq)
     lam = alpha**2 / s2
     h = features.t_basis.values(tq)  # (Q, n_t)

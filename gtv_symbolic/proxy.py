@@ -36,9 +36,9 @@ import sympy as sp
 from scipy.special import expit, logsumexp
 
 from . import symbols as S
+from ._validate import check_schedule
 from .data import as_data
 from .numeric import lambdify
-from .schedules import Schedule
 
 # Work arrays of shape (chunk, M, D) are kept under this many float64 elements (32 MB).
 _CHUNK_ELEMS = 2**22
@@ -69,8 +69,7 @@ def _kernels():
 # Input handling
 # ----------------------------------------------------------------------------------------
 def _prepare(x, t, data, schedule):
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a gtv_symbolic.schedules.Schedule, got {type(schedule).__name__}")
+    check_schedule(schedule)
     mu = as_data(data)
     dim = mu.shape[1]
     xa = np.asarray(x, dtype=float)

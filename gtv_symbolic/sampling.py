@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
+from ._validate import check_schedule, int_arg
 from .data import as_data
 from .proxy import posterior_covariance, posterior_mean
 from .schedules import Schedule
@@ -46,19 +47,8 @@ MAX_POINTS = 2**26
 # ----------------------------------------------------------------------------------------
 # Validation helpers
 # ----------------------------------------------------------------------------------------
-def _int_arg(v, name, lo, hi=None):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(v).__name__}")
-    if v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be {rng}, got {v}")
-    return int(v)
 
 
-def _check_schedule(schedule):
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a gtv_symbolic.schedules.Schedule, got "
-                        f"{type(schedule).__name__}")
 
 
 def time_grid(eps: float, T: float = 1.0, n_steps: int = 30) -> np.ndarray:
@@ -69,12 +59,12 @@ def time_grid(eps: float, T: float = 1.0, n_steps: int = 30) -> np.ndarray:
         raise ValueError(f"T must be finite and > 0, got {T}")
     if not (np.isfinite(eps) and 0 < eps < T):
         raise ValueError(f"eps must lie in (0, T) = (0, {T:g}), got {eps}")
-    n_steps = _int_arg(n_steps, "n_steps", 1)
+    n_steps = int_arg(n_steps, "n_steps", 1)
     return np.linspace(eps, T, n_steps + 1)[::-1].copy()
 
 
 def _grid(schedule, eps, T, n_steps, grid):
-    _check_schedule(schedule)
+    check_schedule(schedule)
     if grid is None:
         g = time_grid(eps, T, n_steps)
     else:
@@ -97,7 +87,7 @@ class ExactDenoiser:
     """
 
     def __init__(self, data, schedule: Schedule):
-        _check_schedule(schedule)
+        check_schedule(schedule)
         self.data = as_data(data)
         self.schedule = schedule
         self.dim = self.data.shape[1]
@@ -185,10 +175,10 @@ def integrate_pf_ode(denoiser, x_T, schedule: Schedule, *, eps: float, T: float 
 def initial_samples(schedule: Schedule, *, n_samples: int, dim: int, T: float = 1.0,
                     rng: np.random.Generator, n_models: int | None = None) -> np.ndarray:
     """``x_T ~ N(0, sigma_T^2 I)``; shape ``(n_models, n_samples, dim)`` (or without model axis)."""
-    _check_schedule(schedule)
-    n_samples = _int_arg(n_samples, "n_samples", 1)
-    dim = _int_arg(dim, "dim", 1)
-    shape = (n_samples, dim) if n_models is None else (_int_arg(n_models, "n_models", 1),
+    check_schedule(schedule)
+    n_samples = int_arg(n_samples, "n_samples", 1)
+    dim = int_arg(dim, "dim", 1)
+    shape = (n_samples, dim) if n_models is None else (int_arg(n_models, "n_models", 1),
                                                        n_samples, dim)
     if np.prod(shape) > MAX_POINTS:
         raise ValueError(f"n_models * n_samples * dim = {np.prod(shape)} exceeds {MAX_POINTS}; "
@@ -214,7 +204,7 @@ def sample_pf_ode(denoiser, schedule: Schedule, *, n_samples: int, eps: float, T
     n_models = n_models if n_models is not None else getattr(denoiser, "n_models", None)
     time_grid(eps, T, n_steps)  # validate before drawing
     x = initial_samples(schedule, n_samples=n_samples, dim=dim, T=T, rng=rng, n_models=n_models)
-    batch = _int_arg(batch, "batch", 1)
+    batch = int_arg(batch, "batch", 1)
     out = np.empty_like(x)
     for s in range(0, n_samples, batch):
         sl = (slice(None), slice(s, s + batch)) if n_models is not None else (slice(s, s + batch),)
@@ -399,8 +389,8 @@ def pushforward_1d(denoiser, schedule: Schedule, edges, *, eps: float, T: float 
     ensemble denoiser or ``(n_bins,)``.
     """
     e = _check_edges(edges)
-    n_nodes = _int_arg(n_nodes, "n_nodes", 3, MAX_POINTS)
-    max_rounds = _int_arg(max_rounds, "max_rounds", 0)
+    n_nodes = int_arg(n_nodes, "n_nodes", 3, MAX_POINTS)
+    max_rounds = int_arg(max_rounds, "max_rounds", 0)
     tol = float(tol)
     if getattr(denoiser, "dim", 1) != 1:
         raise ValueError("pushforward_1d needs a denoiser for D = 1")
@@ -479,7 +469,7 @@ def ode_log_density(denoiser, x, schedule: Schedule, *, eps: float, T: float = 1
     """
     if not hasattr(denoiser, "divergence"):
         raise TypeError("the denoiser must provide .divergence(x, t) (exact d mu/dx trace)")
-    _check_schedule(schedule)
+    check_schedule(schedule)
     g = time_grid(eps, T, n_steps)[::-1]  # increasing: eps -> T
     x = np.array(x, dtype=float, copy=True)
     D = x.shape[-1]

@@ -13,7 +13,7 @@ import numpy as np
 from .. import data as data_mod
 from .. import proxy, schedules
 from . import register
-from .style import save_figure, style
+from .style import save_arrays, save_figure, style
 
 TIMES = (0.05, 0.1, 0.2, 0.5, 0.75)
 GRID_N = 100
@@ -51,7 +51,7 @@ def fig1(out_dir, *, save_data=None, progress=None):
     if not all(np.all(np.isfinite(arrs[k])) for k in data_mod.FIG1_DATASETS):
         raise RuntimeError("non-finite ratio in Figure 1")  # never draw a NaN figure
     if save_data is not None:
-        np.savez(save_data, **arrs)
+        save_arrays(save_data, arrs)
     import matplotlib.pyplot as plt
 
     n_t = len(arrs["t"])

@@ -33,7 +33,7 @@ from ..progress import Progress
 from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
 from ..schedules import VP
 from . import register
-from .style import save_figure, style
+from .style import save_arrays, save_figure, style
 
 EPS = (1e-2, 1e-3, 1e-4)
 P_LIST = (1024, 512, 256, 128, 64)
@@ -229,12 +229,7 @@ def fig2(out_dir, *, save_data=None, progress=None, seed=None, n_models=None, n_
                     no_cache=bool(no_cache), progress=prog, workers=default_workers())
     paths = []
     if save_data is not None:
-        from pathlib import Path
-
-        p = Path(save_data)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(p, **d)
-        paths.append(p)
+        paths.append(save_arrays(save_data, d))
     with prog.stage("plot"):
         n_mod = n_models if n_models is not None else (QUICK_MODELS if quick else N_MODELS)
         with style():

@@ -48,3 +48,13 @@ def save_figure(fig, out_dir, name: str) -> list[Path]:
         paths.append(p)
     plt.close(fig)
     return paths
+
+
+def save_arrays(path, arrays: dict) -> Path:
+    """Write ``arrays`` to the ``.npz`` file ``path`` (parent folders created); return the path."""
+    import numpy as np
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(p, **arrays)
+    return p
