@@ -801,7 +801,8 @@ def compute_phase(*, seed=DEFAULT_SEED, n_models=None, quick=False, no_cache=Fal
             c = cache.get_or_compute("phase-cell", {"schedule": vp.cache_key(), "eps": eps,
                                                     "P": P, "seed": seed, "n_models": n_models,
                                                     "features": fm.cache_key(), "ridge": RIDGE,
-                                                    "transport": TRANSPORT, "edges": edges},
+                                                    "transport": TRANSPORT, "edges": edges,
+                                                    "version": KERNEL_VERSION},
                                      cell, prog)
             tv_ens[i, j] = typical.total_variation(c["ens"], pfd, x)
             tv_gf[i, j] = typical.total_variation(c["gf"], pfd, x)
