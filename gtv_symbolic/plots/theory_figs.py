@@ -37,7 +37,7 @@ from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_
 from ..schedules import VP
 from . import fig2 as fig2_mod
 from . import register
-from .style import save_figure, style
+from .style import save_arrays, save_figure, style
 
 EPS = (1e-2, 1e-3, 1e-4)
 P_LIST = (1024, 512, 256, 128, 64)
@@ -741,9 +741,7 @@ def ablation(out_dir, *, save_data=None, progress=None, seed=None, n_models=None
     table.write_text(_table_ablation(d))
     paths.append(table)
     if save_data is not None:
-        Path(save_data).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(save_data, **d)
-        paths.append(Path(save_data))
+        paths.append(save_arrays(save_data, d))
     return paths
 
 
@@ -859,7 +857,5 @@ def phase(out_dir, *, save_data=None, progress=None, seed=None, n_models=None, q
     table.write_text("\n".join(L) + "\n")
     paths.append(table)
     if save_data is not None:
-        Path(save_data).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(save_data, **d)
-        paths.append(Path(save_data))
+        paths.append(save_arrays(save_data, d))
     return paths
