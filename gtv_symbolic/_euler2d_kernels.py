@@ -215,11 +215,19 @@ def euler(X, Wt, c1, c2, fx, px, fy, py, B):
                 for p in range(nb_):
                     acc0[p] = 0.0
                     acc1[p] = 0.0
-                for j in range(ny):
-                    w0, w1 = Wt[k, 0, i, j], Wt[k, 1, i, j]
+                # two j per pass: half the accumulator loads and stores (the limit here)
+                for j in range(0, ny - 1, 2):
+                    wa0, wb0 = Wt[k, 0, i, j], Wt[k, 0, i, j + 1]
+                    wa1, wb1 = Wt[k, 1, i, j], Wt[k, 1, i, j + 1]
                     for p in range(nb_):
-                        acc0[p] += w0 * by[j, p]
-                        acc1[p] += w1 * by[j, p]
+                        ya, yb = by[j, p], by[j + 1, p]
+                        acc0[p] += wa0 * ya + wb0 * yb
+                        acc1[p] += wa1 * ya + wb1 * yb
+                if ny % 2:
+                    w0, w1 = Wt[k, 0, i, ny - 1], Wt[k, 1, i, ny - 1]
+                    for p in range(nb_):
+                        acc0[p] += w0 * by[ny - 1, p]
+                        acc1[p] += w1 * by[ny - 1, p]
                 for p in range(nb_):
                     m0[p] += bx[i, p] * acc0[p]
                     m1[p] += bx[i, p] * acc1[p]

@@ -164,6 +164,21 @@ def test_whole_run_and_histograms_match_numpy_reference(which, request):
     assert np.abs(h - h_ref).sum(axis=(1, 2)).max() * 20000 <= 2
 
 
+@pytest.mark.parametrize("family,n_x", [("gaussian", 7), ("fourier", 7), ("fourier", 2),
+                                        ("gaussian", 3)])
+def test_other_basis_sizes_match_reference(family, n_x):
+    """Odd sizes take the contraction's tail path; n = 2 Fourier has no sine mode."""
+    den = _model(family, theta=0.3, n_models=2, seed=11, n_x=n_x, n_t=4)
+    x_T = initial_samples(VP, n_samples=3000, dim=2, rng=np.random.default_rng(12), n_models=2)
+    g = time_grid(EPS, 1.0, 30)
+    x = x_T
+    for k in range(30):  # step by step from the reference trajectory, as above
+        ref = integrate_pf_ode(den, x, VP, eps=EPS, grid=g[k:k + 2])
+        got = euler2d.integrate_euler_2d(den, x, VP, eps=EPS, grid=g[k:k + 2])
+        assert np.max(np.abs(got - ref) / (1 + np.abs(ref))) < 1e-12
+        x = ref
+
+
 def test_single_model_and_heun_style_grids(gauss):
     one = LinearDenoiser(gauss.features, gauss.W[1])
     x_T = initial_samples(VP, n_samples=500, dim=2, rng=np.random.default_rng(5))

@@ -8,7 +8,7 @@ Data: four points ``(cos(i pi/2 + theta), sin(i pi/2 + theta))``, ``theta in {0,
 Each model is sampled directly: seeds ``x_T ~ N(0, sigma_T^2 I)`` are integrated with the
 learned denoiser evaluated exactly at the sample positions (no feature grid, no nearest-grid
 lookup) by the compiled sampler :func:`gtv_symbolic.euler2d.euler_histograms_2d` (the same
-arithmetic as ``sampling.sample_pf_ode``, fused and vectorised; about 40 ns per sample and
+arithmetic as ``sampling.sample_pf_ode``, fused and vectorised; about 30 ns per sample and
 step on this 2-core machine). Each model's samples give a 200 x 200 histogram on
 ``[-1.5, 1.5]^2`` normalised as a *joint* density (the paper's helper normalised each column
 separately); the panels show the average over models (``RdBu_r``, square-root colour scale
