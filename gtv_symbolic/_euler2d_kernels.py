@@ -19,7 +19,7 @@ LN2LO = 1.90821492927058770002e-10
 SHIFT = 6755399441055744.0  # 1.5 * 2**52: t = x + SHIFT rounds x to an integer k in t's low bits
 SHIFT_BITS = int(np.array([SHIFT]).view(np.int64)[0])
 HALF_PI = np.pi / 2
-#: Gaussian: a v^2 above this -> direct formula (exp(-600) ~ 1e-261 is still a normal double).
+#: Gaussian: a v^2 or |2 a delta v| above this -> direct formula (exp(-600) is still normal).
 FAR = 600.0
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_schedule, int_arg
+from ._validate import check_schedule
 
 __all__ = ["supported", "integrate_euler_2d", "euler_histograms_2d", "bin_counts_2d",
            "KERNEL_VERSION", "warm_up"]
@@ -155,19 +155,15 @@ def euler_histograms_2d(denoiser, schedule, edges, *, n_samples: int, eps: float
     ``n_samples`` (samples outside the bins are not renormalised away), as
     :func:`gtv_symbolic.sampling.histogram_masses`. Memory is one model's samples at a time.
     """
-    from .sampling import _check_edges
+    from .sampling import _check_edges, initial_samples
 
-    n_samples = int_arg(n_samples, "n_samples", 1)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator")
     ex, ey = _check_edges(edges[0], "edges_x"), _check_edges(edges[1], "edges_y")
     Wt, c1, c2, (fx, px, fy, py) = _prepare(denoiser, schedule, eps, T, n_steps, None)
-    sd = np.sqrt(float(schedule.sigma2(T)))
     k = _kernels()
     out = np.empty((Wt.shape[0], ex.size - 1, ey.size - 1))
     counts = np.empty(out.shape[1:], np.int64)
     for m in range(Wt.shape[0]):
-        x = sd * rng.standard_normal((n_samples, 2))
+        x = initial_samples(schedule, n_samples=n_samples, dim=2, T=T, rng=rng)
         k.euler(x, Wt[m], c1, c2, fx, px, fy, py, BLOCK)
         if not np.all(np.isfinite(x)):
             raise FloatingPointError(f"model {m}: the sampler diverged (non-finite samples)")
