@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from .plots import COMMON_OPTIONS, figures
-from .progress import Progress
+from ._runtime.progress import Progress
 
 
 def _positive_int(name):
@@ -88,7 +88,7 @@ def run_figures(names, args, save_data=None) -> int:
     for name in names:
         spec = registry[name]
         opts = _figure_opts(args, spec)
-        prog = Progress(name, enabled=not args.quiet)
+        prog = Progress(name, enabled=False if args.quiet else None)
         t0 = time.perf_counter()
         paths = spec.func(args.out, save_data=save_data(name) if callable(save_data) else save_data,
                           progress=prog, **opts)

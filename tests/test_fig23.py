@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gtv_symbolic import cache as cache_mod
+from gtv_symbolic._runtime import cache as cache_mod
 from gtv_symbolic.plots import fig2 as f2
 from gtv_symbolic.plots import fig3 as f3
 from gtv_symbolic.plots import figures

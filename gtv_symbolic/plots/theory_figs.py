@@ -29,10 +29,10 @@ import numpy as np
 
 from .. import data as data_mod
 from .. import kernels, typical
-from ..cache import Cache
+from .._runtime.cache import Cache
 from ..features import make_features
 from ..linear import LinearDenoiser, population_weights, train_ensemble
-from ..progress import Progress
+from .._runtime.progress import Progress
 from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
 from ..schedules import VP
 from . import fig2 as fig2_mod
