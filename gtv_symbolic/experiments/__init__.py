@@ -12,12 +12,14 @@ on any 1-D or 2-D point-mass data in one call.
 from __future__ import annotations
 
 from . import ablation, fig1, fig2, fig3, phase, theory
+from . import dimension, nn_vs_theory, target_variance
 from .one_call import theory_vs_ensemble
 
 __all__ = ["REGISTRY", "get", "theory_vs_ensemble", "fig1", "fig2", "fig3", "theory",
            "ablation", "phase"]
 
 REGISTRY = {m.NAME: m for m in (fig1, fig2, fig3, theory, ablation, phase)}
+REGISTRY.update({m.NAME: m for m in (nn_vs_theory, target_variance, dimension) if hasattr(m, "NAME")})
 
 
 def get(name: str):

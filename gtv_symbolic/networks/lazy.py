@@ -1,0 +1,159 @@
+r"""Lazy-regime (NTK) prediction for a finite MLP at its initialisation (Prop. 5.2, Sec. 5).
+
+Linearised around ``theta_0``, the network is the linear model
+``mu = f0 + J(x, t) (theta - theta_0)`` with features ``J = d mu / d theta`` and offset
+``f0 = mu_theta0``. Gradient flow for a time ``tau`` on the DSM loss gives
+``theta_tau - theta_0 = h_tau(G_hat) g_hat``, ``h_tau(m) = (1 - e^{-tau m})/m``, so mean and
+``1/P`` covariance of the trained network over training sets follow from
+:func:`gtv_symbolic.kernels.linear_kernel` with those features, offset and the
+gradient-flow filter (:func:`gtv_symbolic.kernels.gradient_flow_filter`).
+
+The parameter space (``p = O(10^4)``) is reduced to the span ``B`` (``p x r``, orthonormal)
+of the top right-singular vectors of ``J`` on ``n_basis`` nodes of the training
+law (systematic sampling by weight): the features are ``phi = J B`` and a Gaussian-field
+draw ``w ~ N(W*, Cov_W)`` is the parameter displacement ``delta = B w``. Directions with
+``G``-eigenvalue ``m`` contribute ``O(tau m)`` to the function, so the neglected ones (below
+``rel_tol`` times the largest) do not matter; :func:`lazy_kernel` reports the weighted
+relative residual ``||J (I - B B^T)|| / ||J||`` on the other nodes.
+
+``J B`` is computed in closed form for the one-hidden-layer network (no ``(n, p)`` array):
+
+.. math:: J B = s_H\Big[\sum_j \tilde z_j\,\big((a \circ \tanh'(\mathrm{pre}))\,B^{W}_{\cdot j}\big)
+          + \tanh(\mathrm{pre})\,B^{a}\Big],\qquad
+          \tilde z = \big(\tfrac{\sigma_w}{\sqrt{d_{in}}} z,\ \sigma_b\big).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import kernels
+from .._validate import int_arg
+from .mlp import MLP, _embed, apply, jacobian, positive
+from ._jax import jnp, x64
+
+__all__ = ["LazyPrediction", "lazy_kernel", "jacobian_times", "basis"]
+
+
+def _hidden(net: MLP, theta, x, t):
+    """Pre-activations' pieces: ``z_tilde (n, d+1)``, ``tanh (n, H)``, ``a (H, D)``."""
+    with_jax = x64(lambda: np.asarray(_embed(net, jnp.asarray(t, jnp.float64))))
+    e = with_jax()
+    H, d = net.width, net.d_in
+    W = theta[:H * d].reshape(H, d)
+    b = theta[H * d:H * (d + 1)]
+    a = theta[H * (d + 1):].reshape(H, net.dim)
+    z = np.concatenate([x, e], axis=-1)
+    zt = np.concatenate([(net.weight_std / np.sqrt(d)) * z,
+                         np.full((z.shape[0], 1), net.bias_std)], axis=1)
+    pre = (net.weight_std / np.sqrt(d)) * (z @ W.T) + net.bias_std * b
+    return zt, np.tanh(pre), a
+
+
+def jacobian_times(net: MLP, theta, x, t, B) -> np.ndarray:
+    """``J(x, t) @ B`` for ``B (p, r)``: shape ``(n, r)`` (``D = 1``; closed form, see module)."""
+    if net.dim != 1:
+        raise ValueError("jacobian_times supports D = 1 only")
+    x = np.asarray(x, float).reshape(-1, 1)
+    t = np.broadcast_to(np.asarray(t, float), x.shape[:1])
+    H, d = net.width, net.d_in
+    zt, th, a = _hidden(net, np.asarray(theta, float), x, t)
+    g = (1 - th**2) * a[:, 0]  # (n, H)
+    BW = B[:H * (d + 1)]  # W block (H*d) then b block (H)
+    BWm = BW[:H * d].reshape(H, d, -1)
+    Bb = BW[H * d:]
+    out = th @ B[H * (d + 1):]
+    for j in range(d):
+        out += zt[:, j:j + 1] * (g @ BWm[:, j, :])
+    out += zt[:, d:d + 1] * (g @ Bb)
+    return net.out_scale * out
+
+
+def _systematic(w, n, offset=0.5):
+    """``n`` node indices by systematic sampling proportional to ``w`` (deterministic)."""
+    c = np.cumsum(w) / np.sum(w)
+    return np.minimum(np.searchsorted(c, (np.arange(n) + offset) / n), w.size - 1)
+
+
+def basis(net: MLP, theta0, nodes, *, n_basis: int = 4096, rank: int = 256,
+          rel_tol: float = 1e-7):
+    """Orthonormal ``B (p, r)`` spanning the top of ``G = E[lam J^T J]``, and the residual.
+
+    Nodes are chosen by systematic sampling proportional to ``w lam`` (the measure of ``G``);
+    ``B`` holds the right-singular vectors of ``J`` on them with singular values above
+    ``rel_tol`` times the largest (at most ``rank``). The residual
+    ``||J (I - B B^T)||_F / ||J||_F`` is measured on the interleaved nodes.
+    """
+    wl = nodes.w * nodes.lam
+    idx = np.unique(_systematic(wl, n_basis))
+    J = jacobian(net, theta0, nodes.y[idx], nodes.u[idx])[:, 0, :]
+    if J.shape[1] <= 2 * J.shape[0]:  # SVD of J (n p^2) or of the Gram J J^T (n^2 p)
+        _, s, Vt = np.linalg.svd(J, full_matrices=False)
+        keep = min(rank, int(np.sum(s > rel_tol * s[0])))
+        B = Vt[:keep].T
+    else:
+        ev, U = np.linalg.eigh(J @ J.T)
+        ev, U = ev[::-1], U[:, ::-1]
+        keep = min(rank, int(np.sum(ev > rel_tol**2 * ev[0])))
+        B = J.T @ (U[:, :keep] / np.sqrt(ev[:keep]))
+    hold = np.setdiff1d(np.unique(_systematic(wl, n_basis, offset=0.0)), idx)
+    Jh = jacobian(net, theta0, nodes.y[hold], nodes.u[hold])[:, 0, :]
+    resid = np.linalg.norm(Jh - (Jh @ B) @ B.T) / np.linalg.norm(Jh)
+    return B, float(resid)
+
+
+@dataclass
+class LazyPrediction:
+    """The lazy law: ``kernel`` (a :class:`gtv_symbolic.kernels.LinearKernel` on ``phi = J B``),
+    the basis ``B``, ``theta0`` and the basis residual."""
+
+    net: MLP
+    theta0: np.ndarray
+    B: np.ndarray
+    kernel: kernels.LinearKernel
+    basis_residual: float
+
+    @property
+    def mean_delta(self) -> np.ndarray:
+        """Mean parameter displacement ``B W*^T`` (``(p,)``)."""
+        return self.B @ self.kernel.W_star[0]
+
+    def sample_deltas(self, n: int, rng) -> np.ndarray:
+        """``n`` Gaussian-field displacements ``delta = B w``, ``w ~ N(W*, Cov_W)``: ``(n, p)``."""
+        w = kernels.gaussian_weights(self.kernel.W_star, self.kernel.cov_W,
+                                     int_arg(n, "n", 1, 10**6), rng)
+        return w[:, 0, :] @ self.B.T
+
+
+def lazy_kernel(net: MLP, theta0, data, schedule, *, P: int, tau: float,
+                target: str = "proxy", nodes=None, rng=None, n_nodes: int = 24576,
+                n_basis: int = 4096, rank: int = 256) -> LazyPrediction:
+    r"""Lazy-regime mean and ``1/P`` covariance of the network after gradient flow for ``tau``.
+
+    ``target``: ``'proxy'`` (J1) or ``'true'`` (J0). The training-law expectations use
+    ``nodes`` (default: :func:`gtv_symbolic.kernels.training_nodes` with QMC, ``n_nodes``
+    points, seeded by ``rng``).
+    """
+    if net.dim != 1:
+        raise ValueError("the lazy prediction supports 1-D data only (D = 1)")
+    tau = positive(tau, "tau")
+    theta0 = np.asarray(theta0, float)
+    if nodes is None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("rng (a numpy.random.Generator) is needed to draw the QMC nodes")
+        nodes = kernels.training_nodes(data, schedule, net.eps, net.T, method="qmc",
+                                       n_mc=int_arg(n_nodes, "n_nodes", 100, 10**7), rng=rng)
+    B, resid = basis(net, theta0, nodes, n_basis=n_basis, rank=rank)
+
+    def features(y, u):
+        return jacobian_times(net, theta0, y, u, B)
+
+    def offset(y, u):
+        return apply(net, theta0, y, u)
+
+    k = kernels.linear_kernel(features, data, schedule, P=P, eps=net.eps, T=net.T,
+                              filt=kernels.gradient_flow_filter(tau), offset=offset,
+                              target=target, nodes=nodes)
+    return LazyPrediction(net, theta0, B, k, resid)

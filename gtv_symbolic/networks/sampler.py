@@ -1,0 +1,81 @@
+r"""Network ensembles as denoisers for the package's samplers (:mod:`gtv_symbolic.sampling`).
+
+:class:`EnsembleDenoiser` follows the ensemble calling convention of
+:class:`gtv_symbolic.linear.LinearDenoiser`: ``x (N, ..., D)`` -> ``(N, ..., D)`` with a
+scalar ``t``, plus ``value_and_jacobian`` (``d mu / dx``, by forward-mode differentiation),
+so trained networks and their lazy Gaussian fields go through the same sample-free
+transport (:func:`gtv_symbolic.sampling.pushforward_1d`) as the linear models. With
+``theta0`` given, model ``n`` is the linearised network
+``mu_theta0 + J_theta0 (theta_n - theta_0)``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ._jax import jax, jnp, x64
+from .mlp import MLP, _embed, _forward, _linearised
+
+__all__ = ["EnsembleDenoiser"]
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _value_jac(net, linear, thetas, theta0, x, t):
+    e = _embed(net, t)
+
+    def one_model(th, xm):
+        def f(xi):
+            if linear:
+                return _linearised(net, theta0, th - theta0, xi[None], e[None])[0]
+            return _forward(net, th, xi[None], e[None])[0]
+
+        if net.dim == 1:
+            val, d = jax.vmap(lambda xi: jax.jvp(f, (xi,), (jnp.ones_like(xi),)))(xm)
+            return val, d[..., None]
+        return jax.vmap(f)(xm), jax.vmap(jax.jacfwd(f))(xm)
+
+    return jax.vmap(one_model)(thetas, x)
+
+
+class EnsembleDenoiser:
+    """``N`` MLP denoisers (``theta (N, p)``), optionally linearised around ``theta0``."""
+
+    def __init__(self, net: MLP, theta, theta0=None):
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim != 2 or theta.shape[1] != net.n_params:
+            raise ValueError(f"theta must have shape (N, {net.n_params}), got {theta.shape}")
+        self.net = net
+        self.theta = theta
+        self.theta0 = None if theta0 is None else np.asarray(theta0, dtype=float)
+        self.dim = net.dim
+        self.n_models = theta.shape[0]
+
+    @x64
+    def value_and_jacobian(self, x, t):
+        x = np.asarray(x, dtype=float)
+        if x.shape[0] != self.n_models or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape ({self.n_models}, ..., {self.dim}), got {x.shape}")
+        inner = x.shape[1:-1]
+        xf = x.reshape(self.n_models, -1, self.dim)
+        n = xf.shape[1]
+        n_pad = max(8, 1 << max(0, (n - 1).bit_length()))  # few distinct shapes: few compiles
+        xp = np.zeros((self.n_models, n_pad, self.dim))
+        xp[:, :n] = xf
+        lin = self.theta0 is not None
+        th0 = jnp.asarray(self.theta0 if lin else self.theta[0])
+        v, j = _value_jac(self.net, lin, jnp.asarray(self.theta), th0, jnp.asarray(xp),
+                          jnp.asarray(float(t)))
+        v = np.asarray(v)[:, :n].reshape(x.shape)
+        j = np.asarray(j)[:, :n].reshape(x.shape + (self.dim,))
+        return v, j
+
+    def __call__(self, x, t):
+        return self.value_and_jacobian(x, t)[0]
+
+    def jacobian(self, x, t):
+        return self.value_and_jacobian(x, t)[1]
+
+    def divergence(self, x, t):
+        return np.trace(self.jacobian(x, t), axis1=-2, axis2=-1)
