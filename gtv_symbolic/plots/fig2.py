@@ -35,8 +35,9 @@ def plot(result):
     true, pfode = result["true"].values, result["pfode"].values
     ymax = max(2.5, 1.05 * float(max(avg.max(), true.max(), pfode.max())))
     nE, nP = len(eps_list), len(P_list)
-    fig, axes = plt.subplots(nE, nP, figsize=(7.2 * max(nP, 2) / 5 + 0.6 * (nP < 5),
-                                              3.7 * max(nE, 1.5) / 3), sharex=True,
+    width = max(7.2 * nP / 5, 5.0)  # the paper's 7.2 x 3.7 inches at 3 x 5 panels
+    ncol = 4 if width >= 6 else 2
+    fig, axes = plt.subplots(nE, nP, figsize=(width, 3.7 * max(nE, 1.5) / 3), sharex=True,
                              sharey=True, squeeze=False)
     ticks = np.unique(np.round(np.asarray(json.loads(result.attrs["settings"])["data"],
                                           float).ravel(), 2))
@@ -67,6 +68,6 @@ def plot(result):
     handles, labels = axes[0, 0].get_legend_handles_labels()
     order = [3, 0, 2, 1]
     fig.legend([handles[k] for k in order], [labels[k] for k in order], loc="upper center",
-               ncol=4, frameon=False, bbox_to_anchor=(0.5, 0.995))
-    fig.tight_layout(pad=0.4, h_pad=0.3, w_pad=0.3, rect=(0, 0, 1, 0.93))
+               ncol=ncol, frameon=False, bbox_to_anchor=(0.5, 0.995))
+    fig.tight_layout(pad=0.4, h_pad=0.3, w_pad=0.3, rect=(0, 0, 1, 0.93 if ncol == 4 else 0.86))
     return fig
