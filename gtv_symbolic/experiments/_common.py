@@ -28,15 +28,22 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["setting", "settings_json", "settings_dict", "replace_settings", "resolve_seed",
-           "seed_sequence", "child", "same_field", "attrs", "git_revision", "package_version", "make_schedule",
-           "check_int", "check_choice", "save_npz", "read_sidecar", "to_netcdf", "MAX_MODELS", "MAX_SAMPLES"]
+           "seed_sequence", "child", "same_field", "attrs", "git_revision", "package_version",
+           "make_schedule", "check_int", "check_choice", "save_npz", "read_sidecar", "to_netcdf",
+           "MAX_MODELS", "MAX_SAMPLES", "SCHEDULES"]
 
 MAX_MODELS = 10_000
 MAX_SAMPLES = 10**7
+#: schedules an experiment can be run with (the Fig. 1 schedule has no finite-time PF-ODE use)
+SCHEDULES = ("VP", "VE", "EDM")
 
 
 def setting(default, help: str, **kw):
-    """A dataclass field with a default and ``metadata['help']`` (one line, shown by the CLI)."""
+    """A dataclass field with a default and ``metadata['help']`` (one line, shown by the CLI).
+
+    Optional metadata read by the CLI: ``lo``/``hi`` (integer bounds, per element for tuples)
+    and ``choices`` (allowed strings).
+    """
     return dataclasses.field(default=default, metadata={"help": help, **kw})
 
 

@@ -7,7 +7,8 @@ results do not depend on the worker count or on where a task ran.
 
 from __future__ import annotations
 
-from ..cache import Cache, compute_panels, default_workers
+from .._runtime.cache import Cache, compute_panels
+from .._runtime.parallel import default_workers
 
 __all__ = ["get_cache", "cached_map", "quiet_progress"]
 
@@ -22,7 +23,7 @@ def get_cache(cache=None, *, enabled: bool = True) -> Cache:
 
 
 def quiet_progress(progress, name):
-    from ..progress import Progress
+    from .._runtime.progress import Progress
 
     return progress if progress is not None else Progress(name, enabled=False)
 
@@ -37,8 +38,6 @@ def cached_map(cache, name: str, tasks, *, workers=None, scheduler=None, progres
 
     ``func`` must be a module-level function returning a dict of arrays.
     """
-    if scheduler is not None:
-        raise NotImplementedError("a Dask scheduler needs gtv_symbolic._runtime.parallel")
     workers = default_workers() if workers is None else int(workers)
     return compute_panels(get_cache(cache), name, tasks, _dispatch, workers=workers,
-                          progress=progress, labels=labels)
+                          progress=progress, labels=labels, scheduler=scheduler)

@@ -29,10 +29,19 @@ import numpy as np
 import xarray as xr
 
 from .. import typical
-from ..linear import blas_threads, train_ensemble
+from .._runtime.parallel import blas_threads
+from ..linear import train_ensemble
 from . import _compare, fig2, stats
-from ._common import (MAX_MODELS, attrs, check_int, make_schedule, resolve_seed, same_field,
-                      seed_sequence, setting)
+from ._common import (
+    MAX_MODELS,
+    attrs,
+    check_int,
+    make_schedule,
+    resolve_seed,
+    same_field,
+    seed_sequence,
+    setting,
+)
 from ._tasks import get_cache, quiet_progress
 from .theory import X_NG, _t_ng
 
@@ -45,7 +54,8 @@ TARGETS = ("proxy", "true")
 @dataclass(frozen=True)
 class Settings:
     eps: float = setting(1e-2, "final diffusion time")
-    P: tuple[int, ...] = setting((1024, 256), "training samples per model")
+    P: tuple[int, ...] = setting((1024, 256), "training samples per model", lo=1,
+                                    hi=100_000)
     features: str = same_field(fig2.Settings, "features")
     n_x: int = same_field(fig2.Settings, "n_x")
     n_t: int = same_field(fig2.Settings, "n_t")
@@ -58,12 +68,13 @@ class Settings:
     n_bins: int = same_field(fig2.Settings, "n_bins")
     x_range: tuple[float, float] = same_field(fig2.Settings, "x_range")
     seed: int = same_field(fig2.Settings, "seed")
-    n_reps: int = setting(20, "independent ensembles for the training-variance statistic")
+    n_reps: int = setting(20, "independent ensembles for the training-variance "
+                                 "statistic", lo=2, hi=1000)
     kappas: tuple[float, ...] = setting((0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0),
                                         "naive-estimator noise levels kappa")
     em_kappa: float = setting(0.5, "kappa of the Euler-Maruyama check")
-    em_samples: int = setting(20_000, "Euler-Maruyama samples")
-    fp_steps: int = setting(1500, "Fokker-Planck time steps")
+    em_samples: int = setting(20_000, "Euler-Maruyama samples", lo=10, hi=10**7)
+    fp_steps: int = setting(1500, "Fokker-Planck time steps", lo=10, hi=10**6)
 
 
 QUICK = Settings(n_models=20, n_reps=5, em_samples=4000)

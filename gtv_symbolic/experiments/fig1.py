@@ -31,11 +31,11 @@ NAME = "fig1"
 @dataclass(frozen=True)
 class Settings:
     times: tuple[float, ...] = setting((0.05, 0.1, 0.2, 0.5, 0.75), "diffusion times t (columns)")
-    n_grid: int = setting(100, "grid points per axis")
+    n_grid: int = setting(100, "grid points per axis", lo=2, hi=2000)
     extent: float = setting(2.0, "grid half-width: the grid covers [-extent, extent]^2")
     datasets: tuple[str, ...] = setting(("polygon", "lshape", "line", "random"),
                                         "data sets (polygon, lshape, line, random)")
-    schedule: str = setting("Fig1", "forward process (Fig1, VP, VE, EDM)")
+    schedule: str = setting("Fig1", "forward process", choices=("Fig1", "VP", "VE", "EDM"))
 
 
 QUICK = Settings()

@@ -31,12 +31,22 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtr
 
+from .._runtime.parallel import blas_threads
 from ..features import FAMILIES, make_features
-from ..linear import LinearDenoiser, blas_threads, train_ensemble
+from ..linear import LinearDenoiser, train_ensemble
 from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
+from ._common import (
+    MAX_MODELS,
+    MAX_SAMPLES,
+    SCHEDULES,
+    attrs,
+    check_choice,
+    check_int,
+    make_schedule,
+    resolve_seed,
+    setting,
+)
 from ._compare import TRANSPORT
-from ._common import (MAX_MODELS, MAX_SAMPLES, attrs, check_choice, check_int, make_schedule,
-                      resolve_seed, setting)
 from ._tasks import cached_map, get_cache, quiet_progress
 
 __all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "panel_seed", "bin_grid",
@@ -49,23 +59,24 @@ NAME = "fig2"
 @dataclass(frozen=True)
 class Settings:
     eps: tuple[float, ...] = setting((1e-2, 1e-3, 1e-4), "final diffusion times eps (rows)")
-    P: tuple[int, ...] = setting((1024, 512, 256, 128, 64), "training samples per model (columns)")
-    features: str = setting("gaussian", "feature family (gaussian, fourier)")
-    n_x: int = setting(16, "basis functions along x")
-    n_t: int = setting(16, "basis functions along t")
-    n_models: int = setting(100, "models per ensemble (N)")
-    schedule: str = setting("VP", "forward process (VP, VE, EDM)")
+    P: tuple[int, ...] = setting((1024, 512, 256, 128, 64), "training samples per model (columns)",
+                                    lo=1, hi=100_000)
+    features: str = setting("gaussian", "feature family", choices=FAMILIES)
+    n_x: int = setting(16, "basis functions along x", lo=1, hi=4096)
+    n_t: int = setting(16, "basis functions along t", lo=1, hi=4096)
+    n_models: int = setting(100, "models per ensemble (N)", lo=1, hi=MAX_MODELS)
+    schedule: str = setting("VP", "forward process", choices=SCHEDULES)
     data: tuple[tuple[float, ...], ...] = setting(((-1.0,), (0.0,), (1.0,)),
                                                   "1-D training points, e.g. '-1,0,1'")
     ridge: float = setting(0.1, "ridge parameter rho > 0")
-    n_steps: int = setting(30, "Euler PF-ODE steps")
+    n_steps: int = setting(30, "Euler PF-ODE steps", lo=1, hi=10_000)
     T: float = setting(1.0, "initial time of the sampler (schedule horizon)")
-    n_bins: int = setting(200, "histogram bins")
+    n_bins: int = setting(200, "histogram bins", lo=2, hi=100_000)
     x_range: tuple[float, float] = setting((-1.5, 1.5), "bin centres span [lo, hi]; also the "
                                            "Gaussian x-centres / Fourier period")
-    seed: int = setting(0, "seed of the per-panel streams")
+    seed: int = setting(0, "seed of the per-panel streams", lo=0, hi=2**63 - 1)
     n_samples: int | None = setting(None, "PF-ODE samples per model (default: sample-free "
-                                    "transport)")
+                                    "transport)", lo=1, hi=MAX_SAMPLES)
 
 
 QUICK = Settings(n_models=20)

@@ -27,10 +27,20 @@ import numpy as np
 import xarray as xr
 
 from .. import euler2d
+from .._runtime.parallel import blas_threads
 from ..features import FAMILIES, make_features
-from ..linear import LinearDenoiser, blas_threads, train_ensemble
-from ._common import (MAX_MODELS, MAX_SAMPLES, attrs, check_choice, check_int, make_schedule,
-                      resolve_seed, setting)
+from ..linear import LinearDenoiser, train_ensemble
+from ._common import (
+    MAX_MODELS,
+    MAX_SAMPLES,
+    SCHEDULES,
+    attrs,
+    check_choice,
+    check_int,
+    make_schedule,
+    resolve_seed,
+    setting,
+)
 from ._tasks import cached_map, get_cache, quiet_progress
 
 __all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "panel_seed", "points",
@@ -41,23 +51,25 @@ NAME = "fig3"
 
 @dataclass(frozen=True)
 class Settings:
-    features: tuple[str, ...] = setting(("gaussian", "fourier"), "feature families (rows)")
+    features: tuple[str, ...] = setting(("gaussian", "fourier"), "feature families (rows)",
+                                          choices=FAMILIES)
     thetas: tuple[float, ...] = setting((0.0, np.pi / 8, np.pi / 4),
                                         "rotations of the data in radians (columns)")
-    n_points: int = setting(4, "training points on the unit circle (4: the paper's square)")
-    n_x: int = setting(10, "basis functions per x axis")
-    n_t: int = setting(10, "basis functions along t")
-    P: int = setting(500, "training samples per model")
-    n_models: int = setting(100, "models per ensemble (N)")
-    n_samples: int = setting(100_000, "PF-ODE samples per model")
+    n_points: int = setting(4, "training points on the unit circle (4: the paper's square)",
+                           lo=1, hi=1000)
+    n_x: int = setting(10, "basis functions per x axis", lo=1, hi=4096)
+    n_t: int = setting(10, "basis functions along t", lo=1, hi=4096)
+    P: int = setting(500, "training samples per model", lo=1, hi=100_000)
+    n_models: int = setting(100, "models per ensemble (N)", lo=1, hi=MAX_MODELS)
+    n_samples: int = setting(100_000, "PF-ODE samples per model", lo=1, hi=MAX_SAMPLES)
     eps: float = setting(1e-2, "final diffusion time")
-    schedule: str = setting("VP", "forward process (VP, VE, EDM)")
+    schedule: str = setting("VP", "forward process", choices=SCHEDULES)
     ridge: float = setting(0.1, "ridge parameter rho > 0")
-    n_steps: int = setting(30, "Euler PF-ODE steps")
+    n_steps: int = setting(30, "Euler PF-ODE steps", lo=1, hi=10_000)
     T: float = setting(1.0, "initial time of the sampler")
-    n_bins: int = setting(200, "bins per axis")
+    n_bins: int = setting(200, "bins per axis", lo=2, hi=4000)
     lim: float = setting(1.5, "histogram window [-lim, lim]^2 (also the feature range)")
-    seed: int = setting(0, "seed of the per-panel streams")
+    seed: int = setting(0, "seed of the per-panel streams", lo=0, hi=2**63 - 1)
 
 
 QUICK = Settings(n_models=20, n_samples=5_000)

@@ -40,8 +40,16 @@ from .. import features as features_mod
 from ..linear import train_ensemble
 from ..schedules import Schedule
 from . import _compare, stats
-from ._common import (MAX_MODELS, attrs, check_choice, child, check_int, make_schedule, package_version,
-                      setting)
+from ._common import (
+    MAX_MODELS,
+    attrs,
+    check_choice,
+    check_int,
+    child,
+    make_schedule,
+    package_version,
+    setting,
+)
 from ._tasks import get_cache
 
 __all__ = ["theory_vs_ensemble", "data_window"]
@@ -195,7 +203,7 @@ def theory_vs_ensemble(data, *, features="gaussian", n_x: int = 16, n_t: int = 1
                                                 label="ensemble", **common))
     K = _compare.kernel(fm, data, sched, eps=eps, T=T, ridge=ridge, target=target,
                         seed_seq=r_kern, cache=cache).with_P(P)
-    
+
     def draw(n, k):
         return K.sample_weights(n, np.random.default_rng(child(child(r_gf, k), 0)))
 

@@ -21,10 +21,20 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ..linear import blas_threads, train_ensemble
+from .._runtime.parallel import blas_threads
+from ..linear import train_ensemble
 from . import _compare, fig2, stats
-from ._common import (MAX_MODELS, attrs, check_int, child, make_schedule, resolve_seed,
-                      same_field, seed_sequence, setting)
+from ._common import (
+    MAX_MODELS,
+    attrs,
+    check_int,
+    child,
+    make_schedule,
+    resolve_seed,
+    same_field,
+    seed_sequence,
+    setting,
+)
 from ._tasks import get_cache, quiet_progress
 from .one_call import FIELD_FACTOR
 
@@ -38,7 +48,7 @@ class Settings:
     eps: tuple[float, ...] = setting((1e-2, 3e-3, 1e-3, 3e-4, 1e-4), "final times (rows)")
     ratio: tuple[float, ...] = setting((1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8),
                                        "F/P values (columns); P = round(F / ratio)")
-    n_models: int = setting(40, "models per cell (N)")
+    n_models: int = setting(40, "models per cell (N)", lo=2, hi=MAX_MODELS)
     features: str = same_field(fig2.Settings, "features")
     n_x: int = same_field(fig2.Settings, "n_x")
     n_t: int = same_field(fig2.Settings, "n_t")
@@ -50,8 +60,10 @@ class Settings:
     n_bins: int = same_field(fig2.Settings, "n_bins")
     x_range: tuple[float, float] = same_field(fig2.Settings, "x_range")
     seed: int = same_field(fig2.Settings, "seed")
-    field_factor: int = setting(FIELD_FACTOR, "Gaussian fields per model in the first batch")
-    n_boot: int = setting(200, "bootstrap resamples for TV standard errors")
+    field_factor: int = setting(FIELD_FACTOR, "Gaussian fields per model in the first batch",
+                                 lo=1, hi=50)
+    n_boot: int = setting(200, "bootstrap resamples for TV standard errors", lo=10,
+                          hi=100_000)
 
 
 QUICK = Settings(eps=(1e-2, 1e-3, 1e-4), ratio=(1 / 16, 1 / 4, 1, 4), n_models=8)

@@ -6,8 +6,9 @@ ensembles, taken from its result: per-model densities and weights) is compared w
 * the Gaussian-field prediction ``W ~ N(W*, Cov_W)`` of Prop. 3.1 / Eq. (8) with the
   linear-model V-kernel, pushed through the same sampler and transport; fields are drawn
   until their Monte Carlo error is at most 1/3 of the ensemble's (``mc_ratio``);
-* a moment-matched Gaussian (the ensemble's empirical mean and covariance of ``W``): it
-  separates the Gaussian truncation from the leading-order ``1/P`` covariance;
+* a moment-matched Gaussian (the ensemble's empirical mean and covariance of ``W``, ``mm_factor``
+  draws per model): it separates the Gaussian truncation from the leading-order ``1/P``
+  covariance;
 * the small-noise (semiclassical) approximation, the mean model ``W*`` (no variance), the
   exact-score PF-ODE and ``p(x | eps)``.
 
@@ -36,8 +37,18 @@ import xarray as xr
 from .. import typical
 from ..typical import moment_matched_weights, semiclassical_linear
 from . import _compare, fig2, stats
-from ._common import (MAX_MODELS, attrs, check_int, child, make_schedule, resolve_seed, same_field,
-                      seed_sequence, setting)
+from ._common import (
+    MAX_MODELS,
+    attrs,
+    check_int,
+    child,
+    make_schedule,
+    resolve_seed,
+    same_field,
+    seed_sequence,
+    setting,
+)
+from ._compare import mc_ratio
 from ._tasks import get_cache, quiet_progress
 from .one_call import FIELD_FACTOR, theory_vs_ensemble
 
@@ -64,15 +75,22 @@ class Settings:
     n_bins: int = same_field(fig2.Settings, "n_bins")
     x_range: tuple[float, float] = same_field(fig2.Settings, "x_range")
     seed: int = same_field(fig2.Settings, "seed")
-    field_factor: int = setting(FIELD_FACTOR, "Gaussian fields per model in the first batch")
-    n_boot: int = setting(200, "bootstrap resamples for TV standard errors")
+    field_factor: int = setting(FIELD_FACTOR, "Gaussian fields per model in the first batch",
+                                 lo=1, hi=50)
+    mm_factor: int = setting(1, "moment-matched draws per model (a diagnostic; its error is "
+                             "reported)", lo=1, hi=50)
+    n_boot: int = setting(200, "bootstrap resamples for TV standard errors", lo=10,
+                          hi=100_000)
     gap_margin: float = setting(stats.GAP_MARGIN, "gap region: fraction of the neighbour "
                                 "distance kept free around each training point")
     with_2d: bool = setting(True, "also run the 2-D setting (square data)")
     eps_2d: float = setting(1e-2, "final time of the 2-D setting")
-    n_2d: int = setting(6, "2-D basis functions per axis and along t (F = n^3)")
-    P_2d: tuple[int, ...] = setting((864, 216, 54), "2-D training samples per model")
-    n_samples_2d: int = setting(4000, "2-D PF-ODE samples per model and field")
+    n_2d: int = setting(6, "2-D basis functions per axis and along t (F = n^3)", lo=1,
+                        hi=64)
+    P_2d: tuple[int, ...] = setting((864, 216, 54), "2-D training samples per model", lo=1,
+                                    hi=100_000)
+    n_samples_2d: int = setting(4000, "2-D PF-ODE samples per model and field", lo=10,
+                                hi=10**7)
 
 
 QUICK = Settings(n_models=20, n_samples_2d=2000)
@@ -106,6 +124,23 @@ def _diagnostics(W, K, fm, eps):
             "trainvar_pred": K.training_variance(), "skew_absmax": ak.max(),
             "skew_absmedian": np.median(ak), "kurt_max": mom["kurt"].max(),
             "kurt_median": np.median(mom["kurt"])}
+
+
+def _fields(K, W, fm, sched, edges, eps, ens, regions, root, n_first, n_mm, common):
+    """Gaussian-field and moment-matched draws of one panel, each with its MC-error ratio."""
+    streams = [child(root, k) for k in range(4)]
+
+    def masses_of(Wg, k, stream, label):
+        return stats.normalise(_compare.model_masses(fm, Wg, sched, [edges], eps=eps,
+                                                     seed_seq=child(stream, k), label=label,
+                                                     **common))
+
+    gf, ratio = _compare.gaussian_fields(
+        lambda n, k: K.sample_weights(n, np.random.default_rng(child(streams[0], k))), n_first,
+        lambda Wg, k: masses_of(Wg, k, streams[1], "fields"), ens, regions)
+    Wm = moment_matched_weights(W, n_mm, np.random.default_rng(child(streams[2], 0)))
+    mm = masses_of(Wm, 0, streams[3], "moment-matched")
+    return gf, mm, ratio, mc_ratio(ens, mm, regions)
 
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
@@ -149,28 +184,15 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
             K = K1.with_P(int(P))
             ens = stats.normalise(f2["density"].values[i, j] * dx)
             W = f2["weights"].values[i, j][:, None, :]
-            streams = [child(seed_sequence(seed, 5, 1, code, int(P)), k) for k in range(4)]
-
-            def masses_of(Wg, k, root, label):
-                return stats.normalise(_compare.model_masses(
-                    fm, Wg, sched, [edges], eps=eps, seed_seq=child(root, k), label=label,
-                    **common))
-
-            gf, ratio = _compare.gaussian_fields(
-                lambda n, k: K.sample_weights(n, np.random.default_rng(child(streams[0], k))),
-                s.field_factor * N, lambda Wg, k: masses_of(Wg, k, streams[1], "fields"),
-                ens, regions)
-            mm, ratio_mm = _compare.gaussian_fields(
-                lambda n, k: moment_matched_weights(W, n, np.random.default_rng(
-                    child(streams[2], k))),
-                s.field_factor * N, lambda Wg, k: masses_of(Wg, k, streams[3], "moment-matched"),
-                ens, regions)
+            root = seed_sequence(seed, 5, 1, code, int(P))
+            gf, mm, ratio, ratio_mm = _fields(K, W, fm, sched, edges, eps, ens, regions, root,
+                                              s.field_factor * N, s.mm_factor * N, common)
             sc, _ = semiclassical_linear(K, x, eps=eps, n_steps=s.n_steps, T=s.T)
             summ = _compare.summary(ens, gf, pf[i], pe, gap, cells, n_boot=s.n_boot,
                                     rng=np.random.default_rng(seed_sequence(seed, 5, 3, code, P)))
             summ["tv_ens_mm"], summ["tv_ens_mm_se"] = stats.bootstrap_tv(
-                ens, mm, n_boot=s.n_boot, rng=np.random.default_rng(seed_sequence(seed, 5, 4,
-                                                                                  code, P)))
+                ens, mm, n_boot=s.n_boot,
+                rng=np.random.default_rng(seed_sequence(seed, 5, 4, code, P)))
             g, se = stats.mean_se(stats.region_mass(mm, gap))
             summ["gap_mass_moment_matched"], summ["gap_mass_moment_matched_se"] = g, se
             summ["gap_mass_semiclassical"] = stats.region_mass(stats.normalise(sc), gap)
