@@ -170,6 +170,9 @@ def _plan(names, args, tg, *, raw):
 
 
 def _check_outputs(folders=(), files=(), cache=True):
+    from ._runtime.parallel import default_workers
+
+    default_workers()  # a bad $GTV_WORKERS fails here, before any work
     for what, p in folders:
         check_writable(p, what)
     for what, p in files:
@@ -180,9 +183,9 @@ def _check_outputs(folders=(), files=(), cache=True):
 
 def _check_scheduler(addr):
     """Fail early (exit 2) when a Dask scheduler was asked for but cannot be reached."""
-    from ._runtime.parallel import resolve_scheduler
+    from ._runtime import parallel
 
-    addr = resolve_scheduler(addr)
+    addr = parallel.resolve_scheduler(addr)
     if addr is None:
         return None
     try:
@@ -190,7 +193,7 @@ def _check_scheduler(addr):
     except ImportError:
         raise ValueError("--scheduler needs 'distributed': pip install 'gtv_symbolic[dask]'") from None
     try:
-        Client(addr, timeout="10s", set_as_default=False).close()
+        Client(addr, timeout=parallel.CONNECT_TIMEOUT, set_as_default=False).close()
     except (OSError, TimeoutError) as exc:
         raise ValueError(f"cannot reach the Dask scheduler {addr!r}: {exc}") from None
     return addr
@@ -306,7 +309,8 @@ def _cmd_reproduce(args, tg) -> int:
     fig_out = args.out if args.out is not None else default_out(FIGURES_DIR, args.quick, default)
     der_out = args.derivations_out
     if args.check:
-        return _reproduce_check(args, plan, names, fig_out, der_out, "derivations" in only)
+        return _reproduce_check(args, plan, fig_out, der_out, "derivations" in only,
+                                require_all=args.only is None)
     _check_outputs([("--out", fig_out), ("--derivations-out", der_out)], cache=not args.no_cache)
     _check_scheduler(args.scheduler)
     with Staging() as st:
@@ -321,7 +325,7 @@ def _cmd_reproduce(args, tg) -> int:
     return 0
 
 
-def _reproduce_check(args, plan, names, fig_ref, der_ref, with_derivations) -> int:
+def _reproduce_check(args, plan, fig_ref, der_ref, with_derivations, *, require_all) -> int:
     from . import derive
     from ._runtime.check import compare_trees
 
@@ -338,7 +342,7 @@ def _reproduce_check(args, plan, names, fig_ref, der_ref, with_derivations) -> i
             (tmp / "figures").mkdir()
             _run_plan(plan, args, tmp / "figures", lambda n: None)
             pairs.append((fig_ref, tmp / "figures"))
-        report = compare_trees(pairs)
+        report = compare_trees(pairs, require_all=require_all)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     bad = {f: d for f, d in report.items() if d}
@@ -346,7 +350,10 @@ def _reproduce_check(args, plan, names, fig_ref, der_ref, with_derivations) -> i
         print(f"{'MISMATCH' if diffs else 'ok      '} {f}")
         for d in diffs:
             print(f"    {d}")
-    print(f"{len(report) - len(bad)}/{len(report)} committed outputs match within tolerance")
+    if not report:
+        print("no committed outputs to compare (tables *_table.md, documents, *.npz)")
+    else:
+        print(f"{len(report) - len(bad)}/{len(report)} committed outputs match within tolerance")
     return 1 if bad or not report else 0
 
 

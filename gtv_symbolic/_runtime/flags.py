@@ -130,7 +130,7 @@ class FieldSpec:
                                                 and value.strip().lower() == "none")):
             return None
         if self.kind == "data":
-            if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+            if isinstance(value, (list, tuple)) and len(value) == 1 and isinstance(value[0], str):
                 value = value[0]
             if isinstance(value, str):
                 return parse_data(value)
@@ -146,7 +146,7 @@ class FieldSpec:
             if not seq:
                 raise ValueError(f"{self.flag} needs at least one value")
             return tuple(self.one(v) for v in seq)
-        if isinstance(value, list):
+        if isinstance(value, (list, tuple)):
             if len(value) != 1:
                 raise ValueError(f"{self.flag} takes one value, got {len(value)}")
             value = value[0]
@@ -249,7 +249,8 @@ def _argtype(conv):
 
 def overrides_from_args(args: argparse.Namespace) -> dict:
     """``{field: value}`` of the generated flags that were given on the command line."""
-    return {k[len(_DEST):]: v for k, v in vars(args).items() if k.startswith(_DEST)}
+    return {k[len(_DEST):]: (tuple(v) if isinstance(v, list) else v)
+            for k, v in vars(args).items() if k.startswith(_DEST)}
 
 
 def join_dash_values(argv: list[str], value_flags) -> list[str]:

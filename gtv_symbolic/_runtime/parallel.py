@@ -31,13 +31,15 @@ import time
 
 import numpy as np
 
-__all__ = ["MAX_WORKERS", "SCHEDULER_ENV", "WORKERS_ENV", "blas_threads", "check_workers",
+__all__ = ["CONNECT_TIMEOUT", "MAX_WORKERS", "SCHEDULER_ENV", "WORKERS_ENV", "blas_threads", "check_workers",
            "default_workers", "map_tasks", "resolve_scheduler", "spawn_seeds"]
 
 WORKERS_ENV = "GTV_WORKERS"
 SCHEDULER_ENV = "GTV_DASK_SCHEDULER"
 #: upper bound on local worker processes (a typo such as 10000 must not fork-bomb the machine)
 MAX_WORKERS = 256
+#: how long to try reaching a Dask scheduler before giving up
+CONNECT_TIMEOUT = "10s"
 
 
 def blas_threads(n: int = 1):
@@ -193,7 +195,7 @@ def _map_dask(func, tasks, scheduler, done):
     own = not isinstance(scheduler, Client)
     if own:
         try:
-            client = Client(scheduler, set_as_default=False, timeout="10s")
+            client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r} "
                                   f"(--scheduler / ${SCHEDULER_ENV}): {exc}") from None
