@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     Ps = (100, 200, 300, 400, 500)
     grid = [(th, P) for th in thetas for P in Ps][: args.cells]
     tasks = [(s, float(th), int(P), args.n_models, args.n_samples)
-             for s, (th, P) in zip(spawn_seeds(2025, len(grid)), grid)]
+             for s, (th, P) in zip(spawn_seeds(2025, len(grid)), grid, strict=True)]
     print(f"# {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {len(tasks)} cells, "
           f"N = {args.n_models} models x {args.n_samples} samples each")
     clusters = {k: LocalCluster(n_workers=k, threads_per_worker=1, processes=True,
@@ -96,11 +96,11 @@ def main(argv=None) -> int:
                 times[k].append(time.perf_counter() - t0)
                 if ref is None:
                     ref = out
-                elif not all(np.array_equal(a, b) for a, b in zip(ref, out)):
+                elif not all(np.array_equal(a, b) for a, b in zip(ref, out, strict=True)):
                     raise AssertionError("results differ between runs/clusters")
             print(f"repeat {r + 1}: 1 worker {times[1][-1]:.2f} s, 2 workers {times[2][-1]:.2f} s, "
                   f"ratio {times[1][-1] / times[2][-1]:.2f}", flush=True)
-        ratios = [a / b for a, b in zip(times[1], times[2])]
+        ratios = [a / b for a, b in zip(times[1], times[2], strict=True)]
         se = statistics.stdev(ratios) / len(ratios) ** 0.5 if len(ratios) > 1 else float("nan")
         print(f"speed-up 2 workers vs 1: median {statistics.median(ratios):.2f} (range "
               f"{min(ratios):.2f}-{max(ratios):.2f}), mean {statistics.mean(ratios):.2f} +- "

@@ -214,8 +214,8 @@ def jit_seconds(cold: bool) -> float:
 def sampler_ns_per_step(n_samples=20_000):
     """ns per sample and Euler step: compiled sampler vs the NumPy reference, same model."""
     from gtv_symbolic import data, euler2d
-    from gtv_symbolic.features import make_features
     from gtv_symbolic._runtime.parallel import blas_threads
+    from gtv_symbolic.features import make_features
     from gtv_symbolic.linear import LinearDenoiser, train_ensemble
     from gtv_symbolic.sampling import initial_samples, integrate_pf_ode
 
@@ -316,7 +316,7 @@ def against(rev: str, repeats: int, extra) -> int:
                     acc.append(run_ours(name, out, extra, tree=tree)["process_wall"])
                 print(f"# {name} repeat {r + 1}: this tree {ours[-1]:.1f} s, {rev} {base[-1]:.1f} s",
                       flush=True)
-            rows.append((name, ours, base, [a / b for a, b in zip(ours, base)]))
+            rows.append((name, ours, base, [a / b for a, b in zip(ours, base, strict=True)]))
         print()
         print(f"| figure | this tree: median wall (s) | {rev}: median wall (s) | ratio this/{rev}: "
               f"median (10-90 %) | goal <= 1 |")

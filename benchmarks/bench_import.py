@@ -69,7 +69,8 @@ def main(argv=None) -> int:
                   f"(10-90 %: {lo * 1e3:.0f}-{hi * 1e3:.0f} ms); goal < 1000 ms: "
                   f"{'met' if hi < 1.0 else 'NOT met'}")
         if other:
-            ratios = [a / max(b, 1e-4) for a, b in zip(cost["this tree"], cost[args.against])]
+            ratios = [a / max(b, 1e-4)
+                      for a, b in zip(cost["this tree"], cost[args.against], strict=True)]
             m, lo, hi = spread(ratios)
             print(f"ratio this tree / {args.against}: median {m:.3f} (10-90 %: {lo:.3f}-{hi:.3f})")
         print("heaviest imports (cumulative, this tree):")

@@ -22,10 +22,11 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from ._runtime import flags as fl
-from ._runtime.outputs import OutputError, Staging, check_writable
+from ._runtime.outputs import Staging, check_writable
 
 __all__ = ["build_parser", "main"]
 
@@ -223,10 +224,9 @@ def _environ(values):
 
 
 def _run_one(t, s, args, stage_out, save_for):
+    from . import __version__
     from ._runtime.cache import Cache
     from ._runtime.progress import Progress
-
-    from . import __version__
 
     prog = Progress(t.name, enabled=False if args.quiet else None)
     t0 = time.perf_counter()
@@ -261,7 +261,7 @@ def _cmd_figures(args, tg) -> int:
     _check_scheduler(args.scheduler)
     with Staging() as st:
         stage = st.folder(out)
-        staged = {n: st.file(p) for n, (_, p) in zip(names, files)}
+        staged = {n: st.file(p) for n, (_, p) in zip(names, files, strict=False)}
         _run_plan(plan, args, stage, staged.get)
     if not args.quiet:
         print(f"gtv: wrote {', '.join(names)} into {out}", file=sys.stderr)
@@ -376,9 +376,19 @@ def _cmd_cache(args) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"gtv: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None) -> int:
     """Run ``gtv`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning  # one line per warning, no source excerpt
+        return _main(argv)
+
+
+def _main(argv) -> int:
     try:
         cmd = next((a for a in argv if not a.startswith("-")), None)
         needs_figures = cmd in ("figures", "reproduce")

@@ -151,3 +151,18 @@ def test_ctrl_c_exits_130_one_line_outputs_intact(tmp_path, workers):
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".gtv-tmp-")
                  or p.name.endswith(".part")]
     assert leftovers == []
+
+
+def test_cache_warning_is_one_line(tmp_path, monkeypatch, capsys):
+    """A bad cache entry met by the CLI: one 'gtv: warning:' line naming the file, then recomputed."""
+    from gtv_symbolic._runtime.cache import Cache
+
+    monkeypatch.setenv("GTV_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.setattr(cli, "_run_plan", lambda *a, **k: Cache().get_or_compute(
+        "demo", {"n": 1}, lambda: {"a": np.arange(2)}))
+    Cache().store("demo", {"n": 1}, {"a": np.arange(2)})
+    bad = Cache().path("demo", {"n": 1})
+    bad.write_bytes(b"garbage")
+    assert cli.main(["figures", "fig1", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("gtv: warning: bad cache entry " + str(bad))

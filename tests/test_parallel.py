@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from gtv_symbolic._runtime import cache, parallel, progress
-from gtv_symbolic._runtime.parallel import (MAX_WORKERS, blas_threads, check_workers,
-                                            default_workers, map_tasks, spawn_seeds)
+from gtv_symbolic._runtime.parallel import (
+    MAX_WORKERS,
+    blas_threads,
+    check_workers,
+    default_workers,
+    map_tasks,
+    spawn_seeds,
+)
 
 
 def _cell(task):
@@ -35,7 +41,7 @@ def test_local_processes_match_serial():
     serial = map_tasks(_cell, _tasks(), workers=1)
     pooled = map_tasks(_cell, _tasks(), workers=2)
     assert len(serial) == 6
-    for a, b in zip(serial, pooled):
+    for a, b in zip(serial, pooled, strict=True):
         assert np.array_equal(a, b)  # bit-identical, order kept
 
 
@@ -47,7 +53,7 @@ def test_dask_local_cluster_matches_local():
         by_address = map_tasks(_cell, _tasks(), scheduler=cluster.scheduler_address)
         with distributed.Client(cluster) as client:
             by_client = map_tasks(_cell, _tasks(), scheduler=client)
-    for a, b, c in zip(serial, by_address, by_client):
+    for a, b, c in zip(serial, by_address, by_client, strict=True):
         assert np.array_equal(a, b) and np.array_equal(a, c)
 
 

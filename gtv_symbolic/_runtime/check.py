@@ -56,14 +56,14 @@ def compare_text(ref: str, new: str, *, floor: float = NUMBER_FLOOR, limit: int 
     ra, na = _NUM.split(ref), _NUM.split(new)
     rn, nn = _NUM.findall(ref), _NUM.findall(new)
     if len(rn) != len(nn) or ra != na:
-        for k, (a, b) in enumerate(zip(ref.splitlines(), new.splitlines())):
+        for k, (a, b) in enumerate(zip(ref.splitlines(), new.splitlines(), strict=False)):
             if _NUM.sub("#", a) != _NUM.sub("#", b):
                 return [f"line {k + 1} differs beyond its numbers: {a.strip()[:80]!r} -> "
                         f"{b.strip()[:80]!r}"]
         return [f"documents differ in structure ({len(rn)} vs {len(nn)} numbers, "
                 f"{len(ref.splitlines())} vs {len(new.splitlines())} lines)"]
     out = []
-    for k, (a, b) in enumerate(zip(rn, nn)):
+    for k, (a, b) in enumerate(zip(rn, nn, strict=True)):
         tol = last_digit_unit(a) + floor
         if abs(float(a) - float(b)) > tol * (1 + 1e-9):
             out.append(f"number {k + 1}: {a} -> {b} (tolerance {tol:.3g})")

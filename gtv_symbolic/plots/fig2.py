@@ -28,9 +28,9 @@ from scipy.special import ndtr
 from .. import data as data_mod
 from .._runtime.cache import Cache, compute_panels
 from .._runtime.parallel import blas_threads, default_workers
+from .._runtime.progress import Progress
 from ..features import make_features
 from ..linear import LinearDenoiser, train_ensemble
-from .._runtime.progress import Progress
 from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
 from ..schedules import VP
 from . import register

@@ -28,9 +28,9 @@ from .. import data as data_mod
 from .. import euler2d
 from .._runtime.cache import Cache, compute_panels
 from .._runtime.parallel import blas_threads, default_workers
+from .._runtime.progress import Progress
 from ..features import make_features
 from ..linear import LinearDenoiser, train_ensemble
-from .._runtime.progress import Progress
 from ..schedules import VP
 from . import register
 from .style import save_arrays, save_figure, style

@@ -30,9 +30,9 @@ import numpy as np
 from .. import data as data_mod
 from .. import kernels, typical
 from .._runtime.cache import Cache
+from .._runtime.progress import Progress
 from ..features import make_features
 from ..linear import LinearDenoiser, population_weights, train_ensemble
-from .._runtime.progress import Progress
 from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
 from ..schedules import VP
 from . import fig2 as fig2_mod
