@@ -200,6 +200,8 @@ def field_specs(settings_cls) -> list[FieldSpec]:
 
 def _shown(v):
     if isinstance(v, tuple) and v and all(isinstance(p, tuple) for p in v):
+        if all(len(p) == 1 for p in v):
+            return ",".join(f"{p[0]:g}" for p in v)
         return ";".join(",".join(f"{c:g}" for c in p) for p in v)
     if isinstance(v, tuple):
         return " ".join(map(str, v))
@@ -219,7 +221,10 @@ def add_settings_flags(parser: argparse.ArgumentParser, settings_cls, *, raw: bo
     for sp in specs:
         kw = dict(dest=_DEST + sp.name, default=argparse.SUPPRESS)
         shown = _shown(getattr(base, sp.name))
-        kw["help"] = f"{sp.help} (default: {shown})".replace("%", "%%")
+        extra = f"; one of {', '.join(map(str, sp.choices))}" if sp.choices else ""
+        if sp.base is int and (sp.lo is not None or sp.hi is not None) and sp.name != "seed":
+            extra += f"; integer in {sp._range()}"
+        kw["help"] = f"{sp.help} (default: {shown}{extra})".replace("%", "%%")
         if sp.kind == "bool" and not raw:
             kw["action"] = argparse.BooleanOptionalAction
         else:

@@ -1,9 +1,8 @@
 """What ``gtv figures`` can run: one :class:`Target` per figure, with its settings dataclass.
 
-Targets come from the experiments layer when it is present (``gtv_symbolic.experiments``
-``REGISTRY`` / ``get`` and ``gtv_symbolic.plots.render`` / ``save_data``; see
-EXPERIMENTS-API), else from the figure registry of :mod:`gtv_symbolic.plots` (each figure
-function's declared options become the fields of a generated settings dataclass).
+Targets come from the figure registry :func:`gtv_symbolic.plots.figures`: each figure's
+experiment module gives ``Settings`` (the flags), ``QUICK`` and ``run``; the figure is drawn
+by ``gtv_symbolic.plots.render`` and its arrays saved by ``gtv_symbolic.plots.save_data``.
 
 :func:`build_settings` merges, in this order: the defaults (or the ``QUICK`` settings),
 the ``--config`` TOML file (its top-level keys and its ``[NAME]`` table), and the flags.
@@ -12,7 +11,6 @@ the ``--config`` TOML file (its top-level keys and its ``[NAME]`` table), and th
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from pathlib import Path
 
 from .flags import field_specs
@@ -33,20 +31,13 @@ class Target:
     validate: object = None
 
 
-def _experiment_targets():
-    try:
-        exps = importlib.import_module("gtv_symbolic.experiments")
-        plots = importlib.import_module("gtv_symbolic.plots")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("gtv_symbolic.experiments",):
-            return None
-        raise
-    if not (hasattr(exps, "REGISTRY") and hasattr(plots, "render")):
-        return None
-    names = getattr(plots, "FIGURES", None) or list(exps.REGISTRY)
+def targets() -> dict[str, Target]:
+    """All figures of :func:`gtv_symbolic.plots.figures`, in registry order."""
+    from .. import plots
+
     out = {}
-    for name in names:
-        mod = exps.get(name)
+    for name, spec in plots.figures().items():
+        mod = spec.experiment_module()
 
         def run(s, out_dir, *, save_data=None, progress=None, cache=None, scheduler=None,
                 workers=None, quick=False, _mod=mod, _name=name):
@@ -57,43 +48,9 @@ def _experiment_targets():
                 paths += list(plots.save_data(_name, result, save_data))
             return paths
 
-        doc = (mod.__doc__ or name).strip().splitlines()[0]
-        out[name] = Target(name, doc, mod.Settings, getattr(mod, "QUICK", mod.Settings()), run,
+        out[name] = Target(name, spec.doc, mod.Settings, mod.QUICK, run,
                            getattr(mod, "validate", None))
     return out
-
-
-def _legacy_targets():
-    from ..plots import figures
-
-    out = {}
-    for name, spec in figures().items():
-        fields = [(o, int | None, dataclasses.field(default=None, metadata={"help": _HELP[o]}))
-                  for o in ("seed", "n_models", "n_samples") if o in spec.options]
-        cls = dataclasses.make_dataclass("Settings", fields, frozen=True)
-        cls.__module__ = f"gtv_symbolic.plots ({name})"
-
-        def run(s, out_dir, *, save_data=None, progress=None, cache=None, scheduler=None,
-                workers=None, quick=False, _spec=spec):
-            opts = {k: v for k, v in dataclasses.asdict(s).items() if v is not None}
-            if "quick" in _spec.options:
-                opts["quick"] = quick
-            if "no_cache" in _spec.options and cache is not None and not cache.enabled:
-                opts["no_cache"] = True
-            return _spec.func(out_dir, save_data=save_data, progress=progress, **opts)
-
-        out[name] = Target(name, spec.doc, cls, cls(), run)
-    return out
-
-
-_HELP = {"seed": "seed of the numpy Generator (figure default when omitted)",
-         "n_models": "models per ensemble (figure default when omitted)",
-         "n_samples": "samples per model (figure default when omitted)"}
-
-
-def targets() -> dict[str, Target]:
-    """All figures, in registry order."""
-    return _experiment_targets() or _legacy_targets()
 
 
 def build_settings(target: Target, *, quick: bool = False, config: dict | None = None,
