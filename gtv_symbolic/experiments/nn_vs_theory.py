@@ -13,7 +13,9 @@ without samples (:func:`gtv_symbolic.sampling.pushforward_1d`, Fig. 2's settings
 Reported per cell, with standard errors (:mod:`.stats`): TV between the average learned
 distributions (bootstrap), gap and mode masses of both, and the relative kernel change
 ``||Theta_T - Theta_0||_F / ||Theta_0||_F`` on a fixed probe grid (mean over models); also
-``F_eff = tr(G h_tau(G))`` (the effective feature count, for ``F_eff / P``), ``lr_eff mu_max``
+``tv_null`` (the TV two independent ensembles of the same sizes from the *same* law would
+show: two halves of the fields, rescaled by ``sqrt((1/N + 1/M) / (2/h))``; TV of finite
+averages is biased upwards by their noise), ``F_eff = tr(G h_tau(G))`` (the effective feature count, for ``F_eff / P``), ``lr_eff mu_max``
 and the basis residual of the prediction.
 
 Default sizes (why): Fig. 2's data ``{-1, 0, 1}``, ``eps = 1e-2`` (the row where the
@@ -176,7 +178,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
         "tv", "tv_se", "kernel_change", "kernel_change_se", "gap_mass_ensemble",
         "gap_mass_ensemble_se", "gap_mass_lazy", "gap_mass_lazy_se", "gap_mass_diff",
         "gap_mass_diff_se", "tv_ensemble_pf_ode", "tv_ensemble_pf_ode_se", "F_eff", "tau",
-        "lr_mu_max", "basis_residual", "loss", "rank")}
+        "lr_mu_max", "basis_residual", "loss", "rank", "tv_null")}
     for k in ("mode_mass_ensemble", "mode_mass_ensemble_se", "mode_mass_lazy",
               "mode_mass_lazy_se", "mode_mass_diff", "mode_mass_diff_se"):
         out[k] = np.zeros(shape + (nM,))
@@ -206,6 +208,9 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
             out["kernel_change"][i, j], out["kernel_change_se"][i, j] = stats.mean_se(
                 r["kernel_change"])
             out["loss"][i, j] = float(np.mean(r["loss"]))
+            h = gf.shape[0] // 2  # noise floor: two halves of the fields, rescaled to N vs M
+            out["tv_null"][i, j] = stats.tv(gf[:h].mean(0), gf[h:2 * h].mean(0)) * np.sqrt(
+                (1 / ens.shape[0] + 1 / gf.shape[0]) / (2 / h))
             for k in ("F_eff", "tau", "lr_mu_max", "basis_residual", "rank"):
                 out[k][i, j] = float(r[k])
             ens_d[i, j] = ens.mean(0) / dx

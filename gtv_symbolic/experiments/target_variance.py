@@ -1,14 +1,232 @@
-r"""Target-variance sweep (issue 13 item 3): placeholder header."""
+r"""Target-variance sweep: linear models trained on targets averaged over ``M`` posterior draws.
+
+The DSM target ``x0`` (J1, the proxy) has conditional covariance ``Sigma_post(x, t)`` given
+``(x, t)``; averaging ``M`` independent posterior draws (:func:`averaged_targets`) keeps the
+mean ``m(x, t)`` and divides the covariance by ``M`` (``M -> infinity``: the exact posterior
+mean, J0). In the ``1/P`` law of a linear denoiser (:func:`gtv_symbolic.kernels.linear_kernel`)
+the covariance splits as ``Cov_W = Cov_mis + Cov_C`` (misspecification and proxy-variance
+or C-term, Prop. 5.1), so (derivation ``target-variance``, d16)
+
+.. math:: \mathrm{Cov}_W^{(M)} = \mathrm{Cov}_{mis} + \tfrac1M\,\mathrm{Cov}_C,\qquad
+          V^{(M)} = V_{mis} + \tfrac1M V_C .
+
+For every ``M`` in ``n_draws`` (and ``M = inf``) ``N`` ridge models (Fig. 2 features and
+ridge; the same ``P`` triples per model as :func:`gtv_symbolic.training.train_ensemble`,
+targets from :func:`averaged_targets`, fitted with :func:`gtv_symbolic.training.ridge_fit`)
+are compared with Gaussian fields ``W ~ N(W*, Cov_W^(M))`` through the same sampler:
+gap and mode masses with standard errors, their paired differences, TV, and the functional
+variance ``q = E_train[lam tr Var mu_hat] = tr(G Cov_W)`` (ensemble: mean of
+``N/(N-1) dW_n^T G dW_n`` with its error; prediction: exact), which tests the ``1/M`` law.
+The mean model ``W*`` (no variance) and the exact-score PF-ODE are the references.
+
+Examples
+--------
+>>> s = Settings(n_draws=(1,), P=64, n_models=4, n_fields=4, n_x=4, n_t=4, n_boot=10)
+>>> r = run(s, cache=False, workers=1)
+>>> r["gap_mass_ensemble"].dims, r["M"].values.tolist()
+(('M',), [1.0, inf])
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import xarray as xr
 
-from ._common import check_int
+from . import _compare, fig2, stats
+from ._common import (MAX_MODELS, attrs, check_int, make_schedule, resolve_seed, same_field,
+                      seed_sequence, setting)
+from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["averaged_targets", "MAX_DRAWS"]
+__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "averaged_targets", "train_panel",
+           "MAX_DRAWS"]
 
+NAME = "target-variance"
 MAX_DRAWS = 10**4
+
+
+@dataclass(frozen=True)
+class Settings:
+    n_draws: tuple[int, ...] = setting((1, 2, 4, 16), "posterior draws M averaged per target "
+                                       "(M = inf, the exact mean, is always added)", lo=1,
+                                       hi=MAX_DRAWS)
+    eps: float = setting(1e-2, "final diffusion time eps")
+    P: int = setting(256, "training samples per model (F/P = 1 with 16 x 16 features)", lo=1,
+                     hi=100_000)
+    features: str = same_field(fig2.Settings, "features")
+    n_x: int = same_field(fig2.Settings, "n_x")
+    n_t: int = same_field(fig2.Settings, "n_t")
+    ridge: float = same_field(fig2.Settings, "ridge")
+    n_models: int = same_field(fig2.Settings, "n_models")
+    n_fields: int = setting(100, "Gaussian fields per M", lo=2, hi=MAX_MODELS)
+    schedule: str = same_field(fig2.Settings, "schedule")
+    data: tuple[tuple[float, ...], ...] = same_field(fig2.Settings, "data")
+    n_steps: int = same_field(fig2.Settings, "n_steps")
+    T: float = same_field(fig2.Settings, "T")
+    n_bins: int = same_field(fig2.Settings, "n_bins")
+    x_range: tuple[float, float] = same_field(fig2.Settings, "x_range")
+    n_boot: int = setting(200, "bootstrap resamples of the TV error", lo=10, hi=100_000)
+    seed: int = setting(16, "seed of the per-M streams", lo=0)
+
+
+QUICK = Settings(n_draws=(1, 4), n_models=30, n_fields=30, n_boot=50)
+
+
+def _fig2_settings(s: Settings) -> fig2.Settings:
+    return fig2.Settings(eps=(s.eps,), P=(s.P,), features=s.features, n_x=s.n_x, n_t=s.n_t,
+                         n_models=s.n_models, schedule=s.schedule, data=s.data, ridge=s.ridge,
+                         n_steps=s.n_steps, T=s.T, n_bins=s.n_bins, x_range=s.x_range,
+                         seed=s.seed)
+
+
+def _validate(s: Settings) -> np.ndarray:
+    if not s.n_draws:
+        raise ValueError("n_draws must hold at least one value")
+    for M in s.n_draws:
+        check_int(M, "n_draws", 1, MAX_DRAWS)
+    check_int(s.n_models, "n_models", 4, MAX_MODELS)
+    check_int(s.n_fields, "n_fields", 2, MAX_MODELS)
+    check_int(s.n_boot, "n_boot", 10, 100_000)
+    return fig2._validate(_fig2_settings(s))
+
+
+def train_panel(s: Settings, seed: int, M: int | None):
+    """Weights ``W (N, D, F)`` trained on ``M``-draw targets (``None``: exact posterior mean).
+
+    Model ``n`` draws its triples from ``rng.spawn(N)[n]`` of the panel's training stream
+    (as :func:`gtv_symbolic.training.train_ensemble`), its extra posterior draws from its own
+    stream of the target stream; the triples do not depend on ``M``.
+    """
+    from .. import training
+    from .._runtime.parallel import blas_threads
+
+    sched = make_schedule(s.schedule, s.T)
+    data = np.asarray(s.data, float)
+    fm = fig2.features_for(_fig2_settings(s), s.eps)
+    train_rng, target_rng = np.random.default_rng(seed_sequence(seed, 16)).spawn(2)
+    out = []
+    with blas_threads(1):
+        for g, h in zip(train_rng.spawn(s.n_models), target_rng.spawn(s.n_models), strict=True):
+            d = training.sample_training_set(data, sched, P=s.P, eps=s.eps, T=s.T, rng=g)
+            y = averaged_targets(d["x0"], d["x"], d["t"], data, sched, M, h)
+            out.append(training.ridge_fit(fm(d["x"], d["t"]), y, d["weight"], s.ridge))
+    return np.stack(out)
+
+
+def _panel(s: Settings, seed: int, M: int | None):
+    return {"W": train_panel(s, seed, M)}
+
+
+def _functional_variance(W, G):
+    """``N/(N-1) dW_n^T G dW_n`` per model (summed over output dimensions): ``(N,)``."""
+    dW = W - W.mean(0)
+    N = W.shape[0]
+    return np.einsum("ndf,fg,ndg->n", dW, G, dW) * N / (N - 1)
+
+
+def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
+        workers=None) -> xr.Dataset:
+    """Every ``M``: ensemble vs prediction; see the module docstring for the variables."""
+    from .. import kernels
+
+    s = settings
+    data = _validate(s)
+    seed = resolve_seed(s, rng)
+    prog = quiet_progress(progress, NAME)
+    cache = get_cache(cache)
+    sched = make_schedule(s.schedule, s.T)
+    f2s = _fig2_settings(s)
+    fm = fig2.features_for(f2s, s.eps)
+    x, edges = fig2.bin_grid(f2s)
+    dx = x[1] - x[0]
+    Ms = [int(M) for M in s.n_draws] + [None]
+    base = {k: getattr(s, k) for k in ("eps", "P", "ridge", "n_models", "T")}
+    base.update(features=fm.cache_key(), schedule=sched.cache_key(), data=data, seed=seed,
+                version=1)
+    tasks = [(dict(base, M=M), (_panel, (s, seed, M))) for M in Ms]
+    prog.log(f"{len(Ms)} targets (M = {', '.join('inf' if M is None else str(M) for M in Ms)})"
+             f", N = {s.n_models}, P = {s.P}, F = {fm.n_features}")
+    Ws = [r["W"] for r in cached_map(cache, NAME, tasks, workers=workers, scheduler=scheduler,
+                                     progress=prog, labels=[f"train M={M}" for M in Ms])]
+    K = _compare.kernel(fm, data, sched, eps=s.eps, T=s.T, ridge=s.ridge, target="proxy",
+                        seed_seq=seed_sequence(seed, 16, 1), cache=cache)
+    C = K.parts["C_term"] / s.P
+    mis = K.cov_W / s.P - C
+    G = K.G
+    common = dict(eps=s.eps, T=s.T, n_steps=s.n_steps, n_samples=None, cache=cache,
+                  workers=workers, scheduler=scheduler, progress=prog)
+    pf = stats.normalise(_compare.exact_masses(data, sched, [edges], eps=s.eps, T=s.T,
+                                               n_steps=s.n_steps, n_samples=None, seed_seq=None))
+    p_eps = stats.normalise(_compare.p_eps_masses(data, sched, [edges], s.eps))
+    mean_model = stats.normalise(_compare.model_masses(
+        fm, K.W_star[None], sched, [edges], seed_seq=seed_sequence(seed, 16, 2), label="W*",
+        **common))[0]
+    gap, cells = stats.gap_region(data, x), stats.mode_cells(data, x)
+    nM, nm = len(Ms), data.shape[0]
+    out = {k: np.zeros(nM) for k in (
+        "tv", "tv_se", "gap_mass_ensemble", "gap_mass_ensemble_se", "gap_mass_prediction",
+        "gap_mass_prediction_se", "gap_mass_diff", "gap_mass_diff_se", "tv_ensemble_pf_ode",
+        "tv_ensemble_pf_ode_se", "functional_variance_ensemble",
+        "functional_variance_ensemble_se", "functional_variance_prediction")}
+    for k in ("mode_mass_ensemble", "mode_mass_ensemble_se", "mode_mass_prediction",
+              "mode_mass_prediction_se"):
+        out[k] = np.zeros((nM, nm))
+    dens = {k: np.zeros((nM, x.size)) for k in ("ensemble", "prediction")}
+    srng = np.random.default_rng(seed_sequence(seed, 16, 3))
+    for i, M in enumerate(Ms):
+        cov = mis + (0.0 if M is None else C / M)
+        code = 0 if M is None else M
+        Wf = kernels.gaussian_weights(K.W_star, cov, s.n_fields,
+                                      np.random.default_rng(seed_sequence(seed, 16, 4, code)))
+        ens = stats.normalise(_compare.model_masses(
+            fm, Ws[i], sched, [edges], seed_seq=seed_sequence(seed, 16, 5, code),
+            label=f"M={M} models", **common))
+        gf = stats.normalise(_compare.model_masses(
+            fm, Wf, sched, [edges], seed_seq=seed_sequence(seed, 16, 6, code),
+            label=f"M={M} fields", **common))
+        sm = _compare.summary(ens, gf, pf, p_eps, gap, cells, n_boot=s.n_boot,
+                              rng=srng.spawn(1)[0])
+        for a in ("tv", "tv_se", "tv_ensemble_pf_ode", "tv_ensemble_pf_ode_se",
+                  "gap_mass_ensemble", "gap_mass_ensemble_se", "gap_mass_diff",
+                  "gap_mass_diff_se", "mode_mass_ensemble", "mode_mass_ensemble_se"):
+            out[a][i] = sm[a]
+        for a in ("gap_mass", "gap_mass_se", "mode_mass", "mode_mass_se"):
+            key = a.replace("_se", "") + "_prediction" + ("_se" if a.endswith("_se") else "")
+            out[key][i] = sm[a.replace("_se", "") + "_gaussian_field" +
+                             ("_se" if a.endswith("_se") else "")]
+        q = _functional_variance(Ws[i], G)
+        out["functional_variance_ensemble"][i], out["functional_variance_ensemble_se"][i] = \
+            stats.mean_se(q)
+        out["functional_variance_prediction"][i] = float(
+            sum(np.trace(G @ cov[d, :, d, :]) for d in range(cov.shape[0])))
+        dens["ensemble"][i] = ens.mean(0) / dx
+        dens["prediction"][i] = gf.mean(0) / dx
+    Mc = np.array([np.inf if M is None else float(M) for M in Ms])
+    ds = xr.Dataset(
+        {**{k: (("M",) + (("mode",) if v.ndim == 2 else ()), v) for k, v in out.items()},
+         **{k: (("M", "x"), v) for k, v in dens.items()},
+         "true": (("x",), p_eps / dx), "pfode": (("x",), pf / dx),
+         "mean_model": (("x",), mean_model / dx),
+         "gap_mass_mean_model": ((), float(stats.region_mass(mean_model, gap))),
+         "gap_mass_pf_ode": ((), float(stats.region_mass(pf, gap))),
+         "mode_mass_mean_model": (("mode",), np.array(
+             [stats.region_mass(mean_model, cells == k) for k in range(nm)]))},
+        coords={"M": Mc, "x": x, "mode": data[:, 0]},
+        attrs=dict(attrs(NAME, s, seed), n_features=fm.n_features, F_eff=K.F_eff,
+                   gap_margin=stats.GAP_MARGIN))
+    return ds
+
+
+def npz_arrays(result: xr.Dataset) -> dict:
+    """``--save-data`` keys: ``x, M`` (inf = exact mean), ``ensemble, prediction`` (M, x) and the
+    gap/mode masses and functional variances with their standard errors (M[, mode])."""
+    keys = ("x", "M", "ensemble", "prediction", "mean_model", "gap_mass_ensemble",
+            "gap_mass_ensemble_se", "gap_mass_prediction", "gap_mass_prediction_se",
+            "gap_mass_diff", "gap_mass_diff_se", "mode_mass_ensemble", "mode_mass_ensemble_se",
+            "mode_mass_prediction", "mode_mass_prediction_se", "functional_variance_ensemble",
+            "functional_variance_ensemble_se", "functional_variance_prediction", "tv", "tv_se")
+    return {k: result[k].values for k in keys}
 
 
 def averaged_targets(x0, x, t, data, schedule, n_draws, rng) -> np.ndarray:

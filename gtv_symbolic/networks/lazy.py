@@ -32,15 +32,16 @@ import numpy as np
 from .. import kernels
 from .._validate import int_arg
 from .mlp import MLP, _embed, apply, jacobian, positive
-from ._jax import jnp, x64
 
-__all__ = ["LazyPrediction", "lazy_kernel", "jacobian_times", "basis"]
+__all__ = ["LazyPrediction", "lazy_kernel", "jacobian_times", "basis", "EXACT_BASIS"]
+
+#: largest min(n_basis, p) with an exact eigendecomposition in :func:`basis`
+EXACT_BASIS = 1024
 
 
 def _hidden(net: MLP, theta, x, t):
     """Pre-activations' pieces: ``z_tilde (n, d+1)``, ``tanh (n, H)``, ``a (H, D)``."""
-    with_jax = x64(lambda: np.asarray(_embed(net, jnp.asarray(t, jnp.float64))))
-    e = with_jax()
+    e = _embed(net, np.asarray(t, dtype=float), xp=np)
     H, d = net.width, net.d_in
     W = theta[:H * d].reshape(H, d)
     b = theta[H * d:H * (d + 1)]
@@ -77,27 +78,38 @@ def _systematic(w, n, offset=0.5):
     return np.minimum(np.searchsorted(c, (np.arange(n) + offset) / n), w.size - 1)
 
 
-def basis(net: MLP, theta0, nodes, *, n_basis: int = 4096, rank: int = 256,
-          rel_tol: float = 1e-7):
+def basis(net: MLP, theta0, nodes, *, n_basis: int = 4096, rank: int = 384,
+          rel_tol: float = 1e-7, rng=None):
     """Orthonormal ``B (p, r)`` spanning the top of ``G = E[lam J^T J]``, and the residual.
 
     Nodes are chosen by systematic sampling proportional to ``w lam`` (the measure of ``G``);
     ``B`` holds the right-singular vectors of ``J`` on them with singular values above
-    ``rel_tol`` times the largest (at most ``rank``). The residual
+    ``rel_tol`` times the largest (at most ``rank``; exact eigenvectors of the smaller Gram
+    matrix up to ``EXACT_BASIS`` columns, a randomised range finder seeded by ``rng`` above).
+    The residual
     ``||J (I - B B^T)||_F / ||J||_F`` is measured on the interleaved nodes.
     """
     wl = nodes.w * nodes.lam
     idx = np.unique(_systematic(wl, n_basis))
     J = jacobian(net, theta0, nodes.y[idx], nodes.u[idx])[:, 0, :]
-    if J.shape[1] <= 2 * J.shape[0]:  # SVD of J (n p^2) or of the Gram J J^T (n^2 p)
-        _, s, Vt = np.linalg.svd(J, full_matrices=False)
-        keep = min(rank, int(np.sum(s > rel_tol * s[0])))
-        B = Vt[:keep].T
-    else:
-        ev, U = np.linalg.eigh(J @ J.T)
-        ev, U = ev[::-1], U[:, ::-1]
-        keep = min(rank, int(np.sum(ev > rel_tol**2 * ev[0])))
-        B = J.T @ (U[:, :keep] / np.sqrt(ev[:keep]))
+    if min(J.shape) <= EXACT_BASIS:  # eigenvectors of the smaller Gram matrix
+        if J.shape[1] <= J.shape[0]:
+            ev, V = np.linalg.eigh(J.T @ J)
+            V = V[:, ::-1]
+        else:
+            ev, U = np.linalg.eigh(J @ J.T)
+            V = J.T @ (U[:, ::-1] / np.sqrt(np.clip(ev[::-1], 1e-300, None)))
+        ev = ev[::-1]
+    else:  # randomised range finder, two power iterations (Halko et al. 2011, Alg. 4.4)
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("rng (a numpy.random.Generator) is needed for the randomised basis")
+        Q = np.linalg.qr(J.T @ rng.standard_normal((J.shape[0], rank + 64)))[0]
+        for _ in range(2):
+            Q = np.linalg.qr(J.T @ (J @ Q))[0]
+        _, sv, Wt = np.linalg.svd(J @ Q, full_matrices=False)
+        ev, V = sv**2, Q @ Wt.T
+    keep = min(rank, int(np.sum(ev > rel_tol**2 * ev[0])))
+    B = np.ascontiguousarray(V[:, :keep])
     hold = np.setdiff1d(np.unique(_systematic(wl, n_basis, offset=0.0)), idx)
     Jh = jacobian(net, theta0, nodes.y[hold], nodes.u[hold])[:, 0, :]
     resid = np.linalg.norm(Jh - (Jh @ B) @ B.T) / np.linalg.norm(Jh)
@@ -129,7 +141,7 @@ class LazyPrediction:
 
 def lazy_kernel(net: MLP, theta0, data, schedule, *, P: int, tau: float,
                 target: str = "proxy", nodes=None, rng=None, n_nodes: int = 24576,
-                n_basis: int = 4096, rank: int = 256) -> LazyPrediction:
+                n_basis: int = 4096, rank: int = 384) -> LazyPrediction:
     r"""Lazy-regime mean and ``1/P`` covariance of the network after gradient flow for ``tau``.
 
     ``target``: ``'proxy'`` (J1) or ``'true'`` (J0). The training-law expectations use
@@ -140,12 +152,14 @@ def lazy_kernel(net: MLP, theta0, data, schedule, *, P: int, tau: float,
         raise ValueError("the lazy prediction supports 1-D data only (D = 1)")
     tau = positive(tau, "tau")
     theta0 = np.asarray(theta0, float)
+    r_nodes, r_basis = (rng.spawn(2) if isinstance(rng, np.random.Generator) else (None, None))
     if nodes is None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError("rng (a numpy.random.Generator) is needed to draw the QMC nodes")
         nodes = kernels.training_nodes(data, schedule, net.eps, net.T, method="qmc",
-                                       n_mc=int_arg(n_nodes, "n_nodes", 100, 10**7), rng=rng)
-    B, resid = basis(net, theta0, nodes, n_basis=n_basis, rank=rank)
+                                       n_mc=int_arg(n_nodes, "n_nodes", 100, 10**7),
+                                       rng=r_nodes)
+    B, resid = basis(net, theta0, nodes, n_basis=n_basis, rank=rank, rng=r_basis)
 
     def features(y, u):
         return jacobian_times(net, theta0, y, u, B)

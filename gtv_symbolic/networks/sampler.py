@@ -18,7 +18,10 @@ import numpy as np
 from ._jax import jax, jnp, x64
 from .mlp import MLP, _embed, _forward, _linearised
 
-__all__ = ["EnsembleDenoiser"]
+__all__ = ["EnsembleDenoiser", "CHUNK"]
+
+#: points per model per compiled call (padding unit)
+CHUNK = 128
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
@@ -57,19 +60,20 @@ class EnsembleDenoiser:
         x = np.asarray(x, dtype=float)
         if x.shape[0] != self.n_models or x.shape[-1] != self.dim:
             raise ValueError(f"x must have shape ({self.n_models}, ..., {self.dim}), got {x.shape}")
-        inner = x.shape[1:-1]
         xf = x.reshape(self.n_models, -1, self.dim)
         n = xf.shape[1]
-        n_pad = max(8, 1 << max(0, (n - 1).bit_length()))  # few distinct shapes: few compiles
+        n_pad = -(-n // CHUNK) * CHUNK  # fixed chunks: one compiled shape
         xp = np.zeros((self.n_models, n_pad, self.dim))
         xp[:, :n] = xf
         lin = self.theta0 is not None
+        th = jnp.asarray(self.theta)
         th0 = jnp.asarray(self.theta0 if lin else self.theta[0])
-        v, j = _value_jac(self.net, lin, jnp.asarray(self.theta), th0, jnp.asarray(xp),
-                          jnp.asarray(float(t)))
-        v = np.asarray(v)[:, :n].reshape(x.shape)
-        j = np.asarray(j)[:, :n].reshape(x.shape + (self.dim,))
-        return v, j
+        tt = jnp.asarray(float(t))
+        v, j = np.empty_like(xp), np.empty(xp.shape + (self.dim,))
+        for c in range(0, n_pad, CHUNK):
+            vc, jc = _value_jac(self.net, lin, th, th0, jnp.asarray(xp[:, c:c + CHUNK]), tt)
+            v[:, c:c + CHUNK], j[:, c:c + CHUNK] = np.asarray(vc), np.asarray(jc)
+        return v[:, :n].reshape(x.shape), j[:, :n].reshape(x.shape + (self.dim,))
 
     def __call__(self, x, t):
         return self.value_and_jacobian(x, t)[0]

@@ -68,6 +68,8 @@ _SPECS = (
      "Causal ablation: J0 vs J1 targets (V collapses) and the naive estimator vs kappa."),
     ("phase", "phase", "phase", ("phase",), "phase_table.md",
      "Generalization measure (TV to the exact-score PF-ODE, gap mass) over eps x F/P."),
+    ("nn-vs-theory", "nn_vs_theory", "nn_vs_theory", ("nn_vs_theory",), "nn_vs_theory_table.md",
+     "Trained MLP ensembles (NTK / mean-field) vs the lazy NTK-at-init prediction."),
 )
 
 
