@@ -70,6 +70,8 @@ _SPECS = (
      "Generalization measure (TV to the exact-score PF-ODE, gap mass) over eps x F/P."),
     ("nn-vs-theory", "nn_vs_theory", "nn_vs_theory", ("nn_vs_theory",), "nn_vs_theory_table.md",
      "Trained MLP ensembles (NTK / mean-field) vs the lazy NTK-at-init prediction."),
+    ("target-variance", "target_variance", "target_variance", ("target_variance",),
+     "target_variance_table.md", "Targets averaged over M posterior draws: V_C / M, gap and mode masses."),
 )
 
 

@@ -1,0 +1,84 @@
+"""Plot and table of the target-variance sweep (:func:`gtv_symbolic.experiments.target_variance.run`)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .theory import pm, run_header
+
+__all__ = ["plot", "table"]
+
+
+def _label(M) -> str:
+    return "inf (J0)" if np.isinf(M) else f"{int(M)}" + (" (J1)" if M == 1 else "")
+
+
+def plot(result):
+    """Left: densities per M; middle: gap mass vs M; right: functional variance vs 1/M."""
+    import matplotlib.pyplot as plt
+
+    d = result
+    M, x = d["M"].values, d["x"].values
+    fig, axes = plt.subplots(1, 3, figsize=(8.5, 2.4))
+    ax = axes[0]
+    ax.plot(x, d["true"].values, color="k", lw=0.6, label="p(x|eps)")
+    ax.plot(x, d["mean_model"].values, color="C1", lw=0.7, ls="-.", label="mean model W*")
+    for i, m in enumerate(M):
+        ax.plot(x, d["ensemble"].values[i], lw=0.9, color=plt.cm.viridis(i / max(1, len(M) - 1)),
+                label=f"M = {_label(m)}")
+    ax.set_xlabel("x")
+    ax.legend(fontsize=4)
+    inv = np.where(np.isinf(M), 0.0, 1.0 / M)
+    ax = axes[1]
+    for k, c, lab in (("ensemble", "C3", "trained ensemble"), ("prediction", "C0", "Gaussian field")):
+        ax.errorbar(inv, d[f"gap_mass_{k}"].values, 2 * d[f"gap_mass_{k}_se"].values, fmt="o-",
+                    color=c, ms=3, lw=0.8, capsize=2, label=lab)
+    ax.axhline(float(d["gap_mass_mean_model"]), color="C1", ls="-.", lw=0.7, label="mean model")
+    ax.axhline(float(d["gap_mass_pf_ode"]), color="0.6", lw=0.7, label="exact-score PF-ODE")
+    ax.set_xlabel("1/M")
+    ax.set_ylabel("gap mass (±2 s.e.)")
+    ax.legend(fontsize=4)
+    ax = axes[2]
+    ax.errorbar(inv, d["functional_variance_ensemble"].values,
+                2 * d["functional_variance_ensemble_se"].values, fmt="o", color="C3", ms=3,
+                capsize=2, label="ensemble")
+    ax.plot(inv, d["functional_variance_prediction"].values, "s--", color="C0", ms=3, lw=0.8,
+            label="V_mis + V_C / M")
+    ax.set_xlabel("1/M")
+    ax.set_ylabel("E[lam tr Var mu_hat]")
+    ax.legend(fontsize=5)
+    for a in axes:
+        a.tick_params(labelsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def table(result) -> str:
+    d = result
+    s = json.loads(d.attrs["settings"])
+    lines = [run_header(d, "sample-free transport (30-step Euler)"),
+             f"eps = {s['eps']}, P = {s['P']}, F = {d.attrs['n_features']} (F_eff = "
+             f"{float(d.attrs['F_eff']):.1f}), ridge = {s['ridge']}; mean model gap mass "
+             f"{float(d['gap_mass_mean_model']):.4f}, exact-score PF-ODE "
+             f"{float(d['gap_mass_pf_ode']):.4f}", "",
+             "| M | gap ens | gap pred | diff | TV(ens, pred) | TV(ens, PF-ODE) | q ens | q pred |",
+             "|---|---|---|---|---|---|---|---|"]
+    for i, m in enumerate(d["M"].values):
+        g = lambda k: d[k].values[i]  # noqa: E731
+        lines.append(
+            f"| {_label(m)} | {pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'), 4)} | "
+            f"{pm(g('gap_mass_prediction'), g('gap_mass_prediction_se'), 4)} | "
+            f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
+            f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
+            f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)} | "
+            f"{g('functional_variance_prediction'):.4f} |")
+    lines += ["", "Mode masses (ensemble vs prediction):", ""]
+    for i, m in enumerate(d["M"].values):
+        lines.append(f"- M = {_label(m)}: " + "; ".join(
+            f"x0={c:g}: {pm(a, b)} vs {pm(e, f)}" for c, a, b, e, f in zip(
+                d["mode"].values, d["mode_mass_ensemble"].values[i],
+                d["mode_mass_ensemble_se"].values[i], d["mode_mass_prediction"].values[i],
+                d["mode_mass_prediction_se"].values[i], strict=True)))
+    return "\n".join(lines) + "\n"
