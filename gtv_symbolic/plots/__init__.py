@@ -72,6 +72,8 @@ _SPECS = (
      "Trained MLP ensembles (NTK / mean-field) vs the lazy NTK-at-init prediction."),
     ("target-variance", "target_variance", "target_variance", ("target_variance",),
      "target_variance_table.md", "Targets averaged over M posterior draws: V_C / M, gap and mode masses."),
+    ("dimension", "dimension", "dimension", ("dimension",), "dimension_table.md",
+     "Point-mass data in D dimensions: R > 1/2 mass, posterior collapse time, naive V-kernel."),
 )
 
 
