@@ -32,7 +32,7 @@ Examples
 >>> net = MLP(width=8, eps=1e-2)
 >>> theta = init_params(net, np.random.default_rng(0))
 >>> theta.shape, net.n_params
-((56,), 56)
+((48,), 48)
 >>> bool(np.abs(apply(net, theta, np.zeros((3, 1)), np.full(3, 0.5))).max() < 1e-14)
 True
 """
