@@ -44,16 +44,18 @@ KINDS = ("linear", "geometric")
 MAX_STEPS = 10**6
 
 
-def check_window(schedule: Schedule, eps, T=1.0) -> tuple[float, float]:
+def check_window(schedule: Schedule | None, eps, T=1.0) -> tuple[float, float]:
     """Validate a time window: ``0 < eps < T <= schedule.T`` (``T < schedule.T`` if excluded).
 
+    ``schedule=None`` checks ``0 < eps < T < inf`` only (feature maps, which know no schedule).
     Returns ``(eps, T)`` as floats; ValueError naming the argument and the allowed range.
 
     >>> from gtv_symbolic import schedules
     >>> check_window(schedules.VP(), 1e-3)
     (0.001, 1.0)
     """
-    check_schedule(schedule)
+    if schedule is not None:
+        check_schedule(schedule)
     try:
         T = float(T)
         eps = float(eps)
@@ -61,7 +63,7 @@ def check_window(schedule: Schedule, eps, T=1.0) -> tuple[float, float]:
         raise TypeError(f"eps and T must be real numbers, got eps={eps!r}, T={T!r}") from None
     if not (np.isfinite(T) and T > 0):
         raise ValueError(f"T must be finite and > 0, got {T}")
-    if T > schedule.T or (not schedule.include_T and T >= schedule.T):
+    if schedule is not None and (T > schedule.T or (not schedule.include_T and T >= schedule.T)):
         hi = "<=" if schedule.include_T else "<"
         raise ValueError(f"T must be {hi} the schedule's T = {schedule.T:g}, got {T}")
     if not (np.isfinite(eps) and 0 < eps < T):
