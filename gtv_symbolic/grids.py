@@ -1,6 +1,6 @@
 r"""Time grids of the samplers, and the one check of a time window ``0 < eps < T``.
 
-The samplers integrate the probability-flow ODE (paper Sec. 2, the PF-ODE behind Eq. (3))
+The samplers integrate the probability-flow ODE (paper Sec. 2)
 
 .. math::  \frac{dx}{dt} = -\beta_t x - D_t\, s(x, t), \qquad
            s(x, t) = \frac{\alpha_t \hat\mu(x, t) - x}{\sigma_t^2},
@@ -155,6 +155,10 @@ class TimeGrid:
     def h(self) -> np.ndarray:
         """Signed step sizes ``t_{k+1} - t_k`` (negative on a sampler's decreasing grid)."""
         return np.diff(self.ts)
+
+    def coefficients(self, k: int) -> tuple:
+        """``(alpha_k, sigma2_k, beta_k, D_k)`` at ``ts[k]`` (the arguments of the vector field)."""
+        return self.alpha[k], self.sigma2[k], self.beta[k], self.D[k]
 
     def reversed(self) -> TimeGrid:
         """The same times in the opposite order (coefficients reused, not re-evaluated)."""
