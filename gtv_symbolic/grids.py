@@ -47,6 +47,7 @@ MAX_STEPS = 10**6
 def check_window(schedule: Schedule | None, eps, T=1.0) -> tuple[float, float]:
     """Validate a time window: ``0 < eps < T <= schedule.T`` (``T < schedule.T`` if excluded).
 
+    ``eps`` must also be at least the schedule's ``t_min`` when it defines one.
     ``schedule=None`` checks ``0 < eps < T < inf`` only (feature maps, which know no schedule).
     Returns ``(eps, T)`` as floats; ValueError naming the argument and the allowed range.
 
@@ -68,6 +69,10 @@ def check_window(schedule: Schedule | None, eps, T=1.0) -> tuple[float, float]:
         raise ValueError(f"T must be {hi} the schedule's T = {schedule.T:g}, got {T}")
     if not (np.isfinite(eps) and 0 < eps < T):
         raise ValueError(f"eps must lie in (0, T) = (0, {T:g}), got {eps}")
+    t_min = float(getattr(schedule, "t_min", 0.0) or 0.0)  # where every evaluator is finite
+    if eps < t_min:
+        raise ValueError(f"eps must be >= the schedule's t_min = {t_min:.3g} (every evaluator "
+                         f"is finite on [t_min, T]), got {eps}")
     return eps, T
 
 
