@@ -14,8 +14,8 @@ r"""Causal ablation: J0 (true-score) vs J1 (proxy) targets, and the naive estima
 
 Examples
 --------
->>> s = Settings(P=(64,), n_models=4, n_x=4, n_t=4, n_reps=2, kappas=(0.0, 0.5), em_samples=200,
-...              fp_steps=100)
+>>> s = Settings(P=(64,), n_models=4, n_x=4, n_t=4, n_reps=2, kappas=(0.5,), em_samples=100,
+...              fp_steps=50)
 >>> r = run(s, cache=False, workers=1)
 >>> r["gap_mass_diff"].dims, r["trainvar_emp"].dims
 (('P',), ('target', 'P'))
@@ -30,7 +30,9 @@ import xarray as xr
 
 from .. import typical
 from .._runtime.parallel import blas_threads
-from ..linear import train_ensemble
+from ..grids import TimeGrid
+from ..kernels import NaiveKernel
+from ..training import train_ensemble
 from . import _compare, fig2, stats
 from ._common import (
     MAX_MODELS,
@@ -82,7 +84,7 @@ QUICK = Settings(n_models=20, n_reps=5, em_samples=4000)
 
 def _train(s, fm, sched, P, tg, ss):
     with blas_threads(1):
-        return train_ensemble(fm, np.asarray(s.data, float), sched, n_train=int(P),
+        return train_ensemble(fm, np.asarray(s.data, float), sched, P=int(P),
                               n_models=s.n_models, eps=s.eps, T=s.T, ridge=s.ridge,
                               rng=np.random.default_rng(ss), target=tg)
 
@@ -201,15 +203,16 @@ def _naive(s, data, sched, x, seed, cache, prog) -> dict:
     def compute():
         res = {}
         for k in s.kappas:
-            xf, q = typical.naive_fokker_planck(data, sched, eps=s.eps, kappa=k, n_steps=s.fp_steps,
-                                                T=s.T)
+            xf, q = typical.naive_fokker_planck(NaiveKernel(data, sched, k),
+                                                TimeGrid.geometric(sched, s.eps, s.T, s.fp_steps))
             res[f"fp_{k!r}"] = np.interp(x, xf, q)
-            sc, _ = typical.semiclassical_naive(data, sched, x, eps=s.eps, kappa=k, n_steps=600,
+            sc, _ = typical.semiclassical_naive(NaiveKernel(data, sched, k),
+                                                TimeGrid.geometric(sched, s.eps, s.T, 600), x,
                                                 n_seeds=1501)
             res[f"sc_{k!r}"] = sc
-        em = typical.naive_em(data, sched, eps=s.eps, kappa=s.em_kappa, n_samples=s.em_samples,
-                              rng=np.random.default_rng(seed_sequence(seed, 5, 4)), n_steps=800,
-                              T=s.T)
+        em = typical.naive_em(NaiveKernel(data, sched, s.em_kappa),
+                              TimeGrid.geometric(sched, s.eps, s.T, 800), n_samples=s.em_samples,
+                              rng=np.random.default_rng(seed_sequence(seed, 5, 4)))
         res["em"] = em[:, 0]
         return res
 

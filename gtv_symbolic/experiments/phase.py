@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from .._runtime.parallel import blas_threads
-from ..linear import train_ensemble
+from ..training import train_ensemble
 from . import _compare, fig2, stats
 from ._common import (
     MAX_MODELS,
@@ -111,7 +111,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
             K = K1.with_P(P)
             root = seed_sequence(seed, 5, 6, code, P)
             with blas_threads(1):
-                W = train_ensemble(fm, data, sched, n_train=P, n_models=s.n_models, eps=eps,
+                W = train_ensemble(fm, data, sched, P=P, n_models=s.n_models, eps=eps,
                                    T=s.T, ridge=s.ridge, rng=np.random.default_rng(child(root, 0)))
             ens = stats.normalise(_compare.model_masses(fm, W, sched, [edges],
                                                         seed_seq=child(root, 1),

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .. import typical
+from .. import metrics
+from ..grids import TimeGrid
 from ..typical import moment_matched_weights, semiclassical_linear
 from . import _compare, fig2, stats
 from ._common import (
@@ -110,7 +111,7 @@ def _diagnostics(W, K, fm, eps):
     X, Tt = np.meshgrid(X_NG, _t_ng(eps), indexing="ij")
     phi = fm(X.reshape(-1, 1), Tt.reshape(-1))
     vals = (W[:, 0, :] @ phi.T).reshape(W.shape[0], *X.shape)
-    mom = typical.ensemble_moments(vals)
+    mom = metrics.ensemble_moments(vals)
     vpred = np.einsum("pf,fg,pg->p", phi, K.cov_W[0, :, 0, :], phi).reshape(X.shape)
     dW = W[:, 0, :] - W[:, 0, :].mean(0)
     q = np.einsum("nf,fg,ng->n", dW, K.G, dW)  # tr(G S) = sum_n q_n / (N - 1)
@@ -187,7 +188,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
             root = seed_sequence(seed, 5, 1, code, int(P))
             gf, mm, ratio, ratio_mm = _fields(K, W, fm, sched, edges, eps, ens, regions, root,
                                               s.field_factor * N, s.mm_factor * N, common)
-            sc, _ = semiclassical_linear(K, x, eps=eps, n_steps=s.n_steps, T=s.T)
+            sc, _ = semiclassical_linear(K, TimeGrid.linear(sched, eps, s.T, s.n_steps), x)
             summ = _compare.summary(ens, gf, pf[i], pe, gap, cells, n_boot=s.n_boot,
                                     rng=np.random.default_rng(seed_sequence(seed, 5, 3, code, P)))
             summ["tv_ens_mm"], summ["tv_ens_mm_se"] = stats.bootstrap_tv(
