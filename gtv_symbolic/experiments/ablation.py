@@ -47,7 +47,7 @@ from ._common import (
 from ._tasks import get_cache, quiet_progress
 from .theory import X_NG, _t_ng
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "TARGETS"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "TARGETS"]
 
 NAME = "ablation"
 TARGETS = ("proxy", "true")
@@ -94,8 +94,8 @@ def _trainvar(W, G):
     return float(np.einsum("nf,fg,ng->", dW, G, dW) / (W.shape[0] - 1))
 
 
-def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
-        workers=None) -> xr.Dataset:
+def validate(settings: Settings) -> None:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
     s = settings
     check_int(s.n_models, "n_models", 4, MAX_MODELS)
     check_int(s.n_reps, "n_reps", 2, 1000)
@@ -103,6 +103,21 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     check_int(s.fp_steps, "fp_steps", 10, 10**6)
     for P in s.P:
         check_int(P, "P (training samples)", 1, 100_000)
+    if not s.P or not s.kappas:
+        raise ValueError("P and kappas must each hold at least one value")
+    if not all(np.isfinite(k) and k >= 0 for k in (*s.kappas, s.em_kappa)):
+        raise ValueError(f"kappas and em_kappa must be finite and >= 0, got {s.kappas}, "
+                         f"{s.em_kappa}")
+    fig2.validate(fig2.Settings(eps=(s.eps,), P=s.P, features=s.features, n_x=s.n_x, n_t=s.n_t,
+                                n_models=s.n_models, schedule=s.schedule, data=s.data,
+                                ridge=s.ridge, n_steps=s.n_steps, T=s.T, n_bins=s.n_bins,
+                                x_range=s.x_range, seed=s.seed))
+
+
+def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
+        workers=None) -> xr.Dataset:
+    s = settings
+    validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     cache = get_cache(cache)

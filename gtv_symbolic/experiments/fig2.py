@@ -52,7 +52,7 @@ from ._common import (
 from ._compare import TRANSPORT
 from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "panel_seed", "bin_grid",
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "bin_grid",
            "true_density", "TRANSPORT", "features_for", "train_panel"]
 
 NAME = "fig2"
@@ -105,7 +105,9 @@ def panel_seed(seed: int, eps: float, P: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), 2, int(round(-np.log10(eps) * 1000)), int(P)])
 
 
-def _validate(s: Settings) -> np.ndarray:
+def validate(s: Settings) -> np.ndarray:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use;
+    return the training points as an ``(M, 1)`` array."""
     check_int(s.n_models, "n_models", 1, MAX_MODELS)
     if s.n_samples is not None:
         check_int(s.n_samples, "n_samples", 1, MAX_SAMPLES)
@@ -183,7 +185,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
         workers=None) -> xr.Dataset:
     """Train and transport every panel; see the module docstring for the variables."""
     s = settings
-    data = _validate(s)
+    data = validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     sched = make_schedule(s.schedule, s.T)

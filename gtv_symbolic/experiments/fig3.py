@@ -45,7 +45,7 @@ from ._common import (
 )
 from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "panel_seed", "points",
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "points",
            "features_for", "bin_edges"]
 
 NAME = "fig3"
@@ -111,7 +111,8 @@ def _panel(s: Settings, fam, th, fi, ti, seed):
     return {"masses": masses}
 
 
-def _validate(s: Settings):
+def validate(s: Settings) -> None:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
     check_int(s.n_models, "n_models", 1, MAX_MODELS)
     check_int(s.n_samples, "n_samples", 1, MAX_SAMPLES)
     check_int(s.P, "P (training samples)", 1, 100_000)
@@ -138,7 +139,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
         workers=None) -> xr.Dataset:
     """``avg[features, theta, x, y]``: mean over models of each model's joint density."""
     s = settings
-    _validate(s)
+    validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     sched = make_schedule(s.schedule, s.T)
