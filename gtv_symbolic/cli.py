@@ -16,7 +16,6 @@ Exit codes: 0 done, 1 a check or derivation failed, 2 bad input or an unwritable
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
 import sys
@@ -202,25 +201,8 @@ def _check_scheduler(addr):
 
 def _run_plan(plan, args, stage_out, save_for):
     """Run every (target, settings) into the staged folder."""
-    env = {"GTV_WORKERS": args.workers, "GTV_DASK_SCHEDULER": args.scheduler}
-    with _environ({k: str(v) for k, v in env.items() if v is not None}):
-        for t, s in plan:
-            _run_one(t, s, args, stage_out, save_for)
-
-
-@contextlib.contextmanager
-def _environ(values):
-    """Set environment variables for figures that read them themselves; restore after."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    for t, s in plan:
+        _run_one(t, s, args, stage_out, save_for)
 
 
 def _run_one(t, s, args, stage_out, save_for):
