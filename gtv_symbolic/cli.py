@@ -358,6 +358,17 @@ def _cmd_cache(args) -> int:
     return 0
 
 
+def _unknown_options(parser, args, extra, tg):
+    """A flag the chosen figure does not have: say which flags it takes (exit 2)."""
+    flag = next((a.split("=")[0] for a in extra if a.startswith("-")), extra[0])
+    if args.command == "figures" and getattr(args, "name", None) in tg:
+        t = tg[args.name]
+        takes = ", ".join(sp.flag for sp in fl.field_specs(t.settings_cls)) or "none"
+        raise ValueError(f"gtv figures {t.name}: option {flag} is not used by this figure "
+                         f"(its settings: {takes})")
+    parser.error(f"unrecognized arguments: {' '.join(extra)}")
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"gtv: warning: {message}", file=sys.stderr if file is None else file)
 
@@ -376,8 +387,16 @@ def _main(argv) -> int:
         needs_figures = cmd in ("figures", "reproduce")
         argv = fl.join_dash_values(argv, {"--data", "--seed"})
         parser = build_parser(with_figures=needs_figures)
-        args = parser.parse_args(argv)
         tg = _targets() if needs_figures else None
+        if cmd == "figures":
+            rest = argv[argv.index("figures") + 1:]
+            name = next((a for a in rest if not a.startswith("-")), None)
+            if name is not None and name not in tg and name != "all":
+                raise ValueError(f"gtv figures: unknown figure {name!r}; choose from "
+                                 f"{', '.join(tg)} or 'all'")
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unknown_options(parser, args, extra, tg)
         if args.command == "figures":
             return _cmd_figures(args, tg)
         if args.command == "derive":
