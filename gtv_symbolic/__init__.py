@@ -12,18 +12,26 @@ True
 
 import importlib
 
-try:
-    from importlib.metadata import PackageNotFoundError, version
-
-    __version__ = version("gtv_symbolic")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
-
 __all__ = ["data", "numeric", "proxy", "schedules", "symbols"]
 
 
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return "0+unknown"
+    try:
+        return version("gtv_symbolic")
+    except PackageNotFoundError:  # a source tree that is not installed
+        return "0+unknown"
+
+
 def __getattr__(name):
-    # PEP 562 lazy submodules: ``import gtv_symbolic`` stays well under a second
+    # PEP 562: submodules and __version__ (importlib.metadata costs ~0.1 s) load on first use,
+    # so ``import gtv_symbolic`` stays far under a second
+    if name == "__version__":
+        globals()["__version__"] = v = _version()
+        return v
     if name in __all__:
         mod = importlib.import_module(f".{name}", __name__)
         globals()[name] = mod

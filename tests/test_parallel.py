@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from gtv_symbolic._runtime import cache, parallel, progress
-from gtv_symbolic._runtime.parallel import (MAX_WORKERS, blas_threads, check_workers,
-                                            default_workers, map_tasks, spawn_seeds)
+from gtv_symbolic._runtime.parallel import (
+    MAX_WORKERS,
+    blas_threads,
+    check_workers,
+    default_workers,
+    map_tasks,
+    spawn_seeds,
+)
 
 
 def _cell(task):
@@ -35,7 +41,7 @@ def test_local_processes_match_serial():
     serial = map_tasks(_cell, _tasks(), workers=1)
     pooled = map_tasks(_cell, _tasks(), workers=2)
     assert len(serial) == 6
-    for a, b in zip(serial, pooled):
+    for a, b in zip(serial, pooled, strict=True):
         assert np.array_equal(a, b)  # bit-identical, order kept
 
 
@@ -43,15 +49,16 @@ def test_dask_local_cluster_matches_local():
     distributed = pytest.importorskip("distributed")
     serial = map_tasks(_cell, _tasks(), workers=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         by_address = map_tasks(_cell, _tasks(), scheduler=cluster.scheduler_address)
         with distributed.Client(cluster) as client:
             by_client = map_tasks(_cell, _tasks(), scheduler=client)
-    for a, b, c in zip(serial, by_address, by_client):
+    for a, b, c in zip(serial, by_address, by_client, strict=True):
         assert np.array_equal(a, b) and np.array_equal(a, c)
 
 
 def test_env_scheduler_is_used(monkeypatch):
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", "0.5s")
     monkeypatch.setenv(parallel.SCHEDULER_ENV, "tcp://127.0.0.1:1")  # nothing listens there
     with pytest.raises(ConnectionError, match="GTV_DASK_SCHEDULER"):
         map_tasks(_cell, _tasks(1))
@@ -111,3 +118,18 @@ def test_spawn_seeds_from_generator_and_int():
     assert a == b and len(set(a)) == 3
     g = [np.random.default_rng(s).random() for s in spawn_seeds(np.random.default_rng(5), 3)]
     assert len(set(g)) == 3
+
+
+def test_fig2_panels_same_on_dask_and_local():
+    """A real experiment's panels: local processes and a LocalCluster give identical arrays."""
+    distributed = pytest.importorskip("distributed")
+    from gtv_symbolic.experiments import fig2
+
+    s = fig2.Settings(eps=(1e-2,), P=(64, 128), n_models=2, n_x=6, n_t=6, n_bins=50, seed=5)
+    local = fig2.run(s, cache=False, workers=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        remote = fig2.run(s, cache=False, scheduler=cluster.scheduler_address)
+    assert set(local.data_vars) == set(remote.data_vars)
+    for k in local.data_vars:
+        assert np.array_equal(local[k].values, remote[k].values), k

@@ -1,9 +1,10 @@
 """Run independent tasks (figure panels, sweep cells) in local processes or on a Dask cluster.
 
 :func:`map_tasks` is the one entry point. Local runs use the standard library's
-:class:`concurrent.futures.ProcessPoolExecutor` (no extra dependency; on Linux with the
-``fork`` start method, so workers inherit already-compiled Numba kernels and imported
-modules instead of re-importing SymPy/Numba per worker). Given a scheduler address
+:class:`multiprocessing.pool.Pool` (no extra dependency; its public ``terminate()`` stops
+every worker at once on an error or Ctrl-C; workers ignore SIGINT so an interrupt gives one
+message, not a traceback per worker; on Linux the ``fork`` start method lets workers
+inherit already-compiled Numba kernels instead of re-importing SymPy/Numba in each). Given a scheduler address
 (``--scheduler`` or ``$GTV_DASK_SCHEDULER``), tasks go to that Dask cluster through
 ``distributed.Client.map``.
 
@@ -25,17 +26,20 @@ from __future__ import annotations
 import functools
 import multiprocessing as mp
 import os
+import signal
 import time
 
 import numpy as np
 
-__all__ = ["MAX_WORKERS", "SCHEDULER_ENV", "WORKERS_ENV", "blas_threads", "check_workers",
+__all__ = ["CONNECT_TIMEOUT", "MAX_WORKERS", "SCHEDULER_ENV", "WORKERS_ENV", "blas_threads", "check_workers",
            "default_workers", "map_tasks", "resolve_scheduler", "spawn_seeds"]
 
 WORKERS_ENV = "GTV_WORKERS"
 SCHEDULER_ENV = "GTV_DASK_SCHEDULER"
 #: upper bound on local worker processes (a typo such as 10000 must not fork-bomb the machine)
 MAX_WORKERS = 256
+#: how long to try reaching a Dask scheduler before giving up
+CONNECT_TIMEOUT = "10s"
 
 
 def blas_threads(n: int = 1):
@@ -152,22 +156,34 @@ def map_tasks(func, tasks, *, workers=None, scheduler=None, progress=None, desc:
             for k, t in enumerate(tasks):
                 done(k, *_call(func, t))
         else:
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            with ProcessPoolExecutor(max_workers=min(n_workers, len(tasks)),
-                                     mp_context=_context()) as ex:
-                futs = {ex.submit(_call, func, t): k for k, t in enumerate(tasks)}
-                try:
-                    for f in as_completed(futs):
-                        done(futs[f], *f.result())
-                except BaseException:
-                    for f in futs:
-                        f.cancel()
-                    raise
+            _map_local(func, tasks, min(n_workers, len(tasks)), done)
     finally:
         if bar is not None:
             bar.close()
     return out
+
+
+def _ignore_sigint():
+    # Ctrl-C goes to the parent, which terminates the pool: no traceback from every worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _indexed(func, item):
+    k, task = item
+    return (k, *_call(func, task))
+
+
+def _map_local(func, tasks, n, done):
+    pool = _context().Pool(n, initializer=_ignore_sigint)
+    try:
+        for k, res, dt in pool.imap_unordered(functools.partial(_indexed, func), enumerate(tasks)):
+            done(k, res, dt)
+        pool.close()
+    except BaseException:
+        pool.terminate()  # an error or Ctrl-C: stop the other tasks now
+        raise
+    finally:
+        pool.join()
 
 
 def _map_dask(func, tasks, scheduler, done):
@@ -179,7 +195,7 @@ def _map_dask(func, tasks, scheduler, done):
     own = not isinstance(scheduler, Client)
     if own:
         try:
-            client = Client(scheduler, set_as_default=False, timeout="10s")
+            client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r} "
                                   f"(--scheduler / ${SCHEDULER_ENV}): {exc}") from None

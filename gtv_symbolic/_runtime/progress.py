@@ -60,13 +60,41 @@ class Progress:
         self.log(f"{msg} done in {time.perf_counter() - start:.2f} s")
 
     def bar(self, total: int, desc: str = ""):
-        """A tqdm bar over ``total`` items (``update(k)``, ``close()``); a no-op when silent."""
+        """A tqdm bar over ``total`` items (``update(k)``, ``close()``); a no-op when silent.
+
+        On a terminal it is a live bar; on a file or pipe (logs, CI) each update is one line
+        ``desc: k/n [elapsed<remaining, rate]`` in tqdm's format instead of redrawn bars.
+        """
         from tqdm import tqdm
 
         tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        if self.enabled and not tty:
+            return _LineBar(self, int(total), desc)
         return tqdm(total=int(total), desc=f"[{self.name}] {desc}".rstrip(), file=self.stream,
-                    disable=not self.enabled, leave=not tty, unit="task", dynamic_ncols=tty,
-                    mininterval=0.5 if tty else 30.0, ascii=not tty)
+                    disable=not self.enabled, leave=False, unit="task", dynamic_ncols=True,
+                    mininterval=0.5)
+
+
+class _LineBar:
+    """k of n, elapsed and ETA as log lines (tqdm's meter format), for non-terminal streams."""
+
+    _FORMAT = "{desc}{n_fmt}/{total_fmt} tasks [{elapsed}<{remaining}, {rate_fmt}]"
+
+    def __init__(self, progress: Progress, total: int, desc: str):
+        self.progress, self.total, self.desc, self.n = progress, total, desc, 0
+        self.t0 = time.perf_counter()
+
+    def update(self, k: int = 1) -> None:
+        from tqdm import tqdm
+
+        self.n += k
+        line = tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, unit="task",
+                                 prefix=f"{self.desc}: " if self.desc else "",
+                                 bar_format=self._FORMAT)
+        self.progress.log(line)
+
+    def close(self) -> None:
+        pass
 
 
 def quiet() -> Progress:
