@@ -2,11 +2,11 @@
 
     python benchmarks/bench_dask_sweep.py [--repeats 3] [--cells 40] [--n-samples 20000]
 
-A cell is one small Fig. 3-like experiment: an ensemble of ``n_models`` 2-D linear
-denoisers (Gaussian features, 10 x 10 x 10) trained on the square data rotated by the cell's
-angle with ``P`` samples, then integrated by the compiled 2-D Euler sampler and
-histogrammed; 40 cells = 8 angles x 5 training-set sizes. Each cell seeds its own Generator
-(``spawn_seeds``), so both clusters return identical arrays (checked).
+A cell is Fig. 3's experiment (``experiments.fig3.run``) at one rotation angle and one
+training-set size ``P``: ``n_models`` 2-D linear denoisers (Gaussian features, 10 x 10 x 10)
+trained in closed form, integrated by the compiled 2-D Euler sampler and histogrammed;
+40 cells = 8 angles x 5 sizes. Each cell has its own seed, so both clusters return identical
+arrays (checked).
 
 Both clusters (``processes=True``, one thread per worker) are started first and warmed up
 (Numba kernels loaded in every worker); the timed sweeps then alternate 1-worker,
@@ -30,35 +30,17 @@ use_this_tree()  # this tree's gtv_symbolic, also in the Dask worker processes
 
 
 def cell(task):
-    """One sweep cell -> 2-D histogram masses (N, 200, 200)."""
+    """One sweep cell: Fig. 3's experiment at one angle and one P -> mean 2-D density."""
     seed, theta, P, n_models, n_samples = task
-    from gtv_symbolic import data, euler2d
-    from gtv_symbolic.features import make_features
-    from gtv_symbolic.linear import LinearDenoiser
-    from gtv_symbolic.schedules import VP
+    from gtv_symbolic.experiments import fig3
 
-    try:  # after the refactor: one trainer in gtv_symbolic.training
-        from gtv_symbolic.training import train_ensemble
-        size = {"P": P}
-    except ImportError:
-        from gtv_symbolic.linear import train_ensemble
-        size = {"n_train": P}
-    vp = VP()
-    fm = make_features("gaussian", 2, 10, 10, 1e-2, x_range=(-1.5, 1.5))
-    train_rng, sample_rng = np.random.default_rng(seed).spawn(2)
-    W = train_ensemble(fm, data.square(theta), vp, n_models=n_models, eps=1e-2, rng=train_rng,
-                       **size)
-    e = np.linspace(-1.5, 1.5, 201)
-    return euler2d.euler_histograms_2d(LinearDenoiser(fm, W), vp, (e, e), n_samples=n_samples,
-                                       eps=1e-2, rng=sample_rng)
+    s = fig3.Settings(features=("gaussian",), thetas=(theta,), P=P, n_models=n_models,
+                      n_samples=n_samples, seed=seed)
+    return fig3.run(s, cache=False, workers=1)["avg"].values
 
 
 def _warm():
-    from gtv_symbolic import euler2d
-    from gtv_symbolic.schedules import VP
-
-    euler2d.warm_up()
-    VP().alpha(0.5)
+    from gtv_symbolic.experiments import fig3  # noqa: F401  (imports, compiled kernels)
 
 
 def main(argv=None) -> int:
@@ -71,13 +53,13 @@ def main(argv=None) -> int:
 
     from distributed import Client, LocalCluster
 
-    from gtv_symbolic._runtime.parallel import map_tasks, spawn_seeds
+    from gtv_symbolic._runtime.parallel import map_tasks
 
     thetas = np.linspace(0, np.pi / 4, 8)
     Ps = (100, 200, 300, 400, 500)
     grid = [(th, P) for th in thetas for P in Ps][: args.cells]
-    tasks = [(s, float(th), int(P), args.n_models, args.n_samples)
-             for s, (th, P) in zip(spawn_seeds(2025, len(grid)), grid, strict=True)]
+    tasks = [(1000 + k, float(th), int(P), args.n_models, args.n_samples)
+             for k, (th, P) in enumerate(grid)]
     print(f"# {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {len(tasks)} cells, "
           f"N = {args.n_models} models x {args.n_samples} samples each")
     clusters = {k: LocalCluster(n_workers=k, threads_per_worker=1, processes=True,

@@ -16,7 +16,6 @@ Exit codes: 0 done, 1 a check or derivation failed, 2 bad input or an unwritable
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
 import sys
@@ -202,25 +201,8 @@ def _check_scheduler(addr):
 
 def _run_plan(plan, args, stage_out, save_for):
     """Run every (target, settings) into the staged folder."""
-    env = {"GTV_WORKERS": args.workers, "GTV_DASK_SCHEDULER": args.scheduler}
-    with _environ({k: str(v) for k, v in env.items() if v is not None}):
-        for t, s in plan:
-            _run_one(t, s, args, stage_out, save_for)
-
-
-@contextlib.contextmanager
-def _environ(values):
-    """Set environment variables for figures that read them themselves; restore after."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    for t, s in plan:
+        _run_one(t, s, args, stage_out, save_for)
 
 
 def _run_one(t, s, args, stage_out, save_for):
@@ -376,6 +358,17 @@ def _cmd_cache(args) -> int:
     return 0
 
 
+def _unknown_options(parser, args, extra, tg):
+    """A flag the chosen figure does not have: say which flags it takes (exit 2)."""
+    flag = next((a.split("=")[0] for a in extra if a.startswith("-")), extra[0])
+    if args.command == "figures" and getattr(args, "name", None) in tg:
+        t = tg[args.name]
+        takes = ", ".join(sp.flag for sp in fl.field_specs(t.settings_cls)) or "none"
+        raise ValueError(f"gtv figures {t.name}: option {flag} is not used by this figure "
+                         f"(its settings: {takes})")
+    parser.error(f"unrecognized arguments: {' '.join(extra)}")
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"gtv: warning: {message}", file=sys.stderr if file is None else file)
 
@@ -394,8 +387,16 @@ def _main(argv) -> int:
         needs_figures = cmd in ("figures", "reproduce")
         argv = fl.join_dash_values(argv, {"--data", "--seed"})
         parser = build_parser(with_figures=needs_figures)
-        args = parser.parse_args(argv)
         tg = _targets() if needs_figures else None
+        if cmd == "figures":
+            rest = argv[argv.index("figures") + 1:]
+            name = next((a for a in rest if not a.startswith("-")), None)
+            if name is not None and name not in tg and name != "all":
+                raise ValueError(f"gtv figures: unknown figure {name!r}; choose from "
+                                 f"{', '.join(tg)} or 'all'")
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unknown_options(parser, args, extra, tg)
         if args.command == "figures":
             return _cmd_figures(args, tg)
         if args.command == "derive":

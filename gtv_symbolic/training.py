@@ -207,9 +207,9 @@ def ridge_fit(phi, targets, weights, ridge: float = 0.1, *, method: str = "auto"
     ``method`` 'primal' (``F x F`` system), 'dual' (``P x P``, push-through) or 'auto' (the
     smaller). Returns ``W (..., D, F)``.
 
-    >>> phi = np.eye(2)
+    >>> phi = np.eye(2)  # P = 2 points: Sigma_hat = I/2, A_hat = y^T/2
     >>> ridge_fit(phi, [[1.0], [2.0]], [1.0, 1.0], 0.5)
-    array([[1., 2.]])
+    array([[0.5, 1. ]])
     """
     phi, y, w = (np.asarray(a, dtype=float) for a in (phi, targets, weights))
     ridge = _check_ridge(ridge)
@@ -297,8 +297,8 @@ def train_ensemble(features, data, schedule: Schedule, *, P: int, n_models: int,
     ridge : float
         ``rho > 0`` of the default ridge filter (ignored when ``filt`` is given).
     filt : SpectralFilter, optional
-        Ridge (closed form, dual ``P x P`` form when ``P <= F``) or gradient flow
-        (eigendecomposition of ``G_hat``).
+        Ridge with ``rho > 0`` (closed form, dual ``P x P`` form when ``P <= F``); ridge
+        ``rho = 0`` or gradient flow use the eigendecomposition of ``G_hat``.
     target : 'proxy' | 'true'
         ``x0`` (J1, DSM) or the exact Bayes denoiser ``E[x0 | x_i, t_i]`` (J0).
     offset : callable, optional
@@ -321,8 +321,6 @@ def train_ensemble(features, data, schedule: Schedule, *, P: int, n_models: int,
         filt = ridge_filter(_check_ridge(ridge))
     if not isinstance(filt, SpectralFilter):
         raise TypeError(f"filt must be a SpectralFilter, got {type(filt).__name__}")
-    if filt.name == "ridge":
-        _check_ridge(filt.param)
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
     _check_rng(rng)
@@ -340,7 +338,7 @@ def train_ensemble(features, data, schedule: Schedule, *, P: int, n_models: int,
         y = y - _offset_values(offset, x.reshape(-1, mu.shape[1]), t.reshape(-1),
                                mu.shape[1]).reshape(y.shape)
     with blas_threads(1):
-        if fast and filt.name == "ridge":
+        if fast and filt.name == "ridge" and filt.param > 0:
             W = _fit_ridge_features(features, x, t, w, y, filt.param)
         else:
             W = _fit_spectral(features, x, t, w, y, filt)
@@ -389,7 +387,7 @@ def _fit_spectral(features, x, t, w, y, filt):
         sl = slice(s0, min(s0 + chunk, n_models))
         nb = t[sl].shape[0]
         phi = _dense_features(features, x[sl].reshape(-1, D), t[sl].reshape(-1))
-        if filt.name == "ridge":
+        if filt.name == "ridge" and filt.param > 0:
             out.append(ridge_fit(phi.reshape(nb, P, -1), y[sl], w[sl], filt.param))
             continue
         phi = phi.reshape(nb, P, -1)

@@ -70,8 +70,9 @@ def test_read_only_out_exits_2(no_compute, tmp_path, capsys):
     (["figures", "fig2", "--seed", "-1"], "--seed must be an integer in [0,"),
     (["figures", "fig2", "--n-models", "0"], "--n-models must be an integer"),
     (["figures", "fig2", "--workers", "1000"], "--workers must be an integer in [1, 256]"),
-    (["figures", "fig1", "--n-models", "3"], "unrecognized arguments"),
-    (["figures", "nope"], "invalid choice"),
+    (["figures", "fig1", "--n-models", "3"], "option --n-models is not used by this figure"),
+    (["figures", "nope"], "unknown figure 'nope'; choose from fig1, fig2"),
+    (["cache", "info", "--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_bad_arguments_exit_2_at_parse_time(no_compute, argv, msg, capsys):
     assert cli.main(argv) == 2

@@ -191,7 +191,8 @@ def test_cli_config_tables_and_errors(toys, capsys):
 
 def test_cli_unknown_option_for_one_figure(toys, capsys):
     assert cli.main(["figures", "toy2", "--P", "64"]) == 2
-    assert "unrecognized arguments: --P" in capsys.readouterr().err
+    assert "option --P is not used by this figure (its settings: --n-models, --thetas, " \
+        "--seed)" in capsys.readouterr().err
 
 
 def test_version(capsys):

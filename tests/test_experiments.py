@@ -178,3 +178,18 @@ def test_stats_gap_region_and_errors():
                     rng.dirichlet(np.ones(10) * 5, 50).mean(0)) for _ in range(200)]
     _, se_b = stats.bootstrap_tv(a[:50, 0], a[:50, 1], n_boot=300, rng=rng)
     assert 0.5 * np.std(tvs) < se_b < 2 * np.std(tvs)
+
+
+def test_validate_every_experiment_before_computing():
+    for mod in ex.REGISTRY.values():
+        mod.validate(mod.Settings())
+        mod.validate(mod.QUICK)
+    bad = [(ex.theory, dict(P_2d=(0,)), "P_2d must be in"),
+           (ex.theory, dict(eps=(2.0,)), "eps must lie in"),
+           (ex.ablation, dict(kappas=(-1.0,)), "kappas and em_kappa must be finite"),
+           (ex.phase, dict(ratio=(0.0,)), r"ratio \(F/P\) values must be finite and > 0"),
+           (ex.phase, dict(features="nope"), "features must be one of"),
+           (fig1, dict(times=(1.5,)), "times must lie in")]
+    for mod, change, match in bad:
+        with pytest.raises(ValueError, match=match):
+            mod.validate(dataclasses.replace(mod.Settings(), **change))

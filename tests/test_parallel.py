@@ -49,7 +49,7 @@ def test_dask_local_cluster_matches_local():
     distributed = pytest.importorskip("distributed")
     serial = map_tasks(_cell, _tasks(), workers=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         by_address = map_tasks(_cell, _tasks(), scheduler=cluster.scheduler_address)
         with distributed.Client(cluster) as client:
             by_client = map_tasks(_cell, _tasks(), scheduler=client)
@@ -120,17 +120,16 @@ def test_spawn_seeds_from_generator_and_int():
     assert len(set(g)) == 3
 
 
-def test_fig2_panels_same_on_dask_and_local(monkeypatch, tmp_path):
-    """A real figure's panels through compute_panels: a LocalCluster gives the same arrays."""
+def test_fig2_panels_same_on_dask_and_local():
+    """A real experiment's panels: local processes and a LocalCluster give identical arrays."""
     distributed = pytest.importorskip("distributed")
-    from gtv_symbolic.plots import fig2
+    from gtv_symbolic.experiments import fig2
 
-    kw = dict(seed=5, n_models=2, eps_list=(1e-2,), P_list=(64, 128), no_cache=True)
-    local = fig2.compute(workers=2, **kw)
+    s = fig2.Settings(eps=(1e-2,), P=(64, 128), n_models=2, n_x=6, n_t=6, n_bins=50, seed=5)
+    local = fig2.run(s, cache=False, workers=2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
-        monkeypatch.setenv(parallel.SCHEDULER_ENV, cluster.scheduler_address)
-        remote = fig2.compute(workers=1, **kw)
-    assert set(local) == set(remote)
-    for k in local:
-        assert np.array_equal(local[k], remote[k]), k
+                                  dashboard_address=":0") as cluster:
+        remote = fig2.run(s, cache=False, scheduler=cluster.scheduler_address)
+    assert set(local.data_vars) == set(remote.data_vars)
+    for k in local.data_vars:
+        assert np.array_equal(local[k].values, remote[k].values), k

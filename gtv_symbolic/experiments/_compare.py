@@ -20,9 +20,13 @@ import math
 
 import numpy as np
 
-from .. import euler2d, kernels
-from ..linear import LinearDenoiser, population_weights
-from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
+from .. import kernels
+from ..denoisers import ExactDenoiser, LinearDenoiser
+from ..grids import TimeGrid
+from ..metrics import histogram_masses
+from ..solvers import pushforward_1d, sample_pf_ode
+from ..solvers.euler2d import euler_histograms_2d
+from ..training import population_weights
 from . import stats
 from ._common import child, make_schedule
 from ._tasks import cached_map
@@ -93,11 +97,12 @@ def _schedule_from(ref):
 def _masses_task(fm, W, sched_ref, edges, eps, T, n_steps, n_samples, seed_seq):
     sched = _schedule_from(sched_ref)
     den = LinearDenoiser(fm, W)
+    grid = TimeGrid.linear(sched, eps, T, n_steps)
     if len(edges) == 1:
-        m = pushforward_1d(den, sched, edges[0], eps=eps, T=T, n_steps=n_steps, **TRANSPORT)
+        m = pushforward_1d(den, grid, edges[0], **TRANSPORT)
     else:
-        m = euler2d.euler_histograms_2d(den, sched, tuple(edges), n_samples=n_samples, eps=eps,
-                                        T=T, n_steps=n_steps, rng=np.random.default_rng(seed_seq))
+        m = euler_histograms_2d(den, grid, tuple(edges), n_samples=n_samples,
+                                rng=np.random.default_rng(seed_seq))
     return {"m": m.reshape(m.shape[0], -1)}
 
 
@@ -129,12 +134,11 @@ def model_masses(fm, W, sched, edges, *, eps, T, n_steps, n_samples, seed_seq, c
 
 def exact_masses(data, sched, edges, *, eps, T, n_steps, n_samples, seed_seq):
     """Bin masses of the exact-score PF-ODE on the same time grid (2-D: ``n_samples`` samples)."""
-    den = exact_denoiser(data, sched)
+    den = ExactDenoiser(data, sched)
+    grid = TimeGrid.linear(sched, eps, T, n_steps)
     if len(edges) == 1:
-        return pushforward_1d(den, sched, edges[0], eps=eps, T=T, n_steps=n_steps,
-                              **TRANSPORT).reshape(-1)
-    s = sample_pf_ode(den, sched, n_samples=n_samples, eps=eps, T=T, n_steps=n_steps,
-                      rng=np.random.default_rng(seed_seq))
+        return pushforward_1d(den, grid, edges[0], **TRANSPORT).reshape(-1)
+    s = sample_pf_ode(den, grid, n_samples=n_samples, rng=np.random.default_rng(seed_seq))
     return histogram_masses(s, tuple(edges)).reshape(-1)
 
 

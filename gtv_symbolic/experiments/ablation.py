@@ -14,8 +14,8 @@ r"""Causal ablation: J0 (true-score) vs J1 (proxy) targets, and the naive estima
 
 Examples
 --------
->>> s = Settings(P=(64,), n_models=4, n_x=4, n_t=4, n_reps=2, kappas=(0.0, 0.5), em_samples=200,
-...              fp_steps=100)
+>>> s = Settings(P=(64,), n_models=4, n_x=4, n_t=4, n_reps=2, kappas=(0.5,), em_samples=100,
+...              fp_steps=50)
 >>> r = run(s, cache=False, workers=1)
 >>> r["gap_mass_diff"].dims, r["trainvar_emp"].dims
 (('P',), ('target', 'P'))
@@ -30,7 +30,9 @@ import xarray as xr
 
 from .. import typical
 from .._runtime.parallel import blas_threads
-from ..linear import train_ensemble
+from ..grids import TimeGrid
+from ..kernels import NaiveKernel
+from ..training import train_ensemble
 from . import _compare, fig2, stats
 from ._common import (
     MAX_MODELS,
@@ -45,7 +47,7 @@ from ._common import (
 from ._tasks import get_cache, quiet_progress
 from .theory import X_NG, _t_ng
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "TARGETS"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "TARGETS"]
 
 NAME = "ablation"
 TARGETS = ("proxy", "true")
@@ -82,7 +84,7 @@ QUICK = Settings(n_models=20, n_reps=5, em_samples=4000)
 
 def _train(s, fm, sched, P, tg, ss):
     with blas_threads(1):
-        return train_ensemble(fm, np.asarray(s.data, float), sched, n_train=int(P),
+        return train_ensemble(fm, np.asarray(s.data, float), sched, P=int(P),
                               n_models=s.n_models, eps=s.eps, T=s.T, ridge=s.ridge,
                               rng=np.random.default_rng(ss), target=tg)
 
@@ -92,8 +94,8 @@ def _trainvar(W, G):
     return float(np.einsum("nf,fg,ng->", dW, G, dW) / (W.shape[0] - 1))
 
 
-def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
-        workers=None) -> xr.Dataset:
+def validate(settings: Settings) -> None:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
     s = settings
     check_int(s.n_models, "n_models", 4, MAX_MODELS)
     check_int(s.n_reps, "n_reps", 2, 1000)
@@ -101,6 +103,21 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     check_int(s.fp_steps, "fp_steps", 10, 10**6)
     for P in s.P:
         check_int(P, "P (training samples)", 1, 100_000)
+    if not s.P or not s.kappas:
+        raise ValueError("P and kappas must each hold at least one value")
+    if not all(np.isfinite(k) and k >= 0 for k in (*s.kappas, s.em_kappa)):
+        raise ValueError(f"kappas and em_kappa must be finite and >= 0, got {s.kappas}, "
+                         f"{s.em_kappa}")
+    fig2.validate(fig2.Settings(eps=(s.eps,), P=s.P, features=s.features, n_x=s.n_x, n_t=s.n_t,
+                                n_models=s.n_models, schedule=s.schedule, data=s.data,
+                                ridge=s.ridge, n_steps=s.n_steps, T=s.T, n_bins=s.n_bins,
+                                x_range=s.x_range, seed=s.seed))
+
+
+def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
+        workers=None) -> xr.Dataset:
+    s = settings
+    validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     cache = get_cache(cache)
@@ -201,15 +218,16 @@ def _naive(s, data, sched, x, seed, cache, prog) -> dict:
     def compute():
         res = {}
         for k in s.kappas:
-            xf, q = typical.naive_fokker_planck(data, sched, eps=s.eps, kappa=k, n_steps=s.fp_steps,
-                                                T=s.T)
+            xf, q = typical.naive_fokker_planck(NaiveKernel(data, sched, k),
+                                                TimeGrid.geometric(sched, s.eps, s.T, s.fp_steps))
             res[f"fp_{k!r}"] = np.interp(x, xf, q)
-            sc, _ = typical.semiclassical_naive(data, sched, x, eps=s.eps, kappa=k, n_steps=600,
+            sc, _ = typical.semiclassical_naive(NaiveKernel(data, sched, k),
+                                                TimeGrid.geometric(sched, s.eps, s.T, 600), x,
                                                 n_seeds=1501)
             res[f"sc_{k!r}"] = sc
-        em = typical.naive_em(data, sched, eps=s.eps, kappa=s.em_kappa, n_samples=s.em_samples,
-                              rng=np.random.default_rng(seed_sequence(seed, 5, 4)), n_steps=800,
-                              T=s.T)
+        em = typical.naive_em(NaiveKernel(data, sched, s.em_kappa),
+                              TimeGrid.geometric(sched, s.eps, s.T, 800), n_samples=s.em_samples,
+                              rng=np.random.default_rng(seed_sequence(seed, 5, 4)))
         res["em"] = em[:, 0]
         return res
 

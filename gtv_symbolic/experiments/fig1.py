@@ -23,7 +23,7 @@ from .. import data as data_mod
 from .. import proxy
 from ._common import attrs, check_int, make_schedule, setting
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays"]
 
 NAME = "fig1"
 
@@ -41,20 +41,27 @@ class Settings:
 QUICK = Settings()
 
 
-def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
-        workers=None) -> xr.Dataset:
-    """``R[dataset, t, x, y]`` with grid coordinates; deterministic (``rng`` unused)."""
+def validate(settings: Settings) -> None:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
     s = settings
-    n = check_int(s.n_grid, "n_grid", 2, 2000)
+    check_int(s.n_grid, "n_grid", 2, 2000)
     if not (np.isfinite(s.extent) and s.extent > 0):
         raise ValueError(f"extent must be finite and > 0, got {s.extent}")
     bad = [d for d in s.datasets if d not in data_mod.FIG1_DATASETS]
     if bad or not s.datasets:
         raise ValueError(f"datasets must be a non-empty subset of {list(data_mod.FIG1_DATASETS)}, "
                          f"got {list(s.datasets)}")
+    make_schedule(s.schedule).validate_t(np.asarray(s.times, dtype=float), "times")
+
+
+def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
+        workers=None) -> xr.Dataset:
+    """``R[dataset, t, x, y]`` with grid coordinates; deterministic (``rng`` unused)."""
+    s = settings
+    validate(s)
+    n = s.n_grid
     sched = make_schedule(s.schedule)
     times = np.asarray(s.times, dtype=float)
-    sched.validate_t(times, "times")
     if progress is not None:
         progress.log(f"computing R on {len(s.datasets)} data sets x {times.size} times x "
                      f"{n}x{n} grid")

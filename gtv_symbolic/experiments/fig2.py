@@ -7,7 +7,7 @@ PF-ODE from ``T`` down to ``eps``. Defaults are the paper's: data {-1, 0, 1}, VP
 16 x 16 features, ridge 0.1, N = 100, 30 steps, 200 bins on [-1.5, 1.5].
 
 Each model's density is obtained without random samples by transporting the seed law
-through the sampler map (:func:`gtv_symbolic.sampling.pushforward_1d`, the ``n_samples ->
+through the sampler map (:func:`gtv_symbolic.solvers.pushforward_1d`, the ``n_samples ->
 infinity`` limit of the paper's per-model histograms); with ``n_samples`` set, PF-ODE samples
 are drawn and histogrammed as in the paper. The result holds the per-model densities and
 weights (so other experiments, e.g. theory-vs-ensemble, consume these very ensembles), the
@@ -32,9 +32,12 @@ import xarray as xr
 from scipy.special import ndtr
 
 from .._runtime.parallel import blas_threads
+from ..denoisers import ExactDenoiser, LinearDenoiser
 from ..features import FAMILIES, make_features
-from ..linear import LinearDenoiser, train_ensemble
-from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
+from ..grids import TimeGrid
+from ..metrics import histogram_masses
+from ..solvers import pushforward_1d, sample_pf_ode
+from ..training import train_ensemble
 from ._common import (
     MAX_MODELS,
     MAX_SAMPLES,
@@ -49,7 +52,7 @@ from ._common import (
 from ._compare import TRANSPORT
 from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "panel_seed", "bin_grid",
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "bin_grid",
            "true_density", "TRANSPORT", "features_for", "train_panel"]
 
 NAME = "fig2"
@@ -102,7 +105,9 @@ def panel_seed(seed: int, eps: float, P: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), 2, int(round(-np.log10(eps) * 1000)), int(P)])
 
 
-def _validate(s: Settings) -> np.ndarray:
+def validate(s: Settings) -> np.ndarray:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use;
+    return the training points as an ``(M, 1)`` array."""
     check_int(s.n_models, "n_models", 1, MAX_MODELS)
     if s.n_samples is not None:
         check_int(s.n_samples, "n_samples", 1, MAX_SAMPLES)
@@ -140,7 +145,7 @@ def train_panel(s: Settings, seed: int, eps: float, P: int):
     rng = np.random.default_rng(panel_seed(seed, eps, P))
     train_rng, sample_rng = rng.spawn(2)
     with blas_threads(1):
-        W = train_ensemble(features_for(s, eps), np.asarray(s.data, float), sched, n_train=int(P),
+        W = train_ensemble(features_for(s, eps), np.asarray(s.data, float), sched, P=int(P),
                            n_models=s.n_models, eps=eps, T=s.T, ridge=s.ridge, rng=train_rng)
     return W, sample_rng
 
@@ -152,10 +157,10 @@ def _panel(s: Settings, seed, eps, P):
     W, sample_rng = train_panel(s, seed, eps, P)
     den = LinearDenoiser(features_for(s, eps), W)
     if s.n_samples is None:
-        m = pushforward_1d(den, sched, edges, eps=eps, T=s.T, n_steps=s.n_steps, **TRANSPORT)
+        m = pushforward_1d(den, TimeGrid.linear(sched, eps, s.T, s.n_steps), edges, **TRANSPORT)
     else:
-        smp = sample_pf_ode(den, sched, n_samples=int(s.n_samples), eps=eps, T=s.T,
-                            n_steps=s.n_steps, rng=sample_rng)
+        smp = sample_pf_ode(den, TimeGrid.linear(sched, eps, s.T, s.n_steps),
+                            n_samples=int(s.n_samples), rng=sample_rng)
         m = histogram_masses(smp, edges)
     return {"masses": m, "W": W}
 
@@ -163,8 +168,8 @@ def _panel(s: Settings, seed, eps, P):
 def _gray(s: Settings, eps):
     sched = make_schedule(s.schedule, s.T)
     _, edges = bin_grid(s)
-    m = pushforward_1d(exact_denoiser(np.asarray(s.data, float), sched), sched, edges, eps=eps,
-                       T=s.T, n_steps=s.n_steps, **TRANSPORT)
+    m = pushforward_1d(ExactDenoiser(np.asarray(s.data, float), sched),
+                       TimeGrid.linear(sched, eps, s.T, s.n_steps), edges, **TRANSPORT)
     return {"masses": m}
 
 
@@ -180,7 +185,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
         workers=None) -> xr.Dataset:
     """Train and transport every panel; see the module docstring for the variables."""
     s = settings
-    data = _validate(s)
+    data = validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     sched = make_schedule(s.schedule, s.T)

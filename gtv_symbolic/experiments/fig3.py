@@ -7,7 +7,7 @@ P = 500 (F/P = 2), ridge 0.1, N = 100 models, eps = 1e-2, VP, 30-step Euler PF-O
 samples per model, 200 x 200 bins on [-1.5, 1.5]^2.
 
 Each model is sampled directly with the compiled sampler
-:func:`gtv_symbolic.euler2d.euler_histograms_2d` (the learned denoiser evaluated exactly at
+:func:`gtv_symbolic.solvers.euler2d.euler_histograms_2d` (the learned denoiser evaluated exactly at
 the samples). Each model's histogram is normalised as a *joint* density; ``avg`` is the mean
 over models. Panel ``(f, c)`` draws from :func:`panel_seed` ``(seed, f, c)``.
 
@@ -26,10 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .. import euler2d
 from .._runtime.parallel import blas_threads
+from ..denoisers import LinearDenoiser
 from ..features import FAMILIES, make_features
-from ..linear import LinearDenoiser, train_ensemble
+from ..grids import TimeGrid
+from ..solvers import euler2d
+from ..training import train_ensemble
 from ._common import (
     MAX_MODELS,
     MAX_SAMPLES,
@@ -43,7 +45,7 @@ from ._common import (
 )
 from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "panel_seed", "points",
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "points",
            "features_for", "bin_edges"]
 
 NAME = "fig3"
@@ -101,15 +103,16 @@ def _panel(s: Settings, fam, th, fi, ti, seed):
     rng = np.random.default_rng(panel_seed(seed, fi, ti))
     train_rng, sample_rng = rng.spawn(2)
     with blas_threads(1):
-        W = train_ensemble(fm, points(s.n_points, th), sched, n_train=s.P, n_models=s.n_models,
+        W = train_ensemble(fm, points(s.n_points, th), sched, P=s.P, n_models=s.n_models,
                            eps=s.eps, T=s.T, ridge=s.ridge, rng=train_rng)
-    masses = euler2d.euler_histograms_2d(LinearDenoiser(fm, W), sched, (e, e),
-                                         n_samples=s.n_samples, eps=s.eps, T=s.T,
-                                         n_steps=s.n_steps, rng=sample_rng)
+    masses = euler2d.euler_histograms_2d(LinearDenoiser(fm, W),
+                                         TimeGrid.linear(sched, s.eps, s.T, s.n_steps), (e, e),
+                                         n_samples=s.n_samples, rng=sample_rng)
     return {"masses": masses}
 
 
-def _validate(s: Settings):
+def validate(s: Settings) -> None:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
     check_int(s.n_models, "n_models", 1, MAX_MODELS)
     check_int(s.n_samples, "n_samples", 1, MAX_SAMPLES)
     check_int(s.P, "P (training samples)", 1, 100_000)
@@ -136,7 +139,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
         workers=None) -> xr.Dataset:
     """``avg[features, theta, x, y]``: mean over models of each model's joint density."""
     s = settings
-    _validate(s)
+    validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     sched = make_schedule(s.schedule, s.T)

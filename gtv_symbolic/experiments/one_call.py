@@ -37,8 +37,8 @@ import numpy as np
 import xarray as xr
 
 from .. import features as features_mod
-from ..linear import train_ensemble
 from ..schedules import Schedule
+from ..training import train_ensemble
 from . import _compare, stats
 from ._common import (
     MAX_MODELS,
@@ -197,7 +197,7 @@ def theory_vs_ensemble(data, *, features="gaussian", n_x: int = 16, n_t: int = 1
     cache = get_cache(cache)
     common = dict(eps=eps, T=T, n_steps=n_steps, n_samples=n_samples, cache=cache,
                   workers=workers, scheduler=scheduler, progress=progress)
-    W = train_ensemble(fm, data, sched, n_train=P, n_models=n_models, eps=eps, T=T, ridge=ridge,
+    W = train_ensemble(fm, data, sched, P=P, n_models=n_models, eps=eps, T=T, ridge=ridge,
                        rng=np.random.default_rng(r_train), target=target)
     ens = stats.normalise(_compare.model_masses(fm, W, sched, edges, seed_seq=r_ens,
                                                 label="ensemble", **common))

@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from .._runtime.parallel import blas_threads
-from ..linear import train_ensemble
+from ..training import train_ensemble
 from . import _compare, fig2, stats
 from ._common import (
     MAX_MODELS,
@@ -38,7 +38,7 @@ from ._common import (
 from ._tasks import get_cache, quiet_progress
 from .one_call import FIELD_FACTOR
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays"]
 
 NAME = "phase"
 
@@ -69,14 +69,28 @@ class Settings:
 QUICK = Settings(eps=(1e-2, 1e-3, 1e-4), ratio=(1 / 16, 1 / 4, 1, 4), n_models=8)
 
 
-def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
-        workers=None) -> xr.Dataset:
+def validate(settings: Settings) -> None:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
     s = settings
     check_int(s.n_models, "n_models", 2, MAX_MODELS)
     check_int(s.field_factor, "field_factor", 1, 50)
     check_int(s.n_boot, "n_boot", 10, 100_000)
     if not s.ratio or not all(np.isfinite(r) and r > 0 for r in s.ratio):
         raise ValueError(f"ratio (F/P) values must be finite and > 0, got {s.ratio}")
+    F = s.n_x * s.n_t
+    P = tuple(int(round(F / r)) for r in s.ratio)
+    for p in P:
+        check_int(p, "P = n_x n_t / ratio", 1, 100_000)
+    fig2.validate(fig2.Settings(eps=s.eps, P=P, features=s.features, n_x=s.n_x, n_t=s.n_t,
+                                n_models=s.n_models, schedule=s.schedule, data=s.data,
+                                ridge=s.ridge, n_steps=s.n_steps, T=s.T, n_bins=s.n_bins,
+                                x_range=s.x_range, seed=s.seed))
+
+
+def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
+        workers=None) -> xr.Dataset:
+    s = settings
+    validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     cache = get_cache(cache)
@@ -111,7 +125,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
             K = K1.with_P(P)
             root = seed_sequence(seed, 5, 6, code, P)
             with blas_threads(1):
-                W = train_ensemble(fm, data, sched, n_train=P, n_models=s.n_models, eps=eps,
+                W = train_ensemble(fm, data, sched, P=P, n_models=s.n_models, eps=eps,
                                    T=s.T, ridge=s.ridge, rng=np.random.default_rng(child(root, 0)))
             ens = stats.normalise(_compare.model_masses(fm, W, sched, [edges],
                                                         seed_seq=child(root, 1),

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .. import typical
+from .. import metrics
+from ..grids import TimeGrid
 from ..typical import moment_matched_weights, semiclassical_linear
 from . import _compare, fig2, stats
 from ._common import (
@@ -52,7 +53,7 @@ from ._compare import mc_ratio
 from ._tasks import get_cache, quiet_progress
 from .one_call import FIELD_FACTOR, theory_vs_ensemble
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "X_NG", "T_NG"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "X_NG", "T_NG"]
 
 NAME = "theory-vs-ensemble"
 X_NG = np.linspace(-1.5, 1.5, 61)  # grid of the variance / non-Gaussianity diagnostics
@@ -110,7 +111,7 @@ def _diagnostics(W, K, fm, eps):
     X, Tt = np.meshgrid(X_NG, _t_ng(eps), indexing="ij")
     phi = fm(X.reshape(-1, 1), Tt.reshape(-1))
     vals = (W[:, 0, :] @ phi.T).reshape(W.shape[0], *X.shape)
-    mom = typical.ensemble_moments(vals)
+    mom = metrics.ensemble_moments(vals)
     vpred = np.einsum("pf,fg,pg->p", phi, K.cov_W[0, :, 0, :], phi).reshape(X.shape)
     dW = W[:, 0, :] - W[:, 0, :].mean(0)
     q = np.einsum("nf,fg,ng->n", dW, K.G, dW)  # tr(G S) = sum_n q_n / (N - 1)
@@ -143,13 +144,31 @@ def _fields(K, W, fm, sched, edges, eps, ens, regions, root, n_first, n_mm, comm
     return gf, mm, ratio, mc_ratio(ens, mm, regions)
 
 
+def validate(settings: Settings) -> None:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
+    s = settings
+    check_int(s.n_models, "n_models", 4, MAX_MODELS)
+    check_int(s.field_factor, "field_factor", 1, 50)
+    check_int(s.mm_factor, "mm_factor", 1, 50)
+    check_int(s.n_boot, "n_boot", 10, 100_000)
+    if not 0 < s.gap_margin < 0.5:
+        raise ValueError(f"gap_margin must lie in (0, 0.5), got {s.gap_margin}")
+    fig2.validate(_fig2_settings(s))
+    if s.with_2d:
+        check_int(s.n_2d, "n_2d", 1, 64)
+        check_int(s.n_samples_2d, "n_samples_2d", 10, 10**7)
+        for P in s.P_2d:
+            check_int(P, "P_2d", 1, 100_000)
+        make_schedule(s.schedule, s.T).validate_t(s.eps_2d, "eps_2d")
+        if not 0 < s.eps_2d < s.T:
+            raise ValueError(f"eps_2d must lie in (0, T) = (0, {s.T:g}), got {s.eps_2d}")
+
+
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
     """Every panel of Figure 2 against the theory; see the module docstring."""
     s = settings
-    check_int(s.n_models, "n_models", 4, MAX_MODELS)
-    check_int(s.field_factor, "field_factor", 1, 50)
-    check_int(s.n_boot, "n_boot", 10, 100_000)
+    validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     cache = get_cache(cache)
@@ -187,7 +206,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
             root = seed_sequence(seed, 5, 1, code, int(P))
             gf, mm, ratio, ratio_mm = _fields(K, W, fm, sched, edges, eps, ens, regions, root,
                                               s.field_factor * N, s.mm_factor * N, common)
-            sc, _ = semiclassical_linear(K, x, eps=eps, n_steps=s.n_steps, T=s.T)
+            sc, _ = semiclassical_linear(K, TimeGrid.linear(sched, eps, s.T, s.n_steps), x)
             summ = _compare.summary(ens, gf, pf[i], pe, gap, cells, n_boot=s.n_boot,
                                     rng=np.random.default_rng(seed_sequence(seed, 5, 3, code, P)))
             summ["tv_ens_mm"], summ["tv_ens_mm_se"] = stats.bootstrap_tv(

@@ -25,15 +25,19 @@ def fmt_ratio(r) -> str:
     return f"{f.numerator}" if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
 
 
-def plot(result):
-    """One row per eps, one column per P (the layout follows the result's coordinates)."""
+def plot(result, ylim: float | None = 2.5):
+    """One row per eps, one column per P (the layout follows the result's coordinates).
+
+    ``ylim`` is the paper's 2.5 (sharp peaks of ``p(x | eps)`` are clipped); None scales to
+    the highest curve.
+    """
     import matplotlib.pyplot as plt
 
     eps_list, P_list, x = result["eps"].values, result["P"].values, result["x"].values
     F = int(result.attrs["n_features"])
     avg, q25, q75 = (result[k].values for k in ("avg", "q25", "q75"))
     true, pfode = result["true"].values, result["pfode"].values
-    ymax = max(2.5, 1.05 * float(max(avg.max(), true.max(), pfode.max())))
+    top = ylim if ylim is not None else 1.05 * float(max(q75.max(), true.max(), pfode.max()))
     nE, nP = len(eps_list), len(P_list)
     width = max(7.2 * nP / 5, 5.0)  # the paper's 7.2 x 3.7 inches at 3 x 5 panels
     ncol = 4 if width >= 6 else 2
@@ -43,6 +47,7 @@ def plot(result):
                                           float).ravel(), 2))
     if ticks.size > 5:
         ticks = np.linspace(ticks[0], ticks[-1], 5)
+    ticks = [int(v) if float(v).is_integer() else float(v) for v in ticks]
     for i, eps in enumerate(eps_list):
         for j, P in enumerate(P_list):
             ax = axes[i, j]
@@ -54,7 +59,7 @@ def plot(result):
                     label=r"true $p(x\,|\,\epsilon)$")
             ax.plot(x, avg[i, j], color="#c8102e", lw=0.9, drawstyle="steps-mid",
                     label="avg. learned")
-            ax.set_ylim(0, 2.5 if ymax <= 2.5 else ymax)
+            ax.set_ylim(0, top)
             ax.set_xlim(x[0], x[-1])
             ax.set_xticks(ticks)
             for side in ("top", "right"):
