@@ -5,7 +5,7 @@
 
 *sampler*: the Euler PF-ODE sampler behind Figure 3 (one 2-D linear denoiser, Gaussian
 10 x 10 x 10 features, the paper's 1e5 samples and 30 steps) by the compiled Numba kernel
-(:func:`gtv_symbolic.euler2d.integrate_euler_2d`) and by the same update written in JAX
+(:func:`gtv_symbolic.solvers.euler2d.integrate_euler_2d`) and by the same update written in JAX
 (``x <- c1_k x + c2_k b(x_1)^T W_k b(x_2)`` in one ``jit``-ed ``lax.scan``, float64, the
 same ``c1, c2`` and time slices ``W_k``). Both are compiled first; the outputs are compared
 (max |difference|), then timed alternately (ABAB, so drifting load hits both alike).
@@ -31,24 +31,29 @@ use_this_tree()
 
 
 def _setup(n_samples: int):
-    from gtv_symbolic import euler2d, schedules
+    from gtv_symbolic import schedules
+    from gtv_symbolic.denoisers import LinearDenoiser
     from gtv_symbolic.experiments import fig3
-    from gtv_symbolic.linear import LinearDenoiser, train_ensemble
-    from gtv_symbolic.sampling import _grid
+    from gtv_symbolic.grids import TimeGrid
+    from gtv_symbolic.training import train_ensemble
 
     s = fig3.Settings()
     fm = fig3.features_for(s, "gaussian")
     rng = np.random.default_rng(0)
     sched = schedules.VP()
-    W = train_ensemble(fm, fig3.points(s.n_points, 0.0), sched, n_train=s.P, n_models=1,
+    W = train_ensemble(fm, fig3.points(s.n_points, 0.0), sched, P=s.P, n_models=1,
                        eps=s.eps, T=s.T, rng=rng)[0]  # one trained Fig. 3 model
     den = LinearDenoiser(fm, W)
-    g = _grid(sched, s.eps, s.T, 30, None)
-    c1, c2 = euler2d._step_coefficients(sched, g)
+    grid = TimeGrid.linear(sched, s.eps, s.T, 30)
+    g = grid.ts
+    h = np.diff(g)  # x <- c1 x + c2 mu (the Euler step of the PF-ODE)
+    b, Dc, a, s2 = (np.array([float(f(t)) for t in g[:-1]])
+                    for f in (sched.beta, sched.D, sched.alpha, sched.sigma2))
+    c1, c2 = 1.0 + h * (Dc / s2 - b), -h * Dc * a / s2
     Wt = np.stack([fm.contract_t(W, tk) for tk in g[:-1]])  # (K, 2, n, n)
     x_T = np.sqrt(sched.sigma2(s.T)) * rng.standard_normal((n_samples, 2))
     bx, by = fm.x_bases
-    return den, sched, s, x_T, Wt, c1, c2, bx, by
+    return den, grid, s, x_T, Wt, c1, c2, bx, by
 
 
 def _jax_sampler(Wt, c1, c2, bx, by):
@@ -76,12 +81,12 @@ def _jax_sampler(Wt, c1, c2, bx, by):
 
 
 def bench_sampler(repeats: int, n_samples: int) -> dict:
-    from gtv_symbolic import euler2d
+    from gtv_symbolic.solvers.euler2d import integrate_euler_2d
 
-    den, sched, s, x_T, Wt, c1, c2, bx, by = _setup(n_samples)
+    den, grid, s, x_T, Wt, c1, c2, bx, by = _setup(n_samples)
 
     def numba_run():
-        return euler2d.integrate_euler_2d(den, x_T, sched, eps=s.eps, T=s.T, n_steps=30)
+        return integrate_euler_2d(den, x_T, grid)
 
     jax_run = _jax_sampler(Wt, c1, c2, bx, by)
     a, b = numba_run(), jax_run(x_T)  # compile both

@@ -101,7 +101,7 @@ def _validate(s: Settings):
     data = np.asarray(s.data, dtype=float)
     if data.ndim != 2 or data.shape[1] != 1:
         raise ValueError(f"data must be 1-D points, shape (M, 1), got {data.shape}")
-    fig2._validate(_fig2_settings(s))
+    fig2.validate(_fig2_settings(s))
     return data
 
 
@@ -114,7 +114,8 @@ def _fig2_settings(s: Settings) -> fig2.Settings:
 def cell(s: Settings, seed: int, k_param: int, width: int) -> dict:
     """One (parameterisation, width) cell: train, predict, transport (runs in a worker)."""
     from .. import networks as nw
-    from ..sampling import pushforward_1d
+    from ..grids import TimeGrid
+    from ..solvers import pushforward_1d
 
     sched = make_schedule(s.schedule, s.T)
     data = np.asarray(s.data, float)
@@ -128,11 +129,11 @@ def cell(s: Settings, seed: int, k_param: int, width: int) -> dict:
     kc = nw.kernel_change(net, tr["theta0"], tr["theta"], xp, tp)
     lazy = nw.lazy_kernel(net, tr["theta0"], data, sched, P=s.P, tau=tr["tau"],
                           target=s.target, rng=r_nodes)
-    kw = dict(eps=s.eps, T=s.T, n_steps=s.n_steps, **_compare.TRANSPORT)
-    ens = pushforward_1d(nw.EnsembleDenoiser(net, tr["theta"]), sched, edges, **kw)
+    grid = TimeGrid.linear(sched, s.eps, s.T, s.n_steps)
+    ens = pushforward_1d(nw.EnsembleDenoiser(net, tr["theta"]), grid, edges, **_compare.TRANSPORT)
     deltas = lazy.sample_deltas(s.n_fields, r_fields)
     gf = pushforward_1d(nw.EnsembleDenoiser(net, tr["theta0"] + deltas, theta0=tr["theta0"]),
-                        sched, edges, **kw)
+                        grid, edges, **_compare.TRANSPORT)
     return {"ensemble": ens, "lazy": gf, "kernel_change": kc, "loss": tr["loss"],
             "lr_mu_max": np.array(net.effective_lr(s.lr) * tr["mu_max"]),
             "tau": np.array(tr["tau"]), "F_eff": np.array(lazy.kernel.F_eff),

@@ -88,7 +88,7 @@ def _validate(s: Settings) -> np.ndarray:
     check_int(s.n_models, "n_models", 4, MAX_MODELS)
     check_int(s.n_fields, "n_fields", 2, MAX_MODELS)
     check_int(s.n_boot, "n_boot", 10, 100_000)
-    return fig2._validate(_fig2_settings(s))
+    return fig2.validate(_fig2_settings(s))
 
 
 def train_panel(s: Settings, seed: int, M: int | None):
