@@ -28,7 +28,7 @@ def verified():
 
 
 def test_registry_names_and_titles():
-    assert len(NAMES) == 11
+    assert len(NAMES) >= 11  # d12+ are added by other branches (one REGISTRY line each)
     assert NAMES[:4] == ["forward-process", "tweedie", "proxy-unbiased", "proxy-covariance"]
     for name in NAMES:
         assert REGISTRY[name][1]
