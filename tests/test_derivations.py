@@ -64,7 +64,7 @@ def test_rendered_documents(verified, name, tmp_path):
     md = md_path.read_text()
     assert md.startswith("# ") and md.count("\n$$\n") >= len(d.steps)
     tex = tex_path.read_text()
-    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") == len(d.steps) + 1
+    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") == len(d.steps) + len(d.result_steps)
     assert tex.count("{") - tex.count(r"\{") == tex.count("}") - tex.count(r"\}")
     assert all(ord(ch) < 128 for ch in tex)  # plain pdflatex without inputenc tricks
     if shutil.which("pdflatex") is None:

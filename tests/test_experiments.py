@@ -20,7 +20,8 @@ def tmp_cache(tmp_path, monkeypatch):
 
 
 def test_registry_names_and_settings_help():
-    assert set(ex.REGISTRY) == {"fig1", "fig2", "fig3", "theory-vs-ensemble", "ablation", "phase"}
+    assert set(ex.REGISTRY) == {"fig1", "fig2", "fig3", "theory-vs-ensemble", "ablation", "phase",
+                               "nn-vs-theory", "target-variance", "dimension"}
     assert set(figures()) == set(ex.REGISTRY)
     for name, mod in ex.REGISTRY.items():
         assert ex.get(name) is mod

@@ -48,7 +48,7 @@ from ._common import (attrs, check_choice, check_int, make_schedule, resolve_see
                       setting)
 from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "point_data", "DATASETS"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "point_data", "DATASETS"]
 
 NAME = "dimension"
 DATASETS = ("sphere", "cube")
@@ -144,10 +144,9 @@ def _t_star(ts, a, a_se, b, b_se):
     return t_star, float(t_star * se_lr / abs(slope))
 
 
-def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
-        workers=None) -> xr.Dataset:
-    """Every (data set, D, t); see the module docstring for the variables."""
-    s = settings
+def validate(s: Settings):
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use;
+    return the schedule."""
     if not s.data or not s.D:
         raise ValueError("data and D must each hold at least one value")
     for k in s.data:
@@ -161,6 +160,14 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     if not (np.isfinite(s.t_min) and 0 < s.t_min < s.T):
         raise ValueError(f"t_min must lie in (0, T) = (0, {s.T}), got {s.t_min}")
     sched.validate_t(s.t_min, "t_min")
+    return sched
+
+
+def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
+        workers=None) -> xr.Dataset:
+    """Every (data set, D, t); see the module docstring for the variables."""
+    s = settings
+    sched = validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     base = {"n_points": s.n_points, "t_min": s.t_min, "n_t": s.n_t, "n_mc": s.n_mc,

@@ -37,7 +37,7 @@ from ._common import (MAX_MODELS, attrs, check_choice, check_int, make_schedule,
                       same_field, seed_sequence, setting)
 from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "probe_points", "cell"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "probe_points", "cell"]
 
 NAME = "nn-vs-theory"
 PARAMETERISATIONS = ("ntk", "standard")
@@ -80,7 +80,7 @@ def probe_points(s: Settings):
     return X.reshape(-1, 1), Tt.reshape(-1)
 
 
-def _validate(s: Settings):
+def validate(s: Settings):
     for p in s.parameterisation:
         check_choice(p, "parameterisation", PARAMETERISATIONS)
     if not s.parameterisation or not s.width:
@@ -145,7 +145,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
         workers=None) -> xr.Dataset:
     """Every (parameterisation, width) cell; see the module docstring for the variables."""
     s = settings
-    data = _validate(s)
+    data = validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     cache = get_cache(cache)

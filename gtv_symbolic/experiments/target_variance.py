@@ -39,7 +39,7 @@ from ._common import (MAX_MODELS, attrs, check_int, make_schedule, resolve_seed,
                       seed_sequence, setting)
 from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["NAME", "Settings", "QUICK", "run", "npz_arrays", "averaged_targets", "train_panel",
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "averaged_targets", "train_panel",
            "MAX_DRAWS"]
 
 NAME = "target-variance"
@@ -80,7 +80,7 @@ def _fig2_settings(s: Settings) -> fig2.Settings:
                          seed=s.seed)
 
 
-def _validate(s: Settings) -> np.ndarray:
+def validate(s: Settings) -> np.ndarray:
     if not s.n_draws:
         raise ValueError("n_draws must hold at least one value")
     for M in s.n_draws:
@@ -131,7 +131,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     from .. import kernels
 
     s = settings
-    data = _validate(s)
+    data = validate(s)
     seed = resolve_seed(s, rng)
     prog = quiet_progress(progress, NAME)
     cache = get_cache(cache)
