@@ -54,6 +54,7 @@ __all__ = [
 _CHUNK_ELEMS = 2**22
 #: Largest D accepted by generic_forms / latex_formulas (symbolic expressions grow as D^2).
 MAX_SYMBOLIC_DIM = 8
+_MAX_SYMBOLIC_ENTRIES = 64
 
 # ----------------------------------------------------------------------------------------
 # Symbolic kernels shared by the numeric evaluators
@@ -301,10 +302,15 @@ def _sym_setup(data, schedule):
         mus = [sp.Matrix(m) for m in data]
     else:
         arr = as_data(data)
+        if arr.size > _MAX_SYMBOLIC_ENTRIES:
+            raise ValueError(f"data must have at most {_MAX_SYMBOLIC_ENTRIES} entries (M * D) for a "
+                             f"symbolic form, got shape {arr.shape}")
         mus = [sp.Matrix([sp.nsimplify(v, rational=True) for v in row]) for row in arr]
     dim = mus[0].shape[0]
     if any(m.shape != (dim, 1) for m in mus):
-        raise ValueError("all training points must have the same dimension")
+        raise ValueError("data: all training points must be column vectors of the same dimension")
+    if schedule is not None:
+        check_schedule(schedule)
     if schedule is None:
         a, s2 = S.alpha, S.sigma2
     else:
@@ -354,9 +360,19 @@ def sym_posterior_covariance(data, schedule=None) -> sp.Matrix:
 
 def sym_proxy_score(x0, data_dim: int, schedule=None) -> sp.Matrix:
     """``s~(x,t;x0) = (alpha x0 - x) / sigma^2`` for a given training point ``x0``."""
+    data_dim = int_arg(data_dim, "data_dim", 1, MAX_SYMBOLIC_DIM)
+    if isinstance(x0, sp.MatrixBase) or (isinstance(x0, (list, tuple))
+                                        and any(isinstance(v, sp.Basic) for v in x0)):
+        x0 = sp.Matrix(x0)
+    else:
+        x0 = sp.Matrix([sp.nsimplify(float(v), rational=True) for v in np.ravel(coord_array(x0, "x0"))])
+    if x0.shape != (data_dim, 1):
+        raise ValueError(f"x0 must have {data_dim} (data_dim) entries, got shape {x0.shape}")
+    if schedule is not None:
+        check_schedule(schedule)
     x = S.x_vec(data_dim)
     a, s2 = (S.alpha, S.sigma2) if schedule is None else (schedule.expr("alpha"), schedule.expr("sigma2"))
-    return (a * sp.Matrix(x0) - x) / s2
+    return (a * x0 - x) / s2
 
 
 def sym_true_score(data, schedule=None, form: str = "tweedie") -> sp.Matrix:
@@ -410,6 +426,7 @@ def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
     ``diff(log p, x_i)`` is available; the per-term identity ``grad N_m = N_m s~_m`` is what
     proves E_post[s~] = s for every M (see derivations).
     """
+    dim = int_arg(dim, "dim", 1, MAX_SYMBOLIC_DIM)
     x = S.x_vec(dim)
     mu = sp.IndexedBase("mu", real=True)
     m = S.m_idx
@@ -441,6 +458,7 @@ def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
 
 def latex_formulas(dim: int = 1) -> dict[str, str]:
     """LaTeX of the generic-M forms of :func:`generic_forms` (package symbol names)."""
+    dim = int_arg(dim, "dim", 1, MAX_SYMBOLIC_DIM)
     g = generic_forms(dim)
     keys = ("marginal", "weight", "posterior_mean", "posterior_covariance", "tweedie_score",
             "proxy_score", "covariance", "variance_ratio")
@@ -453,6 +471,17 @@ def latex_formulas(dim: int = 1) -> dict[str, str]:
     return out
 
 
+def _sym_matrix(v, name):
+    if isinstance(v, sp.MatrixBase):
+        return sp.Matrix(v)
+    arr = coord_array(v, name)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a vector or a matrix, got shape {arr.shape}")
+    return sp.Matrix(arr.shape[0], arr.shape[1], [sp.nsimplify(float(e), rational=True) for e in arr.ravel()])
+
+
 def sym_gaussian_covariance(m0: sp.Matrix, S0: sp.Matrix, form: str = "hessian") -> sp.Matrix:
     """Proxy covariance for Gaussian data ``N(m0, S0)`` (paper Sec. 2, Eq. (5)).
 
@@ -460,8 +489,14 @@ def sym_gaussian_covariance(m0: sp.Matrix, S0: sp.Matrix, form: str = "hessian")
     * ``'posterior'``: ``alpha^2 S^-1 Sigma_post S^-1`` with
       ``Sigma_post = (S0^-1 + alpha^2 / sigma^2 I)^-1`` (constant in x).
     """
-    m0, S0 = sp.Matrix(m0), sp.Matrix(S0)
+    m0, S0 = _sym_matrix(m0, "m0"), _sym_matrix(S0, "S0")
     dim = m0.shape[0]
+    if m0.shape[1] != 1 or dim > MAX_SYMBOLIC_DIM:
+        raise ValueError(f"m0 must be a column of at most {MAX_SYMBOLIC_DIM} entries, got shape {m0.shape}")
+    if S0.shape != (dim, dim):
+        raise ValueError(f"S0 must have shape ({dim}, {dim}) (m0's dimension), got {S0.shape}")
+    if S0 != S0.T:
+        raise ValueError("S0 must be symmetric")
     x = S.x_vec(dim)
     a, s2 = S.alpha, S.sigma2
     if form == "hessian":
