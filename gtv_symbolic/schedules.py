@@ -90,6 +90,17 @@ class Schedule:
     #: smallest accepted t: sigma_t^2 >= SIGMA2_MIN there (module docstring).
     t_min: float = 0.0
 
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty str, got {self.name!r}")
+        for k in ("alpha_expr", "sigma2_expr", "beta_expr", "D_expr"):
+            if not isinstance(getattr(self, k), sp.Basic):
+                raise TypeError(f"{k} must be a SymPy expression, got {type(getattr(self, k)).__name__}")
+        T = real_arg(self.T, "T", 0.0, FLOAT_MAX, lo_open=True)
+        t_min = real_arg(self.t_min, "t_min", 0.0, T, hi_open=True)
+        object.__setattr__(self, "T", T)
+        object.__setattr__(self, "t_min", t_min)
+
     # -- symbolic -------------------------------------------------------------------
     def expr(self, which: str, *, substitute: bool = True) -> sp.Expr:
         """The SymPy expression ``which`` in {'alpha', 'sigma2', 'beta', 'D'} of ``t``."""
@@ -124,8 +135,12 @@ class Schedule:
 
     @property
     def t_domain(self) -> str:
-        """The accepted interval of ``t`` as text, e.g. ``'[3.1e-143, 1]'``."""
-        return f"[{self.t_min:.2g}, {self.T:g}{']' if self.include_T else ')'}"
+        """The accepted interval of ``t`` as text, e.g. ``'[3e-143, 1]'``.
+
+        A hand-built Schedule with ``t_min = 0`` accepts ``(0, T]``.
+        """
+        lo = f"[{self.t_min:.2g}" if self.t_min > 0 else "(0"
+        return f"{lo}, {self.T:g}{']' if self.include_T else ')'}"
 
     def validate_t(self, t, name: str = "t") -> np.ndarray:
         """Return ``t`` as a float array, or raise naming ``name`` and the accepted interval.
@@ -141,7 +156,7 @@ class Schedule:
         why = f"for the {self.name} schedule (where every evaluator is finite)"
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} must be finite and lie in {domain} {why}")
-        bad = (arr < self.t_min) | ((arr > self.T) if self.include_T else (arr >= self.T))
+        bad = (arr <= 0) | (arr < self.t_min) | ((arr > self.T) if self.include_T else (arr >= self.T))
         if np.any(bad):
             raise ValueError(f"{name} must lie in {domain} {why}; "
                              f"got values in [{arr.min():g}, {arr.max():g}]")

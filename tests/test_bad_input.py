@@ -140,6 +140,12 @@ for meth in ("alpha", "sigma2", "beta", "D", "snr_weight"):
     case(f"Schedule.{meth}-t-zero", lambda m=meth: getattr(VP, m)(0.0), ValueError, r"^t must lie in " + T_RANGE)
 case("Schedule.validate_t-name", lambda: VP.validate_t([0.5, -1.0], "times"), ValueError,
      r"^times must lie in " + T_RANGE)
+case("Schedule-T-nan", lambda: schedules.Schedule("s", S.t, S.t, S.t, S.t, T=NAN), ValueError,
+     r"^T must be finite")
+case("Schedule-t_min-above-T", lambda: schedules.Schedule("s", S.t, S.t, S.t, S.t, T=1.0, t_min=2.0),
+     ValueError, r"^t_min must be in \[0, 1\)")
+case("Schedule-expr-type", lambda: schedules.Schedule("s", "t", S.t, S.t, S.t, T=1.0), TypeError,
+     r"^alpha_expr must be a SymPy expression")
 case("Schedule.expr-which", lambda: VP.expr("gamma"), ValueError, r"^which must be one of")
 for name, args, exc, regex in [
     ("eps-zero", (0.0, 80.0, 18), ValueError, r"^eps must be in \(0, 80\)"),

@@ -78,3 +78,12 @@ def test_schedule_parameters_bounded():
         schedules.VE(T=1e200)
     with pytest.raises(ValueError, match="beta_d must be finite"):
         schedules.VP(beta_d=np.inf)
+
+
+def test_hand_built_schedule_without_t_min_rejects_zero():
+    vp = schedules.VP()
+    s = schedules.Schedule("custom", vp.alpha_expr, vp.sigma2_expr, vp.beta_expr, vp.D_expr,
+                           T=1.0, params=vp.params)
+    assert s.t_domain == "(0, 1]"
+    with pytest.raises(ValueError, match=r"^t must lie in \(0, 1\] for the custom schedule"):
+        s.alpha(0.0)
