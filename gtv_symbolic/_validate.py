@@ -51,14 +51,14 @@ MAX_COORD = 1e10
 SIGMA2_MIN = 2 * (4 * MAX_COORD / math.sqrt(FLOAT_MAX))
 #: Models per ensemble (``--n-models``).
 MAX_MODELS = 10**5
-#: Samples per model (``--n-samples``).
-MAX_SAMPLES = 10**8
+#: Samples per model (``--n-samples``); also the bound on n_models * n_samples * D of a sampler.
+MAX_SAMPLES = 2**26
 #: Worker processes (``GTV_WORKERS``).
 MAX_WORKERS = 256
 #: Time steps of a solver or a time grid.
 MAX_STEPS = 10**6
 #: DSM training samples P of a ridge fit.
-MAX_TRAIN = 10**8
+MAX_TRAIN = 100_000
 #: Data dimension D.
 MAX_DIM = 4096
 

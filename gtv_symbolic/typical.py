@@ -44,7 +44,7 @@ import numpy as np
 from scipy.linalg import solve_banded
 
 from . import proxy
-from ._validate import int_arg
+from ._validate import int_arg, real_arg
 from .denoisers import ExactDenoiser
 from .kernels import NaiveKernel, VKernel
 from .solvers import velocity, velocity_jacobian
@@ -123,6 +123,8 @@ def naive_step(kernel: NaiveKernel, x, t: float, dt: float, rng):
     _check_naive(kernel)
     mu, sched = kernel.data, kernel.schedule
     x = np.asarray(x, dtype=float)
+    t = real_arg(t, "t")
+    dt = real_arg(dt, "dt", 0.0, t, lo_open=True)  # the step lands at t - dt >= 0
     a, s2 = float(sched.alpha(t)), float(sched.sigma2(t))
     b, d = float(sched.beta(t)), float(sched.D(t))
     m = proxy.posterior_mean(x, t, mu, sched)
