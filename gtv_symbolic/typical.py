@@ -44,7 +44,7 @@ import numpy as np
 from scipy.linalg import solve_banded
 
 from . import proxy
-from ._validate import int_arg, real_arg
+from ._validate import MAX_MODELS, finite_array, int_arg, real_arg
 from .denoisers import ExactDenoiser
 from .kernels import NaiveKernel, VKernel
 from .solvers import velocity, velocity_jacobian
@@ -87,7 +87,7 @@ def moment_matched_weights(W, n_models: int, rng) -> np.ndarray:
         raise ValueError("W must be finite (found NaN or inf)")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    n_models = int_arg(n_models, "n_models", 1, 100_000)
+    n_models = int_arg(n_models, "n_models", 1, MAX_MODELS)
     n, d, f = W.shape
     flat = W.reshape(n, d * f)
     mean = flat.mean(0)
@@ -250,7 +250,7 @@ def mean_flow(denoiser, x_T, grid):
     ``dX/dx_T = prod_k gain_k``); the denoiser must provide ``value_and_jacobian``.
     """
     ts = check_grid(grid).ts
-    x = np.asarray(x_T, dtype=float).reshape(-1, 1).copy()
+    x = finite_array(x_T, "x_T").reshape(-1, 1).copy()
     path, gains = [x[:, 0].copy()], []
     for k in range(len(ts) - 1):
         h = ts[k + 1] - ts[k]
