@@ -6,10 +6,10 @@ For ``p_data = (1/M) sum_m delta(x0 - mu_m)`` and the isotropic forward process
 * posterior weights  ``w_m = softmax_m(-|x - alpha mu_m|^2 / (2 sigma^2))``
 * posterior mean     ``m(x,t) = sum_m w_m mu_m``
 * posterior cov      ``Sigma_post = sum_m w_m (mu_m - m)(mu_m - m)^T``
-* true score         ``s = (alpha m - x) / sigma^2``                  (Tweedie, 1.4)
-* proxy score        ``s~(x,t;x0) = (alpha x0 - x) / sigma^2``         (2.1)
-* its covariance     ``C = alpha^2 Sigma_post / sigma^4``              (paper Eq. (5), 2.3)
-* Figure 1 ratio     ``R = tr C / (tr C + |s|^2)``                      (2.4)
+* true score         ``s = (alpha m - x) / sigma^2``                  (Tweedie)
+* proxy score        ``s~(x,t;x0) = (alpha x0 - x) / sigma^2``         (paper Sec. 2)
+* its covariance     ``C = alpha^2 Sigma_post / sigma^4``              (paper Eq. (5))
+* Figure 1 ratio     ``R = tr C / (tr C + |s|^2)``                      (paper Fig. 1)
 
 Each quantity has a SymPy form (``sym_*``: explicit small data sets, numeric or symbolic
 points; ``generic_*``: any M with an indexed sum) and a vectorized NumPy evaluator. The
@@ -18,8 +18,6 @@ log-sum-exp softmax over the training points whose logits are centred on the nea
 noised training point: backward stable (the exact value at an input within a few ulps)
 for |x|, |mu| up to 1e4 and more, t down to 1e-8, M up to 1e4 and D up to 64.
 
-Examples
---------
 >>> import numpy as np
 >>> from gtv_symbolic import proxy, schedules, data
 >>> vp = schedules.VP()
@@ -143,24 +141,18 @@ def _posterior(x, t, data, schedule, *, cov=False, log_trace=False):
     xf, alpha, sigma2, mu, batch = _prepare(x, t, data, schedule)
     n, dim = xf.shape
     out = {"mean": np.empty((n, dim)), "dbar": np.empty((n, dim)), "e": np.empty((n, dim))}
-    if cov:
-        out["cov"] = np.empty((n, dim, dim))
-    if log_trace:
-        out["log_trace"] = np.empty(n)
+    out.update({"cov": np.empty((n, dim, dim))} if cov else {})
+    out.update({"log_trace": np.empty(n)} if log_trace else {})
     for sl in _chunks(n, mu):
         lw, e, d, dbar, mu_ref = _centred(xf[sl], alpha[sl], sigma2[sl], mu)
-        out["mean"][sl] = mu_ref + dbar
-        out["dbar"][sl] = dbar
-        out["e"][sl] = e
+        out["mean"][sl], out["dbar"][sl], out["e"][sl] = mu_ref + dbar, dbar, e
         if cov or log_trace:
             d -= dbar[:, None, :]  # mu_m - m, from the centred differences
             if cov:
                 out["cov"][sl] = np.einsum("cm,cmi,cmj->cij", np.exp(lw), d, d)
-            if log_trace:
+            if log_trace:  # log space keeps tr Sigma_post finite where the weights underflow
                 with np.errstate(divide="ignore"):
-                    # log-space keeps tr Sigma_post finite where the weights underflow
-                    out["log_trace"][sl] = logsumexp(lw + np.log(np.einsum("cmi,cmi->cm", d, d)),
-                                                     axis=1)
+                    out["log_trace"][sl] = logsumexp(lw + np.log(np.einsum("cmi,cmi->cm", d, d)), axis=1)
     return out, xf, alpha, sigma2, batch
 
 
@@ -172,8 +164,7 @@ def posterior_weights(x, t, data, schedule) -> np.ndarray:
 
     .. math:: w_m = \operatorname{softmax}_m\bigl(-|x - \alpha_t \mu_m|^2 / (2\sigma_t^2)\bigr)
 
-    evaluated with logits centred on the nearest noised training point (see
-    :func:`_centred`): backward stable for data far from the origin.
+    with logits centred on the nearest noised training point (:func:`_centred`).
     """
     xf, alpha, sigma2, mu, batch = _prepare(x, t, data, schedule)
     out = np.empty((xf.shape[0], mu.shape[0]))
@@ -474,12 +465,8 @@ def latex_formulas(dim: int = 1) -> dict[str, str]:
 def _sym_matrix(v, name):
     if isinstance(v, sp.MatrixBase):
         return sp.Matrix(v)
-    arr = coord_array(v, name)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a vector or a matrix, got shape {arr.shape}")
-    return sp.Matrix(arr.shape[0], arr.shape[1], [sp.nsimplify(float(e), rational=True) for e in arr.ravel()])
+    arr = np.atleast_1d(coord_array(v, name, ndim=(1, 2)))
+    return sp.Matrix(arr.reshape(arr.shape[0], -1)).applyfunc(lambda e: sp.nsimplify(float(e), rational=True))
 
 
 def sym_gaussian_covariance(m0: sp.Matrix, S0: sp.Matrix, form: str = "hessian") -> sp.Matrix:
