@@ -189,6 +189,7 @@ def naive_fokker_planck(kernel: NaiveKernel, grid, *, x=None, dx: float | None =
     i.e. ``p(x|eps)`` up to discretisation. Returns ``(x, q(x))`` (on ``x`` when given, else
     on the cell centres).
     """
+    x = None if x is None else finite_array(x, "x")
     _check_naive(kernel)
     ts = check_grid(grid).ts
     mu, schedule, kappa = kernel.data, kernel.schedule, kernel.kappa
@@ -305,6 +306,7 @@ def semiclassical_linear(kernel: VKernel, grid, x, *, n_seeds: int = 4001,
     Eq. (18). Valid for ``sqrt(v) <<`` mode separation (module docstring).
     Returns ``(density on x, details dict)``.
     """
+    x = finite_array(x, "x")  # before the long computation
     if not isinstance(kernel, VKernel):
         raise TypeError(f"kernel must be a VKernel, got {type(kernel).__name__}")
     if kernel.dim != 1:
@@ -329,6 +331,7 @@ def semiclassical_naive(kernel: NaiveKernel, grid, x, *, n_seeds: int = 4001):
     PF-ODE path; ``[q](x) = E_{x_T} N(x; X(x_T), v(x_T))``. Same stated range as
     :func:`semiclassical_linear`. Returns ``(density, details)``.
     """
+    x = finite_array(x, "x")  # before the long computation
     _check_naive(kernel)
     ts = check_grid(grid).ts
     if kernel.dim != 1:

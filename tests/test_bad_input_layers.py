@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gtv_symbolic import data, denoisers, features, grids, kernels, metrics, schedules, training, typical
-from gtv_symbolic.solvers import pf_ode, transport
+from gtv_symbolic.solvers import euler2d, pf_ode, transport
 
 VP = schedules.VP()
 NAN = float("nan")
@@ -227,6 +227,27 @@ LOWER = [
      r"^n_samples must be an integer"),
     ("mean_flow-x_T-nan", lambda: typical.mean_flow(EXACT, np.full((2, 1), NAN), GRID),
      ValueError, r"^x_T must be"),
+    # found by probing: NaN through bases, NTK net, predictors, binning
+    ("GaussianBasis-centres-nan", lambda: features.GaussianBasis(3, centres=(0.0, NAN, 1.0), std=0.5),
+     ValueError, r"^centres must be 3 \(n\) finite numbers"),
+    ("GaussianBasis-std-negative", lambda: features.GaussianBasis(2, centres=(0.0, 1.0), std=-1.0),
+     ValueError, r"^std must be finite and > 0"),
+    ("FourierBasis-L-nan", lambda: features.FourierBasis(3, L=NAN), ValueError, r"^L \(the Fourier period\)"),
+    ("FourierBasis-L-zero",
+     lambda: features.FourierBasis(3, L=0.0), ValueError, r"^L \(the Fourier period\)"),
+    ("TwoLayerNet-bias_std-nan", lambda: kernels.TwoLayerNet(4, eps=1e-2, rng=_rng(), bias_std=NAN),
+     ValueError, r"^bias_std must be finite"),
+    ("TwoLayerNet.jacobian-x-nan",
+     lambda: kernels.TwoLayerNet(4, eps=1e-2, rng=_rng()).jacobian(np.full(2, NAN), np.full(2, 0.5)),
+     ValueError, r"^x must be finite"),
+    ("naive_fokker_planck-x-nan", lambda: typical.naive_fokker_planck(NK, GRID, x=np.array([0.0, NAN])),
+     ValueError, r"^x must be finite"),
+    ("naive_fokker_planck-dx-negative", lambda: typical.naive_fokker_planck(NK, GRID, dx=-0.1),
+     ValueError, r"^dx must lie in \(0, 0.1\]"),
+    ("semiclassical_naive-x-nan", lambda: typical.semiclassical_naive(NK, GRID, np.array([0.0, NAN])),
+     ValueError, r"^x must be finite"),
+    ("bin_counts_2d-shape", lambda: euler2d.bin_counts_2d(np.zeros((3, 3)), EDGES, EDGES), ValueError,
+     r"^samples must have shape \(n, 2\)"),
 ]
 CASES = [pytest.param(thunk, exc, regex, id=cid) for cid, thunk, exc, regex in LOWER]
 
