@@ -130,7 +130,8 @@ def _centred(x, alpha, sigma2, mu):
     ref = np.argmin(q, axis=1)
     e = diff[rows, ref]  # fancy indexing copies: diff's memory is reused below
     logits = _kernels()["logit"](sigma2[:, None], q, q[rows, ref][:, None])
-    lw = logits - logsumexp(logits, axis=1, keepdims=True)
+    # the largest logit is exactly 0, so sum(exp) lies in [1, M]: a plain log-sum-exp is exact
+    lw = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     d = np.subtract(mu[None], mu[ref][:, None, :], out=diff)
     dbar = np.einsum("cm,cmi->ci", np.exp(lw), d)
     return lw, e, d, dbar, mu[ref]
