@@ -130,8 +130,10 @@ def _centred(x, alpha, sigma2, mu):
     ref = np.argmin(q, axis=1)
     e = diff[rows, ref]  # fancy indexing copies: diff's memory is reused below
     logits = _kernels()["logit"](sigma2[:, None], q, q[rows, ref][:, None])
-    # the largest logit is exactly 0, so sum(exp) lies in [1, M]: a plain log-sum-exp is exact
-    lw = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    # the reference logit is exactly 0: log Z = log1p(sum of the others), no shift needed
+    others = np.exp(logits)
+    others[rows, ref] = 0.0
+    lw = logits - np.log1p(others.sum(axis=1, keepdims=True))
     d = np.subtract(mu[None], mu[ref][:, None, :], out=diff)
     dbar = np.einsum("cm,cmi->ci", np.exp(lw), d)
     return lw, e, d, dbar, mu[ref]
