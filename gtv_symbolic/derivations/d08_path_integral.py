@@ -26,6 +26,8 @@ from ..numeric import lambdify
 from . import _common as c
 from ._scaling import compare_scaling_all
 
+N_STEPS_SYM = sp.Symbol("N_steps", integer=True, positive=True)  # number of Euler steps
+
 NAME = "path-integral"
 TITLE = r"MSR path integral, cumulants $M_1$, $M_2$, effective process (Prop. 3.1)"
 
@@ -165,12 +167,9 @@ def build() -> Derivation:
                    [sp.Symbol("V_12", real=True), sp.Symbol("V_22", positive=True)]])
     pv, xv = sp.Matrix(sp.symbols("p_1 p_2", real=True)), sp.Matrix(sp.symbols("xi_1 xi_2", real=True))
     Vi = V.inv()
-    sq = (sp.I * (pv.T * xv)[0, 0] - (xv.T * Vi * xv)[0, 0] / 2
-          - (-(xv - sp.I * V * pv).T * Vi * (xv - sp.I * V * pv) / 2 - pv.T * V * pv / 2)[0, 0])
     # noise dt*xi_k in the Euler step: E exp(-i dt sum p_k xi_k) = exp(-dt^2 p^T V p / 2) = exp(-M2/2)
     Vk = pi.v_kernel(path)
     pvec = sp.Matrix(path.p)
-    noise_res = (-sp.I * dt * pvec).T * Vk * (-sp.I * dt * pvec) / 2 + sp.Matrix([[pi.m2(path) / 2]])
     # one Euler step done exactly
     p2 = pi.discrete_path(2)
     g, h, aff = _affine(p2)
@@ -184,12 +183,8 @@ def build() -> Derivation:
     p1 = pi.discrete_path(1)
     pref1, expo1, mean1, var1 = pi.averaged_transition(p1)
     x0, x1 = p1.x
-    one_step = (pref1 * sp.exp(expo1)
-                - sp.exp(-(x1 - pi.euler_step(x0, p1.beta[0], p1.D[0], p1.s_avg[0])) ** 2
-                         / (2 * dt**2 * p1.D[0] ** 2 * p1.cov[0, 0]))
-                / sp.sqrt(2 * sp.pi * dt**2 * p1.D[0] ** 2 * p1.cov[0, 0]))
 
-    N = {y: "y", p: "p", eps_r: r"\varepsilon", xi: r"\xi", v1: "v",
+    N = {N_STEPS_SYM: "N", y: "y", p: "p", eps_r: r"\varepsilon", xi: r"\xi", v1: "v",
          sp.Symbol("euler_l"): r"x_{k+1}", sp.Symbol("delta_l"): r"\delta_\varepsilon(y)",
          sp.Symbol("q_l"): r"q(x_N \mid x_0; \theta)",
          sp.Symbol("q_r"): r"\int \prod_{k=1}^{N-1} dx_k \prod_{k=0}^{N-1} \frac{dp_k}{2\pi}\, "
@@ -253,7 +248,7 @@ def build() -> Derivation:
              status="definition", label="MSR representation"),
         Step(Y("d2"), 0, "The model enters the exponent $\\mathcal{E}$ linearly, with coefficient "
              "$-i\\Delta t D_k p_k$.", status="symbolic", defs={Y("d2"): lin_res},
-             where={S.n_idx: 3}, simplifier=sp.expand, label="linear in $\\hat{s}$"),
+             where={N_STEPS_SYM: 3}, simplifier=sp.expand, label="linear in $\\hat{s}$"),
         Step(Y("kap"), sp.Tuple(*kap_expected), "Cumulant expansion $\\log \\mathbb{E} "
              "e^{\\lambda Z} = \\sum_n \\kappa_n \\lambda^n/n!$ in terms of raw moments (SymPy "
              "series).", status="symbolic", defs={Y("kap"): sp.Matrix(kappas)},
@@ -261,7 +256,7 @@ def build() -> Derivation:
         Step(Y("k2Z"), -Y("M2"), "Second cumulant of the model term: $(-i\\Delta t)^2 \\sum_{kl} "
              "p_k D_k \\mathrm{Cov}[\\hat{s}_k, \\hat{s}_l] D_l p_l = -M_2$ with $M_2 = \\Delta t^2 "
              "\\sum_{kl} p_k V_{kl} p_l$ (`pathintegral.m2`).", status="symbolic",
-             defs={Y("k2Z"): kappa2_Z, Y("M2"): pi.m2(path)}, where={S.n_idx: 3},
+             defs={Y("k2Z"): kappa2_Z, Y("M2"): pi.m2(path)}, where={N_STEPS_SYM: 3},
              simplifier=sp.expand, label="$M_2$"),
         Step(Y("qavg_l"), Y("qavg_r"), "Average over training randomness: the first cumulant "
              "replaces $\\hat{s}$ by $s_{\\mathrm{avg}}$ in the exponent ($M_1$), the second gives "
@@ -278,7 +273,7 @@ def build() -> Derivation:
              "Euler step, with $\\langle\\xi_k\\xi_l\\rangle = V_{kl}$, produces exactly the "
              "$-M_2/2$ term.", status="symbolic",
              defs={Y("noise_l"): ((-sp.I * dt * pvec).T * Vk * (-sp.I * dt * pvec) / 2)[0, 0],
-                   Y("M2"): pi.m2(path)}, where={S.n_idx: 3}, simplifier=sp.expand,
+                   Y("M2"): pi.m2(path)}, where={N_STEPS_SYM: 3}, simplifier=sp.expand,
              label="noise gives $M_2$"),
         Step(Y("eff_l"), Y("eff_r"), "The effective discrete process: the Euler scheme with the "
              "mean score and coloured Gaussian noise (checked against the truncated path "

@@ -27,6 +27,8 @@ from ..derive import CheckResult, Derivation, Step, compare_close, fmt_num
 from . import _common as c
 from ._scaling import compare_scaling_all
 
+N_STEPS_SYM = sp.Symbol("N_steps", integer=True, positive=True)  # number of Euler steps
+
 NAME = "small-noise"
 TITLE = r"Small-noise (linear-noise) expansion of the typical learned distribution"
 
@@ -137,13 +139,13 @@ def build() -> Derivation:
     phis = [sp.Matrix([sp.Symbol(f"phi_{k}{f + 1}", real=True) for f in range(F)]) for k in range(K)]
     cfs = sp.symbols("b_0:3", real=True)  # dt_k D_k alpha_k / sigma_k^2
     # eta_k = b_k dW . phi_k, Cov[eta_k, eta_l] = b_k b_l phi_k^T Cov_W phi_l
-    cov_lin = sp.Matrix(K, K, lambda k, l: cfs[k] * cfs[l] * (phis[k].T * cw * phis[l])[0, 0])
+    cov_lin = sp.Matrix(K, K, lambda i, j: cfs[i] * cfs[j] * (phis[i].T * cw * phis[j])[0, 0])
     v_lin_def = (Pi.T * cov_lin * Pi)[0, 0]
     g = sum((prods[k] * cfs[k] * phis[k] for k in range(K)), sp.zeros(F, 1))
     v_lin = (g.T * cw * g)[0, 0]
 
     Y = sp.Symbol
-    N = {Y("model"): r"x_{k+1}",
+    N = {N_STEPS_SYM: "K", Y("model"): r"x_{k+1}",
          Y("model_r"): r"x_k + \Delta t_k\left(\beta_k x_k + D_k s(x_k, t_k)\right) + \eta_k",
          Y("lin"): r"\frac{\partial}{\partial \epsilon}\, \Phi_k(X_k + \epsilon\, \delta x_k)"
                    r"\big|_{\epsilon = 0}",
@@ -172,7 +174,7 @@ def build() -> Derivation:
              defs={Y("lin"): lin, Y("lin_r"): gain}, simplifier=sp.simplify, label="linearised step"),
         Step(Y("rec"), Y("rec_r"), "Solving $\\delta x_{k+1} = a_k \\delta x_k + \\eta_k$ from "
              "$\\delta x_0 = 0$ (three steps).", status="symbolic",
-             defs={Y("rec"): dx, Y("rec_r"): sol}, where={S.n_idx: 3}, simplifier=sp.expand,
+             defs={Y("rec"): dx, Y("rec_r"): sol}, where={N_STEPS_SYM: 3}, simplifier=sp.expand,
              label="propagated noise"),
         Step(Y("ds"), Y("ds_r"), "The gain needs $\\partial_x s$: with $s = (\\alpha m - x)/\\sigma^2$ "
              "and $\\partial_x m = \\alpha \\Sigma_{\\mathrm{post}}/\\sigma^2$ it is $C - 1/\\sigma^2$ "
@@ -181,12 +183,12 @@ def build() -> Derivation:
         Step(Y("vw"), Y("vw_r"), "Naive estimator: white noise, $\\mathrm{Cov}[\\eta_k, \\eta_l] = "
              "\\delta_{kl}\\kappa \\Delta t_k D_k^2 C(X_k, t_k)$ (Prop. 4.1), so the output "
              "variance is a single sum.", status="symbolic",
-             defs={Y("vw"): v_white, Y("vw_r"): v_naive}, where={S.n_idx: 3},
+             defs={Y("vw"): v_white, Y("vw_r"): v_naive}, where={N_STEPS_SYM: 3},
              simplifier=sp.expand, label="naive variance"),
         Step(Y("vl"), Y("vl_r"), "Linear denoiser: the noise of all steps comes from one weight "
              "fluctuation $\\delta W$, so it is coloured; the variance is a quadratic form in "
              "$\\mathrm{Cov}[W]$ (two features, three steps).", status="symbolic",
-             defs={Y("vl"): v_lin_def, Y("vl_r"): v_lin}, where={S.n_idx: 3, S.F: 2},
+             defs={Y("vl"): v_lin_def, Y("vl_r"): v_lin}, where={N_STEPS_SYM: 3, S.F: 2},
              simplifier=sp.expand, label="linear-model variance"),
         Step(Y("q"), Y("q_r"), "Linear-noise approximation: each seed lands at a Gaussian around "
              "the end point $X_K(x_T)$ of the deterministic sampler, with the variance above. "
