@@ -99,7 +99,7 @@ def build() -> Derivation:
          d["E_shat"]: r"\mathbb{E}[\hat{s} \mid x, t]", s_d: r"s(x,t)",
          d["Var_shat"]: r"\mathrm{Var}[\hat{s} \mid x, t]", C_d: r"C(x,t)",
          d["incr"]: r"\mathrm{Var}[\Delta t\, D_k \hat{s}_k]",
-         d["M2w"]: r"M_2\big|_{\mathrm{Cov}[\hat{s}_k, \hat{s}_l] = \delta_{kl} \kappa C_k/\Delta t}",
+         d["M2w"]: r"M_2|_{\mathrm{Cov}[\hat{s}_k, \hat{s}_l] = \delta_{kl} \kappa C_k/\Delta t}",
          d["V"]: r"\frac{1}{\Delta t}\mathrm{Var}[x_{k+1} - x_k \mid x_k = x]",
          sp.Symbol("V_r"): r"\kappa\, D_t\, C(x,t)\, D_{t}",
          d["white"]: r"\frac{1}{\Delta t}\mathrm{Cov}[\xi_k, \xi_{k+1}]",

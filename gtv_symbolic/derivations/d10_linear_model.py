@@ -5,8 +5,8 @@ times ``t_i ~ U[eps, T]``: ``W = A^ (Sigma^ + rho I)^-1``. Mean ``W* psi + b`` w
 ``W* = A (Sigma + rho I)^-1``; to leading order in 1/P (delta method)
 
 .. math::
-    \mathrm{Cov}[\hat s(x,t), \hat s(x',t')] = \frac1P\Big\{\mathbb E_{u,y}\big[\lambda_u^2
-    k(x,t;y,u)\,k(y,u;x',t')\,(C(y,u) + r r^\top)\big] - m(x,t)\,m(x',t')^\top\Big\},
+    \mathrm{Cov}[\hat s(x,t), \hat s(x',t')] = \frac1P\left\{\mathbb E_{u,y}\big[\lambda_u^2
+    k(x,t;y,u)\,k(y,u;x',t')\,(C(y,u) + r r^\top)\big] - m(x,t)\,m(x',t')^\top\right\},
 
 ``k = psi^T (Sigma + rho I)^-1 psi'``, ``r = s - b - W* psi`` and
 ``m(x,t) = E[lambda_u k(x,t;y,u) r(y,u)] = rho psi(x,t)^T (Sigma + rho I)^-1 W*^T`` exactly.
@@ -269,9 +269,9 @@ def build() -> Derivation:
                                    "cov", "V", "trl", "den_l", "Ceq", "Wnum", "mnum", "kform",
                                    "ens", "ensm", "trmc")}
     N = {d["shat"]: r"\hat{s}(x,t)", d["J"]: r"\hat{J}(W)",
-         d["gradJ"]: r"\nabla_W \hat{J}\big|_{W = \hat{A}(\hat{\Sigma} + \rho I)^{-1}}",
+         d["gradJ"]: r"\nabla_W \hat{J}|_{W = \hat{A}(\hat{\Sigma} + \rho I)^{-1}}",
          d["Wstar"]: r"\mathbb{E}[\hat{s}(x,t)]", d["dW"]: r"\frac{d}{d\varepsilon} (A + "
-         r"\varepsilon a)(\Sigma + \varepsilon B + \rho I)^{-1}\big|_{\varepsilon = 0}",
+         r"\varepsilon a)(\Sigma + \varepsilon B + \rho I)^{-1}|_{\varepsilon = 0}",
          d["fluct"]: r"\left(\hat{A} - A - W_*(\hat{\Sigma} - \Sigma)\right)(\Sigma + \rho I)^{-1}"
                      r"\psi(x,t)",
          d["m"]: r"m(x,t)", d["e2"]: r"\mathbb{E}[e^2 \mid y, u]",

@@ -7,9 +7,9 @@ Linearised network ``f(x,t; theta) = f0 + J (theta - theta0)`` (the denoiser), N
 in ``1/P`` (delta method, Daleckii-Krein derivative of ``h_tau``)
 
 .. math::
-    \mathrm{Cov}[f_\tau(x), f_\tau(x')] = \frac1P\Big\{\mathbb E\big[\lambda_u^2 G_\tau(x;y)
+    \mathrm{Cov}[f_\tau(x), f_\tau(x')] = \frac1P\left\{\mathbb E\big[\lambda_u^2 G_\tau(x;y)
     \Sigma_{\mathrm{post}}(y) G_\tau(y;x')\big] + \mathrm{Cov}_{u,y}\big[\psi_\tau(x;y),
-    \psi_\tau(x';y)\big]\Big\},
+    \psi_\tau(x';y)\big]\right\},
 
 ``G_tau(x;y) = J(x)^T h_tau(G) J(y)``, ``psi_tau(x;y) = lam_u [G_tau(x;y)(m(y) - f0(y)) +
 J(x)^T Dh_tau(G)[J(y) J(y)^T] g]``. The second (sample-location / misspecification) term is
@@ -295,9 +295,9 @@ def build() -> Derivation:
          rr["f0lin"]: r"\frac{\tau}{P}\Theta(x,X)\Lambda\left(x_{0,X} - f_0(X)\right) + O(\tau^2)",
          d["filt"]: r"\mu_k \int_0^\tau e^{-s\mu_k} ds",
          d["cov"]: r"\mathrm{Cov}[f_\tau(x,t), f_\tau(x',t')]",
-         rr["cov"]: r"\frac{1}{P}\Big\{\mathbb{E}_{u,y}\left[\lambda_u^2\, G_\tau(x,t;y,u)\, "
+         rr["cov"]: r"\frac{1}{P}\left\{\mathbb{E}_{u,y}\left[\lambda_u^2\, G_\tau(x,t;y,u)\, "
                     r"\Sigma_{\mathrm{post}}(y,u)\, G_\tau(y,u;x',t')\right] + \mathrm{Cov}_{u,y}"
-                    r"\left[\psi_\tau(x,t;y,u), \psi_\tau(x',t';y,u)\right]\Big\}",
+                    r"\left[\psi_\tau(x,t;y,u), \psi_\tau(x',t';y,u)\right]\right\}",
          d["split"]: r"\psi_\tau(x,t;y,u)",
          rr["split"]: r"\lambda_u\left[G_\tau(x,t;y,u)\left(m(y,u) - f_0(y,u)\right) + "
                       r"J(x,t)^{T}\, \mathrm{D}h_\tau(G)\left[J(y,u) J(y,u)^{T}\right] g\right],"
@@ -306,9 +306,9 @@ def build() -> Derivation:
          d["lim0"]: r"\lim_{\tau\to 0} \frac{1 - e^{-\tau\mu_k}}{\tau}",
          d["liminf"]: r"\lim_{\tau\to\infty} \left(1 - e^{-\tau\mu_k}\right)",
          d["small"]: r"\lim_{\tau\to 0} \tau^{-2}\, \mathrm{Cov}[f_\tau(x,t), f_\tau(x',t')]",
-         rr["small"]: r"\frac{1}{P}\Big\{\mathbb{E}_{u,y}\left[\lambda_u^2\, \Theta(x,t;y,u)\, "
+         rr["small"]: r"\frac{1}{P}\left\{\mathbb{E}_{u,y}\left[\lambda_u^2\, \Theta(x,t;y,u)\, "
                       r"\Theta(y,u;x',t') \left(\Sigma_{\mathrm{post}}(y,u) + (m(y,u) - "
-                      r"f_0(y,u))^2\right)\right] - a(x,t)\, a(x',t')\Big\}, \quad "
+                      r"f_0(y,u))^2\right)\right] - a(x,t)\, a(x',t')\right\}, \quad "
                       r"a(x,t) = \mathbb{E}_{u,y}\left[\lambda_u \Theta(x,t;y,u)(m - f_0)\right]",
          d["large"]: r"\lim_{\tau\to\infty} \mathrm{Cov}[f_\tau(x,t), f_\tau(x',t')]",
          rr["large"]: r"\frac{1}{P}\mathbb{E}_{u,y}\left[\lambda_u^2\, k_\infty(x,t;y,u)\, "
@@ -316,7 +316,7 @@ def build() -> Derivation:
                       r"\right)\right], \quad k_\infty = J^{T} G^{+} J', \ r_\infty = m - f_0 - "
                       r"J^{T}(\theta_\infty - \theta_0)",
          d["interp"]: r"G_\infty(X, X) - I",
-         d["ridge"]: r"\frac{h(\mu_k) - h(\mu_l)}{\mu_k - \mu_l}\Big|_{h = 1/(\mu + \rho)}",
+         d["ridge"]: r"\frac{h(\mu_k) - h(\mu_l)}{\mu_k - \mu_l}|_{h = 1/(\mu + \rho)}",
          rr["ridge"]: r"-h(\mu_k)\, h(\mu_l)",
          mu: r"\mu_k", s_: "s"}
     N[sp.Symbol("lim0_r")] = r"\mu_k"
@@ -333,10 +333,10 @@ def build() -> Derivation:
              defs={d["drdt"]: J * (-(J.T * Lam * r) / Pn), rr["drdt"]: -(J * J.T) * Lam * r / Pn},
              where={S.P: 2}, simplifier=sp.expand, label="residual ODE"),
         Step(d["rt"], rr["rt"], "So $r(\\tau) = e^{-\\tau \\Theta_{XX}\\Lambda/P} r(0)$ (it "
-             "solves the ODE and equals $r(0)$ at $\\tau = 0$); SymPy's matrix exponential.",
+             "solves the ODE and equals $r(0)$ at $\\tau = 0$); SymPy's matrix exponential, for "
+             "$\\Theta_{XX} = ((2, 1), (1, 3))$, $\\Lambda = \\mathrm{diag}(1, 2)$.",
              status="symbolic", defs={d["rt"]: sp.diff(E_c * r0, tau), rr["rt"]: -A_c * E_c * r0},
-             where={sp.Symbol("Theta_XX"): sp.Matrix([[2, 1], [1, 3]]),
-                    sp.Symbol("Lambda"): sp.diag(1, 2), S.P: 2},
+             where={S.P: 2},
              simplifier=sp.simplify, label="solution"),
         Step(d["num_flow"], rr["ft"], "In parameter space this is the spectral filter "
              "$h_\\tau$ of the empirical Gram matrix: the production trainer "
@@ -344,11 +344,10 @@ def build() -> Derivation:
              "integration of the parameter gradient flow.", status="numeric", check=check_flow,
              label="trainer = gradient flow"),
         Step(d["finf"], sp.Symbol("sX"), "Infinite training time: the network interpolates the "
-             "noisy targets, it memorizes them.", status="symbolic",
+             "noisy targets, it memorizes them (same $\\Theta_{XX}$, $\\Lambda$).", status="symbolic",
              defs={d["finf"]: sp.Matrix([sp.limit(e, tau, sp.oo) for e in f_X_tau]),
                    sp.Symbol("sX"): st},
-             where={sp.Symbol("Theta_XX"): sp.Matrix([[2, 1], [1, 3]]),
-                    sp.Symbol("Lambda"): sp.diag(1, 2), S.P: 2},
+             where={S.P: 2},
              simplifier=sp.simplify, label="$\\tau \\to \\infty$ at the samples"),
         Step(d["f0lin"], rr["f0lin"], "Short training time: first order in $\\tau$ since "
              "$e^{-\\tau A} = I - \\tau A + O(\\tau^2)$ (general symmetric kernel).",

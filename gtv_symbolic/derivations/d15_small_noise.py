@@ -4,7 +4,7 @@ Linearise the noisy Euler sampler ``x_{k+1} = x_k + dt_k (beta_k x_k + D_k s(x_k
 around the deterministic path ``X_k``: ``dx_{k+1} = a_k dx_k + eta_k`` with the step gain
 ``a_k = 1 + dt_k (beta_k + D_k ds/dx(X_k, t_k))``, so to first order in the noise
 
-.. math::  \delta x_K = \sum_k \Big(\prod_{j>k} a_j\Big)\eta_k,\qquad
+.. math::  \delta x_K = \sum_k \left(\prod_{j>k} a_j\right)\eta_k,\qquad
            v(x_T) = \sum_{k,l} \Pi_k \Pi_l\, \mathrm{Cov}[\eta_k, \eta_l],
 
 and ``[q](x) ~ E_{x_T} N(x; X_K(x_T), v(x_T))``. For the naive estimator the noise is white,
@@ -148,15 +148,15 @@ def build() -> Derivation:
     N = {N_STEPS_SYM: "K", Y("model"): r"x_{k+1}",
          Y("model_r"): r"x_k + \Delta t_k\left(\beta_k x_k + D_k s(x_k, t_k)\right) + \eta_k",
          Y("lin"): r"\frac{\partial}{\partial \epsilon}\, \Phi_k(X_k + \epsilon\, \delta x_k)"
-                   r"\big|_{\epsilon = 0}",
+                   r"|_{\epsilon = 0}",
          Y("lin_r"): r"a_k\, \delta x_k, \quad a_k = 1 + \Delta t_k\left(\beta_k + D_k "
                      r"\partial_x s(X_k, t_k)\right)",
-         Y("rec"): r"\delta x_3", Y("rec_r"): r"\sum_{k=0}^{2} \Big(\prod_{j>k} a_j\Big) \eta_k",
+         Y("rec"): r"\delta x_3", Y("rec_r"): r"\sum_{k=0}^{2} \left(\prod_{j>k} a_j\right) \eta_k",
          Y("ds"): r"\partial_x s(x,t)", Y("ds_r"): r"C(x,t) - \frac{1}{\sigma_t^2}",
          Y("vw"): r"\mathrm{Var}[\delta x_3]_{\mathrm{naive}}",
-         Y("vw_r"): r"\sum_k \Big(\prod_{j>k} a_j\Big)^2 \kappa\, \Delta t_k D_k^2 C(X_k, t_k)",
+         Y("vw_r"): r"\sum_k \left(\prod_{j>k} a_j\right)^2 \kappa\, \Delta t_k D_k^2 C(X_k, t_k)",
          Y("vl"): r"\mathrm{Var}[\delta x_3]_{\mathrm{linear}}",
-         Y("vl_r"): r"g^{T} \mathrm{Cov}[W]\, g, \quad g = \sum_k \Big(\prod_{j>k} a_j\Big) "
+         Y("vl_r"): r"g^{T} \mathrm{Cov}[W]\, g, \quad g = \sum_k \left(\prod_{j>k} a_j\right) "
                     r"\frac{\Delta t_k D_k \alpha_k}{\sigma_k^2} \phi(X_k, t_k)",
          Y("q"): r"[q(x)]",
          Y("q_r"): r"\mathbb{E}_{x_T}\left[\mathcal{N}\left(x;\, X_K(x_T),\, v(x_T)\right)\right]",
