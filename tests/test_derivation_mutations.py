@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gtv_symbolic import kernels, typical
+from gtv_symbolic import kernels, training, typical
 from gtv_symbolic.derivations import build
 from gtv_symbolic.derivations import d10_linear_model as d10
 from gtv_symbolic.derivations import d11_ntk_lazy as d11
@@ -25,7 +25,7 @@ from gtv_symbolic.schedules import Schedule
 _naive_V = kernels.naive_V
 _linear_kernel = kernels.linear_kernel
 _ntk_kernel = kernels.ntk_kernel
-_euler_flow = typical.euler_flow
+_mean_flow = typical.mean_flow
 
 
 def _naive_V_one_D(x, t, data, schedule, kappa):
@@ -48,7 +48,7 @@ def _snr_weight_alpha(self, t):
 
 def _gradient_flow_filter_2tau(tau):
     """2 tau in the gradient-flow filter."""
-    return kernels.SpectralFilter("gradient_flow", 2 * float(tau))
+    return training.SpectralFilter("gradient_flow", 2 * float(tau))
 
 
 def _ntk_kernel_no_misspecification(*args, **kwargs):
@@ -57,31 +57,35 @@ def _ntk_kernel_no_misspecification(*args, **kwargs):
     return dataclasses.replace(k, cov_W=k.parts["C_term"])
 
 
-def _gaussian_weights_no_sqrt(mean, cov, n, rng):
-    """Forgets the square root of the eigenvalues when drawing N(mean, cov)."""
-    d, f = mean.shape
-    c = cov.reshape(d * f, d * f)
-    ev, U = np.linalg.eigh(0.5 * (c + c.T))
-    z = rng.standard_normal((n, d * f))
-    return (mean.reshape(1, -1) + z @ (U * np.clip(ev, 0, None)).T).reshape(n, d, f)
+def _moment_matched_no_sqrt(W, n_models, rng):
+    """Scales the centred ensemble by 1/(N - 1) instead of 1/sqrt(N - 1)."""
+    W = np.asarray(W, dtype=float)
+    n, d, f = W.shape
+    flat = W.reshape(n, d * f)
+    mean = flat.mean(0)
+    z = rng.standard_normal((n_models, n))
+    return (mean + z @ ((flat - mean) / (n - 1))).reshape(n_models, d, f)
 
 
-def _euler_flow_no_score_gain(x_T, ts, schedule, score, dscore):
-    """The step gain without the D ds/dx term (a_k = 1 + dt beta_k)."""
-    return _euler_flow(x_T, ts, schedule, score, lambda x, t: np.zeros_like(x))
+def _mean_flow_no_score_gain(denoiser, x_T, grid):
+    """The step gain without the score term: a_k = 1 + dt_k beta_k."""
+    path, _ = _mean_flow(denoiser, x_T, grid)
+    h = np.diff(grid.ts)[:, None]  # negative steps
+    gains = np.broadcast_to(1 - h * grid.beta[:-1, None], (len(h), path.shape[1]))
+    return path, np.array(gains)
 
 
 #: (derivation, target object, attribute, wrong version, label of the step that must fail)
 MUTATIONS = [
-    ("path-integral", typical, "gaussian_weights", _gaussian_weights_no_sqrt,
+    ("path-integral", typical, "moment_matched_weights", _moment_matched_no_sqrt,
      "Prop. 3.1: Gaussian truncation"),
     ("naive-estimator", kernels, "naive_V", _naive_V_one_D, "sampler step"),
     ("linear-model", kernels, "linear_kernel", _linear_kernel_double_C, "Prop. 5.1: formula"),
     ("linear-model", Schedule, "snr_weight", _snr_weight_alpha, "Prop. 5.1: formula"),
-    ("ntk-lazy", kernels, "gradient_flow_filter", _gradient_flow_filter_2tau,
+    ("ntk-lazy", training, "gradient_flow_filter", _gradient_flow_filter_2tau,
      "trainer = gradient flow"),
     ("ntk-lazy", kernels, "ntk_kernel", _ntk_kernel_no_misspecification, "Prop. 5.2: formula"),
-    ("small-noise", typical, "euler_flow", _euler_flow_no_score_gain, "naive: small $\\kappa$"),
+    ("small-noise", typical, "mean_flow", _mean_flow_no_score_gain, "naive: small $\\kappa$"),
 ]
 
 

@@ -5,9 +5,9 @@ average over training randomness (terms M1, M2), and, under the Gaussian (second
 truncation, the effective process with mean score and coloured noise. The symbolic machinery
 is :mod:`gtv_symbolic.pathintegral`; the discrete path integral for two Euler steps is done
 exactly. Prop. 3.1 itself is checked numerically on the code the figures run: the continuum
-limit by convergence of the discrete effective process (``sampling.integrate_pf_ode`` with a
+limit by convergence of the discrete effective process (``solvers.integrate_pf_ode`` with a
 Gaussian field from ``typical.gaussian_field_weights``), the truncation against trained
-ensembles (``linear.train_ensemble``) and their moment-matched Gaussian
+ensembles (``training.train_ensemble``) and their moment-matched Gaussian
 (``typical.moment_matched_weights``).
 """
 
@@ -17,8 +17,8 @@ import numpy as np
 import sympy as sp
 
 from .. import data as data_mod
+from .. import denoisers, grids, kernels, metrics, solvers, training, typical
 from .. import features as features_mod
-from .. import kernels, linear, sampling, typical
 from .. import pathintegral as pi
 from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_mc, fmt_num
@@ -51,11 +51,12 @@ def check_continuum(rng: np.random.Generator) -> CheckResult:
     W = typical.gaussian_field_weights(K, N_FIELDS, rng)
     xT = _seeds()
     X = np.broadcast_to(xT[None, :, None], (N_FIELDS, xT.size, 1)).copy()
-    den = linear.LinearDenoiser(fm, W)
-    ref = sampling.integrate_pf_ode(den, X, vp, eps=EPS_CONT, n_steps=N_REF, method="heun")
+    den = denoisers.LinearDenoiser(fm, W)
+    ref = solvers.integrate_pf_ode(den, X, grids.TimeGrid.linear(vp, EPS_CONT, 1.0, N_REF),
+                                  method="heun")
     errs = []
     for n in STEPS:
-        out = sampling.integrate_pf_ode(den, X, vp, eps=EPS_CONT, n_steps=n)
+        out = solvers.integrate_pf_ode(den, X, grids.TimeGrid.linear(vp, EPS_CONT, 1.0, n))
         errs.append([abs((np.abs(out) - np.abs(ref)).mean()), abs((out**2 - ref**2).mean())])
     errs = np.array(errs)
     order = np.log2(errs[:-1] / errs[1:])
@@ -64,7 +65,7 @@ def check_continuum(rng: np.random.Generator) -> CheckResult:
     ok = bool(np.all((order > 0.8) & (order < 1.2)) and rel < 0.05)
     return CheckResult(ok, f"{N_FIELDS} Gaussian score fields W ~ N(W*, Cov_W) "
                            "(`typical.gaussian_field_weights`, `kernels.linear_kernel`, P = 100), "
-                           f"{xT.size} seeds, eps = {EPS_CONT}; `sampling.integrate_pf_ode` Euler at "
+                           f"{xT.size} seeds, eps = {EPS_CONT}; `solvers.integrate_pf_ode` Euler at "
                            f"N = {', '.join(map(str, STEPS))} vs Heun at N = {N_REF}: errors of "
                            "E|x_eps|, E[x_eps^2] halve with the step (observed orders "
                            f"{', '.join(fmt_num(o) for o in order.ravel())}; need 0.8-1.2), "
@@ -75,8 +76,8 @@ def check_continuum(rng: np.random.Generator) -> CheckResult:
 def _outputs(fm, W, vp):
     xT = _seeds()
     X = np.broadcast_to(xT[None, :, None], (W.shape[0], xT.size, 1)).copy()
-    o = sampling.integrate_pf_ode(linear.LinearDenoiser(fm, W), X, vp, eps=EPS_TRUNC,
-                                  n_steps=N_STEPS)[..., 0]
+    o = solvers.integrate_pf_ode(denoisers.LinearDenoiser(fm, W), X,
+                                 grids.TimeGrid.linear(vp, EPS_TRUNC, 1.0, N_STEPS))[..., 0]
     return np.stack([(o**2).mean(1), (np.abs(o) < 0.5).mean(1)], axis=1)  # per model
 
 
@@ -87,21 +88,21 @@ def check_truncation(rng: np.random.Generator) -> CheckResult:
     ratios, ses, kurt = [], [], []
     for P, r in zip(P_TRUNC, rng.spawn(len(P_TRUNC)), strict=True):
         r_tr, r_mm = r.spawn(2)
-        W = linear.train_ensemble(fm, mu, vp, n_train=P, n_models=N_ENS, eps=EPS_TRUNC,
-                                  ridge=RIDGE, rng=r_tr)
+        W = training.train_ensemble(fm, mu, vp, P=P, n_models=N_ENS, eps=EPS_TRUNC,
+                                    ridge=RIDGE, rng=r_tr)
         Wm = typical.moment_matched_weights(W, N_ENS, r_mm)
         a, b = _outputs(fm, W, vp), _outputs(fm, Wm, vp)
         ma, mb = a.mean(0), b.mean(0)
         ratios.append(ma / mb)
         ses.append(ma / mb * np.hypot(a.std(0, ddof=1) / ma, b.std(0, ddof=1) / mb)
                    / np.sqrt(N_ENS))
-        kurt.append(np.abs(typical.ensemble_moments(W[:, 0, :])["kurt"]).max())
+        kurt.append(np.abs(metrics.ensemble_moments(W[:, 0, :])["kurt"]).max())
     res = compare_scaling_all(P_TRUNC, ratios, ses,
                               what=f"{N_ENS} linear denoisers per P trained by "
-                                   f"`linear.train_ensemble` ({N_X} x {N_T} Gaussian features, "
+                                   f"`training.train_ensemble` ({N_X} x {N_T} Gaussian features, "
                                    f"t ~ U[{EPS_TRUNC}, 1]) vs as many Gaussian fields with their "
                                    "mean and covariance (`typical.moment_matched_weights`), both "
-                                   f"through `sampling.integrate_pf_ode` ({N_STEPS} Euler steps, "
+                                   f"through `solvers.integrate_pf_ode` ({N_STEPS} Euler steps, "
                                    f"{_seeds().size} seeds); ratio trained / Gaussian of E[x_eps^2] "
                                    "and of the mass in |x_eps| < 0.5")
     rr = np.array(ratios)

@@ -39,7 +39,7 @@ def check_increment(rng: np.random.Generator) -> CheckResult:
     est, ref, se = [], [], []
     for x, t, r in zip(XQ, TQ, rng.spawn(len(XQ)), strict=True):
         x0 = np.full((N_DRAWS, 1), x)
-        inc = (typical.naive_step(x0, t, DT, mu, vp, KAPPA, r) - x0)[:, 0]
+        inc = (typical.naive_step(kernels.NaiveKernel(mu, vp, KAPPA), x0, t, DT, r) - x0)[:, 0]
         drift = DT * _drift(x0[:1], t, mu, vp)[0, 0]
         V = kernels.naive_V(np.array([[x]]), t, mu, vp, KAPPA)[0, 0, 0]
         sq = (inc - drift) ** 2
@@ -59,8 +59,9 @@ def check_white(rng: np.random.Generator) -> CheckResult:
     x, t = XQ[0], TQ[0]
     r1, r2 = rng.spawn(2)
     x0 = np.full((N_DRAWS, 1), x)
-    x1 = typical.naive_step(x0, t, DT, mu, vp, KAPPA, r1)
-    x2 = typical.naive_step(x1, t - DT, DT, mu, vp, KAPPA, r2)
+    nk = kernels.NaiveKernel(mu, vp, KAPPA)
+    x1 = typical.naive_step(nk, x0, t, DT, r1)
+    x2 = typical.naive_step(nk, x1, t - DT, DT, r2)
     e1 = (x1 - x0 - DT * _drift(x0, t, mu, vp))[:, 0]
     e2 = (x2 - x1 - DT * _drift(x1, t - DT, mu, vp))[:, 0]
     prod = e1 * e2

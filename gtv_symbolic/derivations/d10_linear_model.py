@@ -10,8 +10,8 @@ times ``t_i ~ U[eps, T]``: ``W = A^ (Sigma^ + rho I)^-1``. Mean ``W* psi + b`` w
 
 ``k = psi^T (Sigma + rho I)^-1 psi'``, ``r = s - b - W* psi`` and
 ``m(x,t) = E[lambda_u k(x,t;y,u) r(y,u)] = rho psi(x,t)^T (Sigma + rho I)^-1 W*^T`` exactly.
-The production code (``kernels.linear_kernel``, ``linear.train_ensemble``,
-``linear.population_weights``) is the denoiser form ``psi = (alpha/sigma^2) phi``,
+The production code (``kernels.linear_kernel``, ``training.train_ensemble``,
+``training.population_weights``) is the denoiser form ``psi = (alpha/sigma^2) phi``,
 ``b = -x/sigma^2``, ``lambda = sigma^2``; the checks run on it.
 """
 
@@ -24,7 +24,7 @@ import sympy as sp
 
 from .. import data as data_mod
 from .. import features as features_mod
-from .. import kernels, linear, proxy
+from .. import kernels, proxy, training
 from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_close, compare_mc
 from . import _common as c
@@ -76,7 +76,7 @@ def _formula_parts(x, t):
     """
     mu, vp, fm = _setting()
     nodes = _nodes()
-    Wstar = linear.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)[0]
+    Wstar = training.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)[0]
     y, u, w = nodes.y[:, 0], nodes.u, nodes.w
     psi_n = _score_features(fm, vp, y, u)
     lam = vp.sigma2(u)
@@ -103,12 +103,12 @@ def _displayed_cov(x, t, P, terms=("C", "r", "m")):
 # checks (each calls the production functions through their modules)
 # ------------------------------------------------------------------------------------------
 def check_wstar(rng: np.random.Generator) -> CheckResult:
-    """linear.population_weights (exact Gaussian expectations) vs the quadrature of A (Sigma+rho)^-1."""
+    """training.population_weights (exact Gaussian expectations) vs the quadrature of A (Sigma+rho)^-1."""
     mu, vp, fm = _setting()
-    Ws = linear.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)
+    Ws = training.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)
     K = _kernel(P_SIZES[0])
     return compare_close(Ws, K.W_star, rtol=1e-6, atol=1e-8 * np.abs(Ws).max(),
-                         what="W* = A (Sigma + rho I)^-1: `linear.population_weights` vs "
+                         what="W* = A (Sigma + rho I)^-1: `training.population_weights` vs "
                               "`kernels.linear_kernel(...).W_star` (independent quadratures), "
                               f"{N_X} x {N_T} Gaussian features, rho = {RIDGE}")
 
@@ -122,7 +122,7 @@ def check_m_identity(rng: np.random.Generator) -> CheckResult:
     return compare_close(p["m"], closed, rtol=1e-6, atol=1e-8 * np.abs(closed).max(),
                          what="m(x,t) = E[lambda_u k r] on the production quadrature nodes "
                               "(`kernels.training_nodes`, `proxy.true_score`, W* from "
-                              "`linear.population_weights`) vs rho psi^T (Sigma + rho I)^-1 W*^T "
+                              "`training.population_weights`) vs rho psi^T (Sigma + rho I)^-1 W*^T "
                               f"at {sel.sum()} points (x, t), t in {{{', '.join(map(str, TQ[sel]))}}}")
 
 
@@ -144,7 +144,7 @@ def check_kernel_is_formula(rng: np.random.Generator) -> CheckResult:
 
 def _ensemble_scores(P, rng):
     mu, vp, fm = _setting()
-    W = linear.train_ensemble(fm, mu, vp, n_train=P, n_models=N_MODELS, eps=EPS, T=T_END,
+    W = training.train_ensemble(fm, mu, vp, P=P, n_models=N_MODELS, eps=EPS, T=T_END,
                               ridge=RIDGE, rng=rng)
     phi = fm(XQ[:, None], TQ)
     den = np.einsum("ndf,pf->np", W, phi)
@@ -175,7 +175,7 @@ def check_ensemble_cov(rng: np.random.Generator) -> CheckResult:
         ratios.append((1 + (cov_e - cov_f) / scale)[iu])
         ses.append((se / scale)[iu])
     return compare_scaling_all(P_SIZES, ratios, ses,
-                           what=f"{N_MODELS} models per P trained by `linear.train_ensemble` "
+                           what=f"{N_MODELS} models per P trained by `training.train_ensemble` "
                                 f"(t ~ U[{EPS}, {T_END}], ridge {RIDGE}, {N_X} x {N_T} Gaussian "
                                 f"features, data {{-1, 0, 1}}, VP); empirical / "
                                 "`kernels.linear_kernel` covariance of s^ for all pairs of "
@@ -184,15 +184,15 @@ def check_ensemble_cov(rng: np.random.Generator) -> CheckResult:
 
 
 def check_ensemble_mean(rng: np.random.Generator) -> CheckResult:
-    """Ensemble mean of s^ at the largest P vs W* psi + b (W* from linear.population_weights)."""
+    """Ensemble mean of s^ at the largest P vs W* psi + b (W* from training.population_weights)."""
     mu, vp, fm = _setting()
     P = P_SIZES[-1]
     s = _ensemble_scores(P, rng)
-    Ws = linear.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)[0]
+    Ws = training.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)[0]
     den = fm(XQ[:, None], TQ) @ Ws
     ref = (vp.alpha(TQ) * den - XQ) / vp.sigma2(TQ)
     return compare_mc(s.mean(0), ref, s.std(0, ddof=1) / np.sqrt(s.shape[0]), n=s.shape[0],
-                      what=f"mean of s^ over {N_MODELS} models trained by `linear.train_ensemble` "
+                      what=f"mean of s^ over {N_MODELS} models trained by `training.train_ensemble` "
                            f"at P = {P} vs W* psi + b at {len(XQ)} points (x, t)")
 
 
@@ -201,13 +201,14 @@ def check_trace(rng: np.random.Generator) -> CheckResult:
     mu, vp, fm = _setting()
     K = _kernel(P_SIZES[0])
     n = 100_000
-    x, t, _ = kernels.sample_training_set(mu, vp, P=n, eps=EPS, T=T_END, rng=rng)
+    ts = training.sample_training_set(mu, vp, P=n, eps=EPS, T=T_END, rng=rng)
+    x, t = ts["x"], ts["t"]
     psi = _score_features(fm, vp, x[:, 0], t)
     Rinv = np.linalg.inv(K.G + RIDGE * np.eye(K.G.shape[0]))
     val = vp.sigma2(t) * np.einsum("nf,fg,ng->n", psi, Rinv, psi)
     return compare_mc([val.mean()], [K.F_eff], [val.std(ddof=1) / np.sqrt(n)], n=n,
                       what="lambda k(y,u;y,u) over training samples from "
-                           "`kernels.sample_training_set` (t ~ U[eps, T]) vs "
+                           "`training.sample_training_set` (t ~ U[eps, T]) vs "
                            "`kernels.linear_kernel(...).F_eff`")
 
 
@@ -374,7 +375,7 @@ def build() -> Derivation:
              status="monte-carlo", check=check_trace, label="trace identity, Monte Carlo"),
         Step(d["den_l"], r_["den"], "Denoiser form: with $\\psi = (\\alpha_u/\\sigma_u^2)\\phi$ "
              "and $\\lambda_u = \\sigma_u^2$ the Gram weight is $\\alpha_u^2/\\sigma_u^2$, the "
-             "weight used by `linear.train_ensemble` and `kernels.linear_kernel`.",
+             "weight used by `training.train_ensemble` and `kernels.linear_kernel`.",
              status="symbolic", defs={d["den_l"]: s2u * (au / s2u) ** 2,
                                       r_["den"]: au**2 / s2u},
              simplifier=sp.cancel, label="denoiser form"),

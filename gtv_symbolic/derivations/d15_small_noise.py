@@ -20,8 +20,8 @@ import numpy as np
 import sympy as sp
 
 from .. import data as data_mod
+from .. import denoisers, grids, kernels, proxy, solvers, typical
 from .. import features as features_mod
-from .. import kernels, linear, proxy, sampling, typical
 from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_close, fmt_num
 from . import _common as c
@@ -48,9 +48,15 @@ def check_dscore(rng: np.random.Generator) -> CheckResult:
     h = 1e-5
     fd = (proxy.true_score((x + h)[:, None], t, mu, vp)
           - proxy.true_score((x - h)[:, None], t, mu, vp))[:, 0] / (2 * h)
-    ref = proxy.covariance(x[:, None], t, mu, vp)[:, 0, 0] - 1 / vp.sigma2(t)
-    return compare_close(fd, ref, rtol=1e-5, atol=1e-6,
-                         what="central differences (h = 1e-5) of `proxy.true_score` vs "
+    a, s2 = vp.alpha(t), vp.sigma2(t)
+    den = denoisers.ExactDenoiser(mu, vp)
+    jac = np.array([den.value_and_jacobian(x[[i]][:, None], float(t[i]))[1][0, 0, 0]
+                    for i in range(x.size)])
+    ref = proxy.covariance(x[:, None], t, mu, vp)[:, 0, 0] - 1 / s2
+    return compare_close(np.r_[fd, (a * jac - 1) / s2], np.r_[ref, ref], rtol=1e-5, atol=1e-6,
+                         what="central differences (h = 1e-5) of `proxy.true_score`, and "
+                              "(alpha dm/dx - 1)/sigma^2 from the Jacobian of "
+                              "`denoisers.ExactDenoiser` (used by `typical.mean_flow`), vs "
                               "`proxy.covariance` - 1/sigma^2 at 20 random (x, t), data "
                               "{-1, 0, 1}, VP")
 
@@ -60,12 +66,12 @@ def check_naive(rng: np.random.Generator) -> CheckResult:
     mu, vp = data_mod.three_points(), c.vp()
     ratios, ses, shifts = [], [], []
     for kappa, r in zip(KAPPAS, rng.spawn(len(KAPPAS)), strict=True):
-        _, det = typical.semiclassical_naive(mu, vp, np.zeros(1), eps=EPS, kappa=kappa,
-                                             n_steps=NAIVE_STEPS, n_seeds=N_SEEDS)
+        nk = kernels.NaiveKernel(mu, vp, kappa)
+        grid = grids.TimeGrid.geometric(vp, EPS, 1.0, NAIVE_STEPS)
+        _, det = typical.semiclassical_naive(nk, grid, np.zeros(1), n_seeds=N_SEEDS)
         xT, v, X = det["x_T"][SEED_IDX], det["var"][SEED_IDX], det["x_end"][SEED_IDX]
         seeds = np.repeat(xT, N_DRAWS)[:, None]
-        out = typical.naive_em(mu, vp, eps=EPS, kappa=kappa, n_samples=seeds.shape[0], rng=r,
-                               n_steps=NAIVE_STEPS, grid="geometric", x_T=seeds)
+        out = typical.naive_em(nk, grid, n_samples=seeds.shape[0], rng=r, x_T=seeds)
         out = out[:, 0].reshape(xT.size, N_DRAWS)
         d2 = (out - X[:, None]) ** 2
         ratios.append(d2.mean(1) / v)
@@ -87,16 +93,15 @@ def check_linear(rng: np.random.Generator) -> CheckResult:
     mu, vp = data_mod.three_points(), c.vp()
     fm = features_mod.make_features("gaussian", 1, N_X, N_T, EPS)
     K0 = kernels.linear_kernel(fm, mu, vp, P=P_SIZES[0], eps=EPS)
+    grid = grids.TimeGrid.linear(vp, EPS, 1.0, LIN_STEPS)
     ratios, ses = [], []
     for P, r in zip(P_SIZES, rng.spawn(len(P_SIZES)), strict=True):
         K = K0.with_P(P)
-        _, det = typical.semiclassical_linear(K, np.zeros(1), eps=EPS, n_steps=LIN_STEPS,
-                                              n_seeds=N_SEEDS)
+        _, det = typical.semiclassical_linear(K, grid, np.zeros(1), n_seeds=N_SEEDS)
         xT, v = det["x_T"][SEED_IDX], det["var"][SEED_IDX]
         W = typical.gaussian_field_weights(K, N_FIELDS, r)
         X = np.broadcast_to(xT[None, :, None], (N_FIELDS, xT.size, 1)).copy()
-        out = sampling.integrate_pf_ode(linear.LinearDenoiser(fm, W), X, vp, eps=EPS,
-                                        n_steps=LIN_STEPS)[..., 0]
+        out = solvers.integrate_pf_ode(denoisers.LinearDenoiser(fm, W), X, grid)[..., 0]
         d = out - out.mean(0)
         var = (d**2).mean(0) * N_FIELDS / (N_FIELDS - 1)
         ratios.append(var / v)
@@ -104,7 +109,7 @@ def check_linear(rng: np.random.Generator) -> CheckResult:
     return compare_scaling_all(P_SIZES, ratios, ses,
                                what=f"{N_FIELDS} Gaussian fields W ~ N(W*, Cov_W/P) "
                                     "(`typical.gaussian_field_weights`, `kernels.linear_kernel`) "
-                                    f"through `sampling.integrate_pf_ode` ({LIN_STEPS} Euler steps) "
+                                    f"through `solvers.integrate_pf_ode` ({LIN_STEPS} Euler steps) "
                                     f"from {SEED_IDX.size} seeds vs `typical.semiclassical_linear`;"
                                     " sizes P; ratio Var[x_eps] / v")
 
@@ -170,7 +175,7 @@ def build() -> Derivation:
              "(\\alpha_k/\\sigma_k^2)\\, \\delta W \\phi(x_k, t_k)$.", status="definition",
              label="noisy sampler"),
         Step(Y("lin"), Y("lin_r"), "First order around the deterministic path $X_k$ "
-             "(`typical.euler_flow` computes $X_k$ and $a_k$).", status="symbolic",
+             "(`typical.mean_flow` computes $X_k$ and $a_k$).", status="symbolic",
              defs={Y("lin"): lin, Y("lin_r"): gain}, simplifier=sp.simplify, label="linearised step"),
         Step(Y("rec"), Y("rec_r"), "Solving $\\delta x_{k+1} = a_k \\delta x_k + \\eta_k$ from "
              "$\\delta x_0 = 0$ (three steps).", status="symbolic",
@@ -178,7 +183,7 @@ def build() -> Derivation:
              label="propagated noise"),
         Step(Y("ds"), Y("ds_r"), "The gain needs $\\partial_x s$: with $s = (\\alpha m - x)/\\sigma^2$ "
              "and $\\partial_x m = \\alpha \\Sigma_{\\mathrm{post}}/\\sigma^2$ it is $C - 1/\\sigma^2$ "
-             "(the form used by `typical.semiclassical_naive`).", status="numeric",
+             "(`typical.mean_flow` uses the Jacobian of the exact denoiser).", status="numeric",
              check=check_dscore, label="$\\partial_x s$"),
         Step(Y("vw"), Y("vw_r"), "Naive estimator: white noise, $\\mathrm{Cov}[\\eta_k, \\eta_l] = "
              "\\delta_{kl}\\kappa \\Delta t_k D_k^2 C(X_k, t_k)$ (Prop. 4.1), so the output "
