@@ -28,6 +28,8 @@ from ._scaling import compare_scaling_all
 
 N_STEPS_SYM = sp.Symbol("N_steps", integer=True, positive=True)  # number of Euler steps
 
+__all__ = ["NAME", "TITLE", "build", "check_continuum", "check_truncation"]
+
 NAME = "path-integral"
 TITLE = r"MSR path integral, cumulants $M_1$, $M_2$, effective process (Prop. 3.1)"
 

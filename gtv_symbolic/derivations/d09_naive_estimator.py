@@ -21,6 +21,8 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_mc
 from . import _common as c
 
+__all__ = ["NAME", "TITLE", "build", "check_increment", "check_white"]
+
 NAME = "naive-estimator"
 TITLE = r"Naive estimator: mean $s$, $V = \kappa D_t C D_{t'} \delta(t - t')$ (Prop. 4.1)"
 

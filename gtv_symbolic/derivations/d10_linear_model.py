@@ -30,6 +30,9 @@ from ..derive import CheckResult, Derivation, Step, compare_close, compare_mc
 from . import _common as c
 from ._scaling import compare_scaling_all
 
+__all__ = ["NAME", "TITLE", "build", "check_wstar", "check_m_identity", "check_kernel_is_formula",
+           "check_ensemble_mean", "check_ensemble_cov", "check_trace"]
+
 NAME = "linear-model"
 TITLE = r"Linear models: ridge solution, mean, $1/P$ covariance (Prop. 5.1)"
 

@@ -32,6 +32,9 @@ from ..derive import CheckResult, Derivation, Step, compare_close
 from . import _common as c
 from ._scaling import compare_scaling_all
 
+__all__ = ["NAME", "TITLE", "build", "displayed_cov", "check_flow", "check_formula", "check_ensemble",
+           "check_small_tau", "check_large_tau"]
+
 NAME = "ntk-lazy"
 TITLE = r"Lazy/NTK regime: kernel gradient flow and its $1/P$ covariance (Prop. 5.2)"
 

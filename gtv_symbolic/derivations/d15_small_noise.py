@@ -29,6 +29,8 @@ from ._scaling import compare_scaling_all
 
 N_STEPS_SYM = sp.Symbol("N_steps", integer=True, positive=True)  # number of Euler steps
 
+__all__ = ["NAME", "TITLE", "build", "check_dscore", "check_naive", "check_linear"]
+
 NAME = "small-noise"
 TITLE = r"Small-noise (linear-noise) expansion of the typical learned distribution"
 
