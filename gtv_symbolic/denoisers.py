@@ -1,6 +1,6 @@
 r"""Denoisers: estimates ``mu(x, t)`` of ``E[x0 | x, t]`` that the samplers integrate.
 
-The score follows by Tweedie's formula (paper Sec. 2, Eq. (4) in denoiser form)
+The score follows by Tweedie's formula (paper Sec. 2, in denoiser form)
 
 .. math::  s(x, t) = \frac{\alpha_t\,\mu(x, t) - x}{\sigma_t^2}.
 

@@ -1,6 +1,6 @@
 r"""Time grids of the samplers, and the one check of a time window ``0 < eps < T``.
 
-The samplers integrate the probability-flow ODE (paper Sec. 2, the PF-ODE behind Eq. (3))
+The samplers integrate the probability-flow ODE (paper Sec. 2)
 
 .. math::  \frac{dx}{dt} = -\beta_t x - D_t\, s(x, t), \qquad
            s(x, t) = \frac{\alpha_t \hat\mu(x, t) - x}{\sigma_t^2},
@@ -47,6 +47,7 @@ MAX_STEPS = 10**6
 def check_window(schedule: Schedule | None, eps, T=1.0) -> tuple[float, float]:
     """Validate a time window: ``0 < eps < T <= schedule.T`` (``T < schedule.T`` if excluded).
 
+    ``eps`` must also be at least the schedule's ``t_min`` when it defines one.
     ``schedule=None`` checks ``0 < eps < T < inf`` only (feature maps, which know no schedule).
     Returns ``(eps, T)`` as floats; ValueError naming the argument and the allowed range.
 
@@ -68,6 +69,10 @@ def check_window(schedule: Schedule | None, eps, T=1.0) -> tuple[float, float]:
         raise ValueError(f"T must be {hi} the schedule's T = {schedule.T:g}, got {T}")
     if not (np.isfinite(eps) and 0 < eps < T):
         raise ValueError(f"eps must lie in (0, T) = (0, {T:g}), got {eps}")
+    t_min = float(getattr(schedule, "t_min", 0.0) or 0.0)  # where every evaluator is finite
+    if eps < t_min:
+        raise ValueError(f"eps must be >= the schedule's t_min = {t_min:.3g} (every evaluator "
+                         f"is finite on [t_min, T]), got {eps}")
     return eps, T
 
 
@@ -155,6 +160,10 @@ class TimeGrid:
     def h(self) -> np.ndarray:
         """Signed step sizes ``t_{k+1} - t_k`` (negative on a sampler's decreasing grid)."""
         return np.diff(self.ts)
+
+    def coefficients(self, k: int) -> tuple:
+        """``(alpha_k, sigma2_k, beta_k, D_k)`` at ``ts[k]`` (the arguments of the vector field)."""
+        return self.alpha[k], self.sigma2[k], self.beta[k], self.D[k]
 
     def reversed(self) -> TimeGrid:
         """The same times in the opposite order (coefficients reused, not re-evaluated)."""

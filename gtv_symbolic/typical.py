@@ -210,7 +210,7 @@ def naive_fokker_planck(kernel: NaiveKernel, grid, *, x=None, dx: float | None =
     for k in range(len(ts) - 1):
         tn = ts[k + 1]
         dtau = ts[k] - tn
-        c = grid.alpha[k + 1], grid.sigma2[k + 1], grid.beta[k + 1], grid.D[k + 1]
+        c = grid.coefficients(k + 1)
         a = -velocity(den(xf[:, None], tn)[:, 0], xf, *c)
         if kappa > 0:
             dc = 0.5 * kernel.V(xc[:, None], tn)[:, 0, 0]
@@ -252,7 +252,7 @@ def mean_flow(denoiser, x_T, grid):
     path, gains = [x[:, 0].copy()], []
     for k in range(len(ts) - 1):
         h = ts[k + 1] - ts[k]
-        c = grid.alpha[k], grid.sigma2[k], grid.beta[k], grid.D[k]
+        c = grid.coefficients(k)
         m, J = denoiser.value_and_jacobian(x, ts[k])
         gains.append(1 + h * velocity_jacobian(J, *c)[:, 0, 0])
         x = x + h * velocity(m, x, *c)

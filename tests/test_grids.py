@@ -66,3 +66,11 @@ def test_from_times_checks():
     g = TimeGrid.from_times(VP, [1.0, 0.5])
     with pytest.raises(ValueError):
         g.ts[0] = 3.0  # read-only
+
+
+def test_schedule_t_min_is_respected():
+    s = schedules.VP()
+    object.__setattr__(s, "t_min", 1e-3)  # schedules that define t_min (accepted t range)
+    with pytest.raises(ValueError, match="t_min"):
+        check_window(s, 1e-4)
+    assert check_window(s, 1e-3) == (1e-3, 1.0)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtri
-from scipy.stats import qmc
 
 from .. import proxy
 from .._validate import int_arg
@@ -122,6 +121,8 @@ def training_nodes(data, schedule, eps: float, T: float = 1.0, *, method: str = 
             x0 = mu[rng.integers(0, mu.shape[0], n_mc)]
             z = rng.standard_normal((n_mc, dim))
         else:  # scrambled Sobol points in (u, z), the same set for every training point
+            from scipy.stats import qmc  # scipy.stats costs ~1-2 s to import: only when used
+
             n_per = max(1, n_mc // mu.shape[0])
             m_pow = int(np.ceil(np.log2(n_per)))
             pts = qmc.Sobol(d=1 + dim, scramble=True, seed=rng).random_base2(m_pow)

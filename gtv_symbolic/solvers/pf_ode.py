@@ -85,18 +85,14 @@ def check_grid(grid) -> TimeGrid:
     return grid
 
 
-def _coef(grid, k):
-    return grid.alpha[k], grid.sigma2[k], grid.beta[k], grid.D[k]
-
-
 def pf_ode_drift(denoiser, x, grid: TimeGrid, k: int) -> np.ndarray:
     """:func:`velocity` of ``denoiser`` at ``x`` and the grid's ``k``-th time."""
-    return velocity(denoiser(x, grid.ts[k]), x, *_coef(grid, k))
+    return velocity(denoiser(x, grid.ts[k]), x, *grid.coefficients(k))
 
 
 def _drift_and_jac(denoiser, x, grid, k):
     mu, J = denoiser.value_and_jacobian(x, grid.ts[k])
-    c = _coef(grid, k)
+    c = grid.coefficients(k)
     return velocity(mu, x, *c), velocity_jacobian(J, *c)
 
 
@@ -223,7 +219,7 @@ def ode_log_density(denoiser, x, grid: TimeGrid) -> np.ndarray:
     D = x.shape[-1]
 
     def rhs(xc, g, k):
-        c = _coef(g, k)
+        c = g.coefficients(k)
         t = g.ts[k]
         return (velocity(denoiser(xc, t), xc, *c),
                 velocity_divergence(denoiser.divergence(xc, t), D, *c))
