@@ -54,13 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_figure_options(pf)
 
     pd = sub.add_parser("derive", help="verify and render the step-by-step derivations")
-    pd.add_argument("name", nargs="?", help="derivation name, or 'all'")
-    pd.add_argument("--list", action="store_true", help="list the derivations")
-    pd.add_argument("--format", choices=("md", "tex"), default=None,
-                    help="write only this format (default: both)")
-    pd.add_argument("--out", type=Path, default=Path("derivations"), help="output folder")
-    pd.add_argument("--latex-only", action="store_true",
-                    help="print the final result as one LaTeX line and exit")
+    from . import derive
+
+    derive.add_arguments(pd)
 
     pr = sub.add_parser("reproduce", help="all derivations, then all figures")
     pr.add_argument("--derivations-out", type=Path, default=Path("derivations"))
