@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from gtv_symbolic import derive
+from gtv_symbolic import derive, derive_render
 from gtv_symbolic import symbols as S
 from gtv_symbolic.derive import CheckResult, Derivation, Step, VerificationError, compare_close, compare_mc
 
@@ -23,11 +23,11 @@ def _toy(rhs_factor=1, numeric_rhs=None):
     """d/dx exp(-x^2/2a) = -x/a exp(-x^2/2a), optionally with a wrong factor."""
     g = sp.exp(-x**2 / (2 * a))
     steps = [
-        Step(sp.Symbol("g"), g, "A Gaussian kernel.", method="definition", label="kernel"),
+        Step(sp.Symbol("g"), g, "A Gaussian kernel.", status="definition", label="kernel"),
         Step(sp.Derivative(g, x), rhs_factor * (-x / a) * g, "Its derivative.", label="derivative",
-             simplifier=sp.simplify),
+             status="symbolic", simplifier=sp.simplify),
         Step(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1 if numeric_rhs is None else numeric_rhs,
-             "Pythagoras, checked at random points.", method="numeric", label="pythagoras",
+             "Pythagoras, checked at random points.", status="numeric", label="pythagoras",
              n_points=25, tol=1e-12),
     ]
     return Derivation("toy", "Toy", "A toy derivation.", steps, result=1)
@@ -35,7 +35,7 @@ def _toy(rhs_factor=1, numeric_rhs=None):
 
 def test_correct_toy_verifies_and_records_methods():
     d = _toy().verify(np.random.default_rng(0))
-    assert [s.verified for s in d.steps] == [True, True, True]
+    assert [s.verified for s in d.steps] == [False, True, True]  # a definition is not verified
     assert "simplify" in d.steps[1].detail
     assert "25 random admissible points" in d.steps[2].detail
 
@@ -52,14 +52,14 @@ def test_wrong_numeric_step_is_rejected():
 
 def test_matrix_step_checks_every_entry():
     m = sp.Matrix([[x, 0], [0, x**2]])
-    good = Step(m * 2, sp.Matrix([[2 * x, 0], [0, 2 * x**2]]), "r", label="m")
-    bad = Step(m * 2, sp.Matrix([[2 * x, 0], [0, 2 * x**2 + x]]), "r", label="m")
+    good = Step(m * 2, sp.Matrix([[2 * x, 0], [0, 2 * x**2]]), "r", status="symbolic", label="m")
+    bad = Step(m * 2, sp.Matrix([[2 * x, 0], [0, 2 * x**2 + x]]), "r", status="symbolic", label="m")
     assert good.verify(np.random.default_rng(0))
     assert not bad.verify(np.random.default_rng(0))
 
 
 def test_custom_check_failure_and_exception_are_errors():
-    bad = Derivation("c", "C", "i", [Step(1, 1, "r", method="numeric", label="mc",
+    bad = Derivation("c", "C", "i", [Step(1, 1, "r", status="numeric", label="mc",
                                           check=lambda rng: CheckResult(False, "off"))])
     with pytest.raises(VerificationError, match="step 1 \\(mc\\) failed: off"):
         bad.verify()
@@ -67,14 +67,14 @@ def test_custom_check_failure_and_exception_are_errors():
     def boom(rng):
         raise RuntimeError("kaput")
 
-    crash = Derivation("c", "C", "i", [Step(1, 1, "r", method="numeric", label="mc", check=boom)])
+    crash = Derivation("c", "C", "i", [Step(1, 1, "r", status="numeric", label="mc", check=boom)])
     with pytest.raises(VerificationError, match="kaput"):
         crash.verify()
 
 
 def test_bad_inputs_raise_clear_errors():
-    with pytest.raises(ValueError, match="method"):
-        Step(1, 1, "r", method="handwave")
+    with pytest.raises(ValueError, match="status"):
+        Step(1, 1, "r", status="handwave")
     with pytest.raises(TypeError, match="rng"):
         _toy().verify(rng=np.random.RandomState(0))
     with pytest.raises(ValueError, match="name must be one of"):
@@ -133,10 +133,10 @@ def test_latex_document_structure():
 
 
 def test_text_escaping_keeps_math_and_escapes_specials():
-    out = derive._tex_text("50% of a_b & $x_1^2$ `code`")
+    out = derive_render._tex_text("50% of a_b & $x_1^2$ `code`")
     assert r"50\% of a\_b \& $x_1^2$ \texttt{code}" == out
     with pytest.raises(ValueError, match="unbalanced"):
-        derive._tex_text("a $b")
+        derive_render._tex_text("a $b")
 
 
 def test_latex_names_come_from_the_symbols_module():
@@ -154,6 +154,12 @@ def test_toy_latex_compiles(tmp_path):
     assert res.returncode == 0, res.stdout.decode(errors="replace")[-2000:]
 
 
+@pytest.fixture(autouse=True)
+def _private_store(tmp_path, monkeypatch):
+    """Stored verifications go to a temporary folder, never the working tree."""
+    monkeypatch.setenv("GTV_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def _ns(**kw):
     base = dict(name=None, list=False, format=None, out=None, latex_only=False)
     base.update(kw)
@@ -163,13 +169,13 @@ def _ns(**kw):
 def test_cli_list(capsys):
     assert derive.cli(_ns(list=True)) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 11 and out[0].startswith("forward-process")
+    assert len(out) == len(derive.names()) and out[0].startswith("forward-process")
 
 
 def test_cli_latex_only_prints_one_line(capsys):
     assert derive.cli(_ns(name="naive-estimator", latex_only=True)) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert out == [r"V(x,t;x',t') = \kappa\, D_t\, C(x,t)\, D_{t'}\, \delta(t - t')"]
+    assert len(out) == 2 and out[1].startswith("% naive-estimator: result verified; ")
 
 
 def test_cli_writes_requested_format_only(tmp_path, capsys):
@@ -188,7 +194,7 @@ def test_cli_reports_failure_with_nonzero_exit(monkeypatch, tmp_path, capsys):
 
     def broken(name):
         d = real_get(name)
-        d.steps[1].residual = d.steps[1]._residual() + S.kappa  # sabotage the mean step
+        d.steps[1].rhs = d.steps[1].rhs + S.kappa  # sabotage the mean step
         return d
 
     monkeypatch.setattr(derive, "get", broken)
@@ -204,5 +210,5 @@ def test_index_escapes_pipes_and_links_documents(tmp_path):
     text = path.read_text()
     row = [line for line in text.splitlines() if line.startswith("| 1 |")][0]
     assert r"E[x0\|x]" in row
-    assert row.count(" | ") == 5  # six cells: the escaped pipe does not split one
+    assert row.count(" | ") == 7  # eight cells: the escaped pipe does not split one
     assert "[Markdown](tweedie.md)" in row and "[LaTeX](tweedie.tex)" in row

@@ -72,43 +72,43 @@ def build() -> Derivation:
 
     vp = c.vp()
     steps = [
-        Step(xdot, -beta(t) * x + g(t) * eta, "Forward SDE with scalar drift $\\beta_t$ and "
+        c.legacy_step(xdot, -beta(t) * x + g(t) * eta, "Forward SDE with scalar drift $\\beta_t$ and "
              "white noise $\\eta_t$; the diffusion coefficient is $D_t = G_t^2/2$ (paper Sec. 2).",
              method="definition", label="forward SDE"),
-        Step(sp.Derivative(a_t, t), -beta(t) * a_t,
+        c.legacy_step(sp.Derivative(a_t, t), -beta(t) * a_t,
              "Mean equation of the linear SDE: $\\alpha_t = \\exp(-\\int_0^t \\beta_s ds)$ solves "
              "it with $\\alpha_0 = 1$ (checked with $\\alpha_t$ written as that integral).",
              residual=sp.diff(alpha_expr, t) + beta(t) * alpha_expr, label="alpha_t"),
-        Step(sp.Derivative(S_t, t), -2 * beta(t) * S_t + 2 * Dt(t),
+        c.legacy_step(sp.Derivative(S_t, t), -2 * beta(t) * S_t + 2 * Dt(t),
              "Variance equation; $S_t = \\alpha_t^2 \\int_0^t 2 D_s \\alpha_s^{-2} ds$ solves it with "
              "$S_0 = 0$ (Leibniz rule; paper-math.md 1.2 corrects the blog's form).",
              residual=sp.diff(S_expr, t) + 2 * beta(t) * S_expr - 2 * Dt(t),
              simplifier=same_dummy, simplifier_name="renaming integration variables, then simplify",
              label="S_t"),
-        Step(sp.Symbol("p_cond"), gauss,
+        c.legacy_step(sp.Symbol("p_cond"), gauss,
              "The Gaussian solves the Fokker-Planck equation of the SDE, $\\partial_t p = "
              "\\partial_x(\\beta_t x p) + D_t \\partial_x^2 p$, once "
              "$\\alpha' = -\\beta\\alpha$ and $S' = -2\\beta S + 2D$ are used: the conditional law is "
              "this Gaussian.", residual=fp_residual / gauss,
              simplifier=sp.simplify, simplifier_name="simplify (after dividing by p)",
              label="conditional is Gaussian"),
-        Step(sp.Symbol("S_VP"), 1 - vp.expr("alpha", substitute=False) ** 2,
+        c.legacy_step(sp.Symbol("S_VP"), 1 - vp.expr("alpha", substitute=False) ** 2,
              "VP schedule of the paper's code, $D_t = \\beta_t = \\beta_{\\min} + \\beta_d t$: "
              "$S_t = 1 - \\alpha_t^2$ satisfies $S' + 2\\beta S - 2D = 0$, $S_0 = 0$ (and $\\alpha' "
              "= -\\beta\\alpha$); checked as the vector of these three residuals.",
              residual=sched_residual(vp), simplifier=sp.simplify, label="VP schedule"),
-        Step(sp.Symbol("S_VE"), t**2, "VE/EDM schedule: $\\beta = 0$, $D_t = t$ gives $S_t = t^2$, "
+        c.legacy_step(sp.Symbol("S_VE"), t**2, "VE/EDM schedule: $\\beta = 0$, $D_t = t$ gives $S_t = t^2$, "
              "$\\alpha = 1$ (same three residuals).", residual=sched_residual(VE()),
              simplifier=sp.simplify, label="VE schedule"),
-        Step(sp.Symbol("S_Fig1"), t, "Figure 1 parametrisation $\\alpha_t = \\sqrt{1-t}$, "
+        c.legacy_step(sp.Symbol("S_Fig1"), t, "Figure 1 parametrisation $\\alpha_t = \\sqrt{1-t}$, "
              "$S_t = t$ needs $\\beta_t = D_t = 1/(2(1-t))$ (same three residuals).",
              residual=sched_residual(Fig1()), simplifier=sp.simplify, label="Fig. 1 schedule"),
-        Step(p_fun(x, t), sp.Sum(sp.exp(-(x - a_t * sp.Indexed("mu", S.m_idx)) ** 2 / (2 * S_t))
+        c.legacy_step(p_fun(x, t), sp.Sum(sp.exp(-(x - a_t * sp.Indexed("mu", S.m_idx)) ** 2 / (2 * S_t))
                                 / sp.sqrt(2 * sp.pi * S_t), (S.m_idx, 1, S.M)) / S.M,
              "Marginal over $p_{data} = \\frac{1}{M}\\sum_m \\delta(x_0 - \\mu_m)$: a Gaussian "
              "mixture (law of total probability; it solves the same linear Fokker-Planck equation).",
              method="definition", label="mixture marginal"),
-        Step(sp.Symbol("Var_MC"), S.S_f(t), "Monte Carlo: Euler-Maruyama paths of the VP SDE "
+        c.legacy_step(sp.Symbol("Var_MC"), S.S_f(t), "Monte Carlo: Euler-Maruyama paths of the VP SDE "
              "against the lambdified $\\alpha_t x_0$ (mean) and $S_t$ (variance).", method="numeric",
              check=_mc_check, label="Monte Carlo"),
     ]

@@ -60,33 +60,33 @@ def build() -> Derivation:
         return (proxy.sym_true_score(mus, None, "grad") - proxy.sym_true_score(mus, None, "tweedie"))
 
     steps = [
-        Step(c.p, c.msum(c.Nm[m]) / M, "Marginal over the training set, $\\mathcal{N}_m = "
+        c.legacy_step(c.p, c.msum(c.Nm[m]) / M, "Marginal over the training set, $\\mathcal{N}_m = "
              "N(x; \\alpha_t \\mu_m, \\sigma_t^2 I)$ (forward-process derivation).",
              method="definition", label="marginal"),
-        Step(sp.Symbol("gradN"), c.Nm[m] * c.st[m], "Per-term identity: the gradient of a Gaussian "
+        c.legacy_step(sp.Symbol("gradN"), c.Nm[m] * c.st[m], "Per-term identity: the gradient of a Gaussian "
              "is the Gaussian times its own score $\\tilde{s}_m = (\\alpha_t \\mu_m - x)/\\sigma_t^2$ "
              "(checked for D = 2, every m).", residual=per_term, simplifier=sp.simplify,
              label="grad N_m"),
-        Step(c.grad_p, c.msum(c.Nm[m] * c.st[m]) / M, "Linearity: the gradient of a finite sum is "
+        c.legacy_step(c.grad_p, c.msum(c.Nm[m] * c.st[m]) / M, "Linearity: the gradient of a finite sum is "
              "the sum of gradients, then the per-term identity (checked for generic M with an "
              "indexed Sum, D = 1).",
              residual=sp.diff(norm * z / M, x1) - norm * sp.Sum(kern * pst, (m, 1, M)) / M,
              simplifier=sp.simplify, label="grad p"),
-        Step(c.grad_logp, c.msum(c.w[m] * c.st[m]), "Divide by $p$: $w_m = \\mathcal{N}_m / "
+        c.legacy_step(c.grad_logp, c.msum(c.w[m] * c.st[m]), "Divide by $p$: $w_m = \\mathcal{N}_m / "
              "\\sum_n \\mathcal{N}_n$ are the posterior weights $p(x_0 = \\mu_m \\mid x, t)$ (generic M).",
              residual=sp.diff(sp.log(norm * z / M), x1) - sp.Sum(kern * pst, (m, 1, M)) / z,
              simplifier=sp.simplify, label="grad log p"),
-        Step(c.score, (a * c.post_mean - sp.Symbol("x")) / s2, "Since $\\sum_m w_m = 1$: "
+        c.legacy_step(c.score, (a * c.post_mean - sp.Symbol("x")) / s2, "Since $\\sum_m w_m = 1$: "
              "$\\sum_m w_m(\\alpha_t\\mu_m - x)/\\sigma_t^2 = (\\alpha_t m(x,t) - x)/\\sigma_t^2$ with "
              "$m = \\sum_m w_m \\mu_m = E[x_0 \\mid x, t]$ (Tweedie; generic M).",
              residual=sp.Sum(kern * pst, (m, 1, M)) / z - g1["tweedie_score"][0],
              simplifier=sp.simplify, label="Tweedie"),
-        Step(sp.Symbol("s_M2D2"), sp.Symbol("s_tw"), "Explicit check: M = 2 points in D = 2 with "
+        c.legacy_step(sp.Symbol("s_M2D2"), sp.Symbol("s_tw"), "Explicit check: M = 2 points in D = 2 with "
              "symbolic coordinates, $\\nabla_x \\log p$ computed by SymPy equals the Tweedie form.",
              residual=explicit(mus2), simplifier=sp.simplify, label="explicit M = 2, D = 2"),
-        Step(sp.Symbol("s_M3D1"), sp.Symbol("s_tw"), "Explicit check: M = 3 points in D = 1.",
+        c.legacy_step(sp.Symbol("s_M3D1"), sp.Symbol("s_tw"), "Explicit check: M = 3 points in D = 1.",
              residual=explicit(mus3), simplifier=sp.simplify, label="explicit M = 3, D = 1"),
-        Step(c.score, sp.Symbol("s_fd"), "Finite differences of the numeric $\\log p$ against the "
+        c.legacy_step(c.score, sp.Symbol("s_fd"), "Finite differences of the numeric $\\log p$ against the "
              "lambdified Tweedie score.", method="numeric", check=_fd_check, label="finite differences"),
     ]
     names = dict(c.NAMES)

@@ -57,28 +57,28 @@ def build() -> Derivation:
 
     x0, xs = sp.Symbol("x_0", real=True), sp.Symbol("x", real=True)
     steps = [
-        Step(sp.Symbol("stilde"), (S.alpha * x0 - xs) / S.sigma2, "Proxy score: the score of the "
+        c.legacy_step(sp.Symbol("stilde"), (S.alpha * x0 - xs) / S.sigma2, "Proxy score: the score of the "
              "Gaussian conditional $p(x \\mid x_0, t)$, the DSM regression target (paper Sec. 2).",
              residual=(sp.diff(-(xs - S.alpha * x0) ** 2 / (2 * S.sigma2), xs)
                        - (S.alpha * x0 - xs) / S.sigma2),
              simplifier=sp.expand, label="proxy score"),
-        Step(c.w[m], c.Nm[m] / sp.Sum(c.Nm[S.n_idx], (S.n_idx, 1, M)), "Bayes' rule with the "
+        c.legacy_step(c.w[m], c.Nm[m] / sp.Sum(c.Nm[S.n_idx], (S.n_idx, 1, M)), "Bayes' rule with the "
              "uniform prior $1/M$ over training points: $p(x_0 = \\mu_m \\mid x, t)$.",
              method="definition", label="posterior"),
-        Step(c.E_st, c.msum(c.w[m] * c.st[m]), "Posterior expectation over the M training points.",
+        c.legacy_step(c.E_st, c.msum(c.w[m] * c.st[m]), "Posterior expectation over the M training points.",
              method="definition", label="posterior mean of the proxy score"),
-        Step(c.msum(c.w[m] * c.st[m]), c.grad_logp, "Differentiate the mixture under the (finite) sum "
+        c.legacy_step(c.msum(c.w[m] * c.st[m]), c.grad_logp, "Differentiate the mixture under the (finite) sum "
              "and divide by $p$; checked for generic M with an indexed Sum (D = 1).",
              residual=sp.Sum(kern * pst, (m, 1, M)) / z - sp.diff(logp, x1),
              simplifier=sp.simplify, label="generic M"),
-        Step(sp.Symbol("ex_M3D1"), c.grad_logp, "Explicit check, M = 3 symbolic points in D = 1.",
+        c.legacy_step(sp.Symbol("ex_M3D1"), c.grad_logp, "Explicit check, M = 3 symbolic points in D = 1.",
              residual=explicit(3, 1), simplifier=sp.simplify, label="explicit M = 3, D = 1"),
-        Step(sp.Symbol("ex_M2D2"), c.grad_logp, "Explicit check, M = 2 symbolic points in D = 2.",
+        c.legacy_step(sp.Symbol("ex_M2D2"), c.grad_logp, "Explicit check, M = 2 symbolic points in D = 2.",
              residual=explicit(2, 2), simplifier=sp.simplify, label="explicit M = 2, D = 2"),
-        Step(c.E_st, c.score, "Result: the proxy score is an unbiased estimate of the true score "
+        c.legacy_step(c.E_st, c.score, "Result: the proxy score is an unbiased estimate of the true score "
              "(paper Sec. 2): steps 3-4 combined with Tweedie's formula.",
-             method="definition", label="result"),
-        Step(sp.Symbol("E_mc"), c.score, "Monte Carlo over posterior draws of $x_0$.",
+             method="assumption", label="result"),
+        c.legacy_step(sp.Symbol("E_mc"), c.score, "Monte Carlo over posterior draws of $x_0$.",
              method="numeric", check=_mc_check, label="Monte Carlo"),
     ]
     names = dict(c.NAMES)
@@ -88,4 +88,4 @@ def build() -> Derivation:
                   sp.Symbol("E_mc"): r"\widehat{\mathbb{E}}_{x_0 \mid x,t}[\tilde{s}]"})
     return Derivation(NAME, TITLE, "Averaged over the posterior of the training example, the "
                       "noisy DSM target equals the true score (paper Sec. 2; paper-math.md 2.2).",
-                      steps, result=6, names=names)
+                      steps, result=7, names=names)

@@ -106,53 +106,53 @@ def build() -> Derivation:
     ssT = sp.Symbol("ssT_disp")
     mq = mean_q
     steps = [
-        Step(c.C, c.msum(c.w[m] * sp.Symbol("outer_disp")),
+        c.legacy_step(c.C, c.msum(c.w[m] * sp.Symbol("outer_disp")),
              "Definition: the posterior covariance of the proxy score (paper Eq. (5)).",
              method="definition", label="definition"),
-        Step(sp.Symbol("hessN"), c.Nm[m] * (sp.Symbol("stst_disp") - c.I / s2),
+        c.legacy_step(sp.Symbol("hessN"), c.Nm[m] * (sp.Symbol("stst_disp") - c.I / s2),
              "Per-term identity: the Hessian of a Gaussian, $\\nabla\\nabla^T \\mathcal{N}_m = "
              "\\mathcal{N}_m(\\tilde{s}_m\\tilde{s}_m^T + \\nabla \\tilde{s}_m)$ with "
              "$\\nabla\\tilde{s}_m = -I/\\sigma_t^2$ independent of $\\mu_m$ (checked in D = 2).",
              residual=per_term, simplifier=sp.simplify, label="Hessian of N_m"),
-        Step(c.hess_logp, c.hess_p / c.p - sp.Symbol("ssT_disp"), "Chain rule for any positive "
+        c.legacy_step(c.hess_logp, c.hess_p / c.p - sp.Symbol("ssT_disp"), "Chain rule for any positive "
              "$f$: $\\nabla^2 \\log f = \\nabla^2 f / f - \\nabla\\log f \\, \\nabla \\log f^T$ "
              "(checked for an undefined function of two variables).",
              residual=generic_log, simplifier=sp.simplify, label="Hessian of log"),
-        Step(c.hess_p / c.p, E2 - c.I / s2, "Linearity over the sum and division by $p$: "
+        c.legacy_step(c.hess_p / c.p, E2 - c.I / s2, "Linearity over the sum and division by $p$: "
              "$\\nabla^2 p / p = \\mathbb{E}_{post}[\\tilde{s}\\tilde{s}^T] - I/\\sigma_t^2$ "
              "(generic M, indexed Sum, D = 1).", residual=hess_over_p - (second_moment - 1 / s2),
              simplifier=sp.simplify, label="second moment"),
-        Step(c.C, E2 - sp.Symbol("ssT_disp"), "Covariance = second moment minus outer product of "
+        c.legacy_step(c.C, E2 - sp.Symbol("ssT_disp"), "Covariance = second moment minus outer product of "
              "the mean, the mean being $s$ (proxy-unbiased derivation); checked as the "
              "variance identity for three weights summing to one.", residual=var_identity,
              simplifier=sp.expand, label="covariance = second moment - mean^2"),
-        Step(c.C, c.I / s2 + c.hess_logp, "Combine the last three steps: the Hessian form of "
+        c.legacy_step(c.C, c.I / s2 + c.hess_logp, "Combine the last three steps: the Hessian form of "
              "paper Eq. (5) (checked by substituting steps 3-5 into each other).",
              residual=(E2 - ssT) - (c.I / s2 + (E2 - c.I / s2) - ssT), simplifier=sp.expand,
              label="Hessian form"),
-        Step(sp.Symbol("diff_disp"), a * (mu_m - mpost) / s2, "Proxy score minus Tweedie score: "
+        c.legacy_step(sp.Symbol("diff_disp"), a * (mu_m - mpost) / s2, "Proxy score minus Tweedie score: "
              "$\\tilde{s}_m - s = \\alpha_t(\\mu_m - m)/\\sigma_t^2$; the $x$ terms cancel.",
              residual=(a * mu_m - xs) / s2 - (a * mpost - xs) / s2 - a * (mu_m - mpost) / s2,
              simplifier=sp.cancel, label="centred proxy score"),
-        Step(c.C, sp.Symbol("Cden"), "Insert the previous step into the definition: "
+        c.legacy_step(c.C, sp.Symbol("Cden"), "Insert the previous step into the definition: "
              "$C = (\\alpha_t^2/\\sigma_t^4)\\sum_m w_m (\\mu_m - m)(\\mu_m - m)^T$, the denoiser "
              "form of paper Eq. (5) (checked for one coordinate and three weights summing to one).",
              residual=sum(wi * ((a * qi - xs) / s2 - (a * mq - xs) / s2) ** 2
                           for wi, qi in zip(wts, qs, strict=False))
              - a**2 * sum(wi * (qi - mq) ** 2 for wi, qi in zip(wts, qs, strict=False)) / s2**2,
              simplifier=sp.expand, label="denoiser form"),
-        Step(sp.Symbol("Cpost"), sp.Symbol("Cden"), "Explicit check of the definition against the "
+        c.legacy_step(sp.Symbol("Cpost"), sp.Symbol("Cden"), "Explicit check of the definition against the "
              "denoiser form, M = 3 symbolic points in D = 1.",
              residual=forms1["posterior"] - forms1["denoiser"], simplifier=sp.simplify,
              label="explicit: definition = denoiser form"),
-        Step(sp.Symbol("Chess"), sp.Symbol("Cden"), "Explicit check of the Hessian form against "
+        c.legacy_step(sp.Symbol("Chess"), sp.Symbol("Cden"), "Explicit check of the Hessian form against "
              "the denoiser form, M = 2 symbolic points in D = 2 (all four entries).",
              residual=forms2["hessian"] - forms2["denoiser"], simplifier=sp.simplify,
              label="explicit: Hessian form = denoiser form"),
-        Step(sp.Symbol("Cden"), sp.Symbol("Cfd"), "Finite-difference Hessian of the numeric "
+        c.legacy_step(sp.Symbol("Cden"), sp.Symbol("Cfd"), "Finite-difference Hessian of the numeric "
              "$\\log p$ against the lambdified result.", method="numeric", check=_fd_check,
              label="finite differences"),
-        Step(sp.Symbol("Cden"), sp.Symbol("Cmc"), "Monte Carlo covariance of proxy scores over "
+        c.legacy_step(sp.Symbol("Cden"), sp.Symbol("Cmc"), "Monte Carlo covariance of proxy scores over "
              "posterior draws against the lambdified result.", method="numeric", check=_mc_check,
              label="Monte Carlo"),
     ]

@@ -66,29 +66,29 @@ def build() -> Derivation:
     J0, J1, EC = sp.Symbol("J_0"), sp.Symbol("J_1"), sp.Symbol("EC_disp")
     Epost = sp.Symbol("Epost_disp")
     steps = [
-        Step(J0, sp.Symbol("J0_def"), "Score-matching objective with weight $\\lambda_t$ (paper Sec. 2).",
+        c.legacy_step(J0, sp.Symbol("J0_def"), "Score-matching objective with weight $\\lambda_t$ (paper Sec. 2).",
              method="definition", label="J0"),
-        Step(J1, sp.Symbol("J1_def"), "Denoising score matching: the target is the proxy score "
+        c.legacy_step(J1, sp.Symbol("J1_def"), "Denoising score matching: the target is the proxy score "
              "(paper Sec. 2).", method="definition", label="J1"),
-        Step(sp.Symbol("tower_l"), sp.Symbol("tower_r"), "Same joint law of $(x_0, x)$ at each $t$ "
+        c.legacy_step(sp.Symbol("tower_l"), sp.Symbol("tower_r"), "Same joint law of $(x_0, x)$ at each $t$ "
              "(Bayes' rule): average over $x$ first, then over the posterior of $x_0$.",
              method="definition", label="tower property"),
-        Step(Epost, sp.Symbol("bv_r"), "Bias-variance split at fixed $(x, t)$, using $\\mathbb{E}_"
+        c.legacy_step(Epost, sp.Symbol("bv_r"), "Bias-variance split at fixed $(x, t)$, using $\\mathbb{E}_"
              "{post}[\\tilde{s}] = s$ (proxy-unbiased); per coordinate, checked for three weights "
              "summing to one (the squared norm is a sum over coordinates).",
              residual=e_sq - ((sh - s_mean) ** 2 + Cq), simplifier=sp.expand, label="bias-variance"),
-        Step(J1, J0 + EC, "Insert the split into $J_1$ with the tower property.",
-             method="definition", label="offset"),
-        Step(sp.Symbol("dJ"), 0, "The offset does not depend on the model output: its derivative "
+        c.legacy_step(J1, J0 + EC, "Insert the split into $J_1$ with the tower property.",
+             method="assumption", label="offset"),
+        c.legacy_step(sp.Symbol("dJ"), 0, "The offset does not depend on the model output: its derivative "
              "with respect to $\\hat{s}$ vanishes, so $J_0$ and $J_1$ share the minimiser.",
              residual=sp.diff(e_sq - (sh - s_mean) ** 2, sh), simplifier=sp.expand,
              label="same minimiser"),
-        Step(lam * sp.Symbol("dsm_sq"), a**2 / s2 * sp.Symbol("den_sq"), "Denoiser form "
+        c.legacy_step(lam * sp.Symbol("dsm_sq"), a**2 / s2 * sp.Symbol("den_sq"), "Denoiser form "
              "$\\hat{s} = (\\alpha_t\\hat{\\mu} - x)/\\sigma_t^2$ with $\\lambda_t = \\sigma_t^2$: the "
              "DSM loss becomes a denoising loss with weight $\\alpha_t^2/\\sigma_t^2$ "
              "(paper's code; checked in D = 2).", residual=denoiser.subs(lam, s2),
              simplifier=sp.expand, label="denoiser weight"),
-        Step(sp.Symbol("mc_l"), 0, "Monte Carlo over $(t, x_0, x)$ for two different models: the "
+        c.legacy_step(sp.Symbol("mc_l"), 0, "Monte Carlo over $(t, x_0, x)$ for two different models: the "
              "offset equals $\\frac12 \\mathbb{E}[\\lambda_t \\mathrm{tr}\\, C]$ (lambdified $C$).",
              method="numeric", check=_mc_check, label="Monte Carlo"),
     ]
@@ -114,4 +114,4 @@ def build() -> Derivation:
     })
     return Derivation(NAME, TITLE, "Why DSM trains the right model on average, and where its "
                       "extra variance sits (paper Sec. 2; paper-math.md 1.6).",
-                      steps, result=4, names=names)
+                      steps, result=7, names=names)

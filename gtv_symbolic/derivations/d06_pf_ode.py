@@ -93,34 +93,34 @@ def build() -> Derivation:
              sp.Symbol("mc_v"): r"\widehat{\mathrm{Var}}[x_\epsilon]",
              m0: "m_0", v0: "v_0", xs0: "x_s"}
     steps = [
-        Step(sp.Symbol("cont_l"), sp.Symbol("fp_r"), "Fokker-Planck equation of the forward SDE "
+        c.legacy_step(sp.Symbol("cont_l"), sp.Symbol("fp_r"), "Fokker-Planck equation of the forward SDE "
              "(forward-process derivation).", method="definition", label="Fokker-Planck"),
-        Step(sp.Symbol("fp_r"), sp.Symbol("cont_r"), "Because $p \\nabla \\log p = \\nabla p$, the "
+        c.legacy_step(sp.Symbol("fp_r"), sp.Symbol("cont_r"), "Because $p \\nabla \\log p = \\nabla p$, the "
              "Fokker-Planck equation is a continuity equation with the PF-ODE velocity; checked for "
              "an undefined density $p(x, t)$ in D = 1.", residual=fp_minus_continuity_1d(),
              simplifier=sp.simplify, label="continuity form, D = 1"),
-        Step(sp.Symbol("fp_r"), sp.Symbol("cont_r"), "The same for an undefined density "
+        c.legacy_step(sp.Symbol("fp_r"), sp.Symbol("cont_r"), "The same for an undefined density "
              "$p(x_1, x_2, t)$ in D = 2.", residual=fp_minus_continuity_2d(),
              simplifier=sp.simplify, label="continuity form, D = 2"),
-        Step(sp.Symbol("xdot"), -beta(t) * sp.Symbol("xt") - Dt(t) * sp.Symbol("s_g"),
+        c.legacy_step(sp.Symbol("xdot"), -beta(t) * sp.Symbol("xt") - Dt(t) * sp.Symbol("s_g"),
              "The characteristics of a continuity equation transport the density: running this ODE "
              "from $x_T \\sim p(x|T)$ down to $\\epsilon$ gives $x_\\epsilon \\sim p(x|\\epsilon)$ "
              "(paper Sec. 2).", method="definition", label="PF-ODE"),
-        Step(sp.Symbol("p_g"), gauss, "Gaussian data $N(m_0, v_0)$: the marginal "
+        c.legacy_step(sp.Symbol("p_g"), gauss, "Gaussian data $N(m_0, v_0)$: the marginal "
              "$N(\\alpha_t m_0, \\alpha_t^2 v_0 + S_t)$ solves the Fokker-Planck equation "
              "(residual divided by $p$).", residual=fp_gauss, simplifier=sp.simplify,
              label="Gaussian marginal"),
-        Step(sp.Symbol("s_g"), score, "Its score.", residual=sp.diff(sp.log(gauss), x) - score,
+        c.legacy_step(sp.Symbol("s_g"), score, "Its score.", residual=sp.diff(sp.log(gauss), x) - score,
              simplifier=sp.simplify, label="Gaussian score"),
-        Step(sp.Symbol("xt"), flow, "The PF-ODE flow map from time $s$ to time $t$ is affine; it "
+        c.legacy_step(sp.Symbol("xt"), flow, "The PF-ODE flow map from time $s$ to time $t$ is affine; it "
              "solves the PF-ODE (with $\\alpha' = -\\beta\\alpha$, $S' = -2\\beta S + 2D$).",
              residual=ode_res, simplifier=sp.simplify, label="flow map"),
-        Step(sp.Symbol("var_t"), V, "An affine map of $N(\\alpha_s m_0, V_s)$ with slope "
+        c.legacy_step(sp.Symbol("var_t"), V, "An affine map of $N(\\alpha_s m_0, V_s)$ with slope "
              "$\\sqrt{V_t/V_s}$ gives variance $V_t$ and mean $\\alpha_t m_0$: the marginal is "
              "preserved.", residual=sp.Matrix([(V / Vs) * Vs - V,
                                                flow.subs(xs0, a_f(s_) * m0) - a_f(t) * m0]),
              simplifier=sp.simplify, label="marginal preserved"),
-        Step(sp.Symbol("mc_v"), V.subs(t, S.eps), "Numerical PF-ODE (RK4) with the lambdified "
+        c.legacy_step(sp.Symbol("mc_v"), V.subs(t, S.eps), "Numerical PF-ODE (RK4) with the lambdified "
              "score against the closed-form moments.", method="numeric", check=_mc_check,
              label="numerical integration"),
     ]

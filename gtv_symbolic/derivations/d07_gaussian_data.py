@@ -84,34 +84,34 @@ def build() -> Derivation:
          sp.Symbol("C_mc"): r"\widehat{\mathbb{E}}[(\tilde{s} - s)(\tilde{s} - s)^{T}]",
          sp.Symbol("dCdx"): r"\nabla_x C(x,t)", v0: "v_0"}
     steps = [
-        Step(sp.Symbol("K_g"), a**2 * sp.Symbol("S0_g") + s2 * sp.Symbol("I_g"),
+        c.legacy_step(sp.Symbol("K_g"), a**2 * sp.Symbol("S0_g") + s2 * sp.Symbol("I_g"),
              "$x = \\alpha_t x_0 + \\sigma_t z$ with independent Gaussians: "
              "$p(x|t) = N(\\alpha_t m_0, K_t)$ (general symmetric $\\Sigma_0 = [[a_{11}, a_{12}], "
              "[a_{12}, a_{22}]]$, D = 2).",
              method="definition", label="marginal"),
-        Step(sp.Symbol("s_g"), -sp.Symbol("Kinv_g") * sp.Symbol("x_m_disp"), "Gradient of the "
+        c.legacy_step(sp.Symbol("s_g"), -sp.Symbol("Kinv_g") * sp.Symbol("x_m_disp"), "Gradient of the "
              "Gaussian log-density.", residual=sp.Matrix([sp.diff(logp, v) for v in x]) - score,
              simplifier=sp.cancel, label="score"),
-        Step(sp.Symbol("Sp_g"), sp.Symbol("Sp_r"), "Posterior of $x_0$: "
+        c.legacy_step(sp.Symbol("Sp_g"), sp.Symbol("Sp_r"), "Posterior of $x_0$: "
              "$\\log p(x|x_0) + \\log p(x_0) - \\log N(x_0; m, \\Sigma_{post})$ has zero gradient in "
              "$x_0$ (completing the square), with $m = \\Sigma_{post}(\\Sigma_0^{-1} m_0 + \\alpha_t "
              "x/\\sigma_t^2)$.", residual=post_res, simplifier=cancel_then_factor, label="posterior"),
-        Step(sp.Symbol("s_g"), (a * sp.Symbol("mp_g") - sp.Symbol("x_disp")) / s2, "Tweedie's "
+        c.legacy_step(sp.Symbol("s_g"), (a * sp.Symbol("mp_g") - sp.Symbol("x_disp")) / s2, "Tweedie's "
              "formula holds: $(\\alpha_t m - x)/\\sigma_t^2 = -K_t^{-1}(x - \\alpha_t m_0)$.",
              residual=(a * mp - x) / s2 - score, simplifier=cancel_then_factor, label="Tweedie"),
-        Step(sp.Symbol("C_g"), sp.Symbol("I_g") / s2 - sp.Symbol("Kinv_g"), "Paper Eq. (5): the "
+        c.legacy_step(sp.Symbol("C_g"), sp.Symbol("I_g") / s2 - sp.Symbol("Kinv_g"), "Paper Eq. (5): the "
                                                                             "denoiser form "
              "$\\alpha_t^2 \\Sigma_{post}/\\sigma_t^4$ equals $I/\\sigma_t^2 + \\nabla^2 \\log p = "
              "I/\\sigma_t^2 - K_t^{-1}$.", residual=C_den - (I2 / s2 + sp.hessian(logp, list(x))),
              simplifier=cancel_then_factor, label="proxy covariance"),
-        Step(sp.Symbol("dCdx"), sp.zeros(2, 4), "C does not depend on x: Gaussian data have the "
+        c.legacy_step(sp.Symbol("dCdx"), sp.zeros(2, 4), "C does not depend on x: Gaussian data have the "
              "same nonzero proxy variance everywhere (no boundary regions).",
              residual=sp.Matrix([[sp.diff(C_den[i, j], v) for v in x] for i in range(2) for j in range(2)]),
              simplifier=sp.cancel, label="constant in x"),
-        Step(sp.Symbol("C_1d"), a**2 * v0 / (s2 * (a**2 * v0 + s2)), "One dimension, $\\Sigma_0 = "
+        c.legacy_step(sp.Symbol("C_1d"), a**2 * v0 / (s2 * (a**2 * v0 + s2)), "One dimension, $\\Sigma_0 = "
              "v_0$.", residual=(C_den[0, 0] - a**2 * v0 / (s2 * (a**2 * v0 + s2))).subs(
                  {S0[0, 1]: 0, S0[0, 0]: v0}), simplifier=sp.cancel, label="D = 1"),
-        Step(sp.Symbol("C_mc"), sp.Symbol("C_g"), "Monte Carlo from the forward process only: "
+        c.legacy_step(sp.Symbol("C_mc"), sp.Symbol("C_g"), "Monte Carlo from the forward process only: "
              "$\\mathbb{E}_x[C] = C$ because C is constant.", method="numeric", check=_mc_check,
              label="Monte Carlo"),
     ]
