@@ -72,13 +72,9 @@ def _add_common(p: argparse.ArgumentParser, *, many: bool) -> None:
 
 def _add_derive(sub) -> argparse.ArgumentParser:
     pd = sub.add_parser("derive", help="verify and render the step-by-step derivations")
-    pd.add_argument("name", nargs="?", help="derivation name, or 'all'")
-    pd.add_argument("--list", action="store_true", help="list the derivations")
-    pd.add_argument("--format", choices=("md", "tex"), default=None,
-                    help="write only this format (default: both)")
-    pd.add_argument("--out", type=Path, default=DERIVATIONS_DIR, help="output folder")
-    pd.add_argument("--latex-only", action="store_true",
-                    help="print the final result as one LaTeX line and exit")
+    from . import derive
+
+    derive.add_arguments(pd)  # the derivation engine owns its flags
     return pd
 
 

@@ -22,6 +22,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "naive-estimator": ("d09_naive_estimator", "Naive estimator: mean s, V = kappa D C D delta (Prop. 4.1)"),
     "linear-model": ("d10_linear_model", "Linear models: ridge solution, mean, 1/P V-kernel (Prop. 5.1)"),
     "ntk-lazy": ("d11_ntk_lazy", "Lazy/NTK regime: kernel gradient flow and its V-kernel (Prop. 5.2)"),
+    "small-noise": ("d15_small_noise", "Small-noise (linear-noise) expansion behind typical.semiclassical_*"),
     "target-variance": ("d16_target_variance", "M-draw targets: Cov = Sigma_post / M, V = V_mis + V_C / M"),
 }
 
