@@ -89,3 +89,31 @@ def legacy_step(lhs, rhs, reason, *, method="symbolic", residual=None, **kw):
             raise ValueError("legacy_step: cannot attach the residual to a numeric lhs and rhs")
     kw.pop("relation", None) if kw.get("relation") in ("approx", "->") else None
     return Step(lhs, rhs, reason, status=method, defs=defs, **kw)
+
+
+#: Display symbol for the dimension of x, used in ``where={DIM: 1}`` to render a special case.
+DIM = sp.Symbol("dim_x", integer=True, positive=True)
+NAMES[DIM] = S.LATEX_NAMES[DIM] = r"\dim x"
+
+
+def beta_D_from(alpha_fn, S_fn, t):
+    r"""``{beta_t: -alpha'/alpha, D_t: S'/2 - alpha' S/alpha}``: the inverse of
+    ``alpha' = -beta alpha``, ``S' = -2 beta S + 2 D``, so identities in ``beta_t, D_t`` hold for
+    arbitrary ``alpha_t, S_t`` once these are substituted (as ``defs``)."""
+    a, s = alpha_fn(t), S_fn(t)
+    da, ds = sp.Derivative(a, t), sp.Derivative(s, t)
+    return {S.beta_f(t): -da / a, S.D_f(t): ds / 2 - da * s / a}
+
+
+def limit_check(ts, values, target: float, *, tol: float, what: str):
+    """A limit ``t -> 0``: ``|value - target|`` shrinks along decreasing ``ts`` and ends below ``tol``."""
+    from ..derive import CheckResult, fmt_num
+
+    ts, v = np.asarray(ts, dtype=float), np.asarray(values, dtype=float)
+    if ts.ndim != 1 or ts.size < 2 or np.any(np.diff(ts) >= 0):
+        raise ValueError(f"ts must be >= 2 decreasing times, got {ts}")
+    dev = np.abs(v - target)
+    ok = bool(np.all(np.isfinite(v)) and np.all(np.diff(dev) <= 1e-12) and dev[-1] <= tol)
+    pairs = ", ".join(f"t = {t:g}: {fmt_num(d)}" for t, d in zip(ts, dev, strict=True))
+    return CheckResult(ok, f"{what}; |value - {target:g}| by t ({pairs}): decreasing, last "
+                           f"below {tol:g}", float(dev[-1]))
