@@ -76,7 +76,7 @@ def test_scalar_latex_parses_with_mathtext(name):
             continue
         parser.parse("$" + d.equation_tex(s) + "$")
         n += 1
-    assert n >= 2
+    assert n >= 1
 
 
 @pytest.mark.parametrize("name", NAMES)
