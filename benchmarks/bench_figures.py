@@ -121,7 +121,7 @@ def _vp():
 def _baseline_panel_1d(n_models, n_samples, rng, eps=1e-2, P=256):
     from gtv_symbolic import data
     from gtv_symbolic.features import make_features
-    from gtv_symbolic.linear import train_ensemble
+    from gtv_symbolic.training import train_ensemble
 
     vp = _vp()
     fm = make_features("gaussian", 1, 16, 16, eps)
@@ -129,7 +129,7 @@ def _baseline_panel_1d(n_models, n_samples, rng, eps=1e-2, P=256):
     dx = x[1] - x[0]
     bins = np.linspace(-1.5 - dx / 2, 1.5 + dx / 2, 201)
     t = np.linspace(eps, 1.0, 31)[::-1]
-    W = train_ensemble(fm, data.three_points(), vp, n_train=P, n_models=n_models, eps=eps,
+    W = train_ensemble(fm, data.three_points(), vp, P=P, n_models=n_models, eps=eps,
                        rng=rng)
     phi_grid = fm(np.broadcast_to(x[:, None, None], (200, 31, 1)),
                   np.broadcast_to(t[None, :], (200, 31)))  # dense (200, 31, F)
@@ -149,13 +149,13 @@ def _baseline_panel_1d(n_models, n_samples, rng, eps=1e-2, P=256):
 def _baseline_panel_2d(n_models, n_samples, rng, eps=1e-2, P=500):
     from gtv_symbolic import data
     from gtv_symbolic.features import make_features
-    from gtv_symbolic.linear import train_ensemble
+    from gtv_symbolic.training import train_ensemble
 
     vp = _vp()
     fm = make_features("gaussian", 2, 10, 10, eps)
     x = np.linspace(-1.5, 1.5, 200)
     t = np.linspace(eps, 1.0, 31)[::-1]
-    W = train_ensemble(fm, data.square(0.0), vp, n_train=P, n_models=n_models, eps=eps, rng=rng)
+    W = train_ensemble(fm, data.square(0.0), vp, P=P, n_models=n_models, eps=eps, rng=rng)
     px, pt = fm.x_bases[0].values(x), fm.t_basis.values(t)
     mu_est = np.empty((n_models, 2, 200, 200, 31))
     for i in range(200):  # slice of the dense (200, 200, 31, 1000) grid: same arithmetic
@@ -182,7 +182,7 @@ def _baseline_panel_2d(n_models, n_samples, rng, eps=1e-2, P=500):
 JIT = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from gtv_symbolic import euler2d
+from gtv_symbolic.solvers import euler2d
 euler2d.warm_up()
 print(json.dumps({"wall": time.perf_counter() - t0}), file=sys.stderr)
 """
@@ -201,30 +201,34 @@ def jit_seconds(cold: bool) -> float:
 
 def sampler_ns_per_step(n_samples=20_000):
     """ns per sample and Euler step: compiled sampler vs the NumPy reference, same model."""
-    from gtv_symbolic import data, euler2d
+    from gtv_symbolic import data
+    from gtv_symbolic._blas import blas_threads
+    from gtv_symbolic.denoisers import LinearDenoiser
     from gtv_symbolic.features import make_features
-    from gtv_symbolic.linear import LinearDenoiser, blas_threads, train_ensemble
-    from gtv_symbolic.sampling import initial_samples, integrate_pf_ode
+    from gtv_symbolic.grids import TimeGrid
+    from gtv_symbolic.solvers import euler2d, initial_samples, integrate_pf_ode
+    from gtv_symbolic.training import train_ensemble
 
     vp, out = _vp(), {}
     for fam in ("gaussian", "fourier"):
         fm = make_features(fam, 2, 10, 10, 1e-2)
         with blas_threads(1):
-            W = train_ensemble(fm, data.square(0.0), vp, n_train=500, n_models=1, eps=1e-2,
+            W = train_ensemble(fm, data.square(0.0), vp, P=500, n_models=1, eps=1e-2,
                                rng=np.random.default_rng(0))
             den = LinearDenoiser(fm, W)
-            x = initial_samples(vp, n_samples=n_samples, dim=2, n_models=1,
+            grid = TimeGrid.linear(vp, 1e-2)
+            x = initial_samples(grid, n_samples=n_samples, dim=2, n_models=1,
                                 rng=np.random.default_rng(1))
-            euler2d.integrate_euler_2d(den, x[:, :10], vp, eps=1e-2)  # compile / load
+            euler2d.integrate_euler_2d(den, x[:, :10], grid)  # compile / load
             for label, f in (("numba", euler2d.integrate_euler_2d), ("numpy", integrate_pf_ode)):
                 t0 = time.perf_counter()
-                f(den, x, vp, eps=1e-2)
+                f(den, x, grid)
                 out[fam, label] = (time.perf_counter() - t0) / (n_samples * 30) * 1e9
     return out
 
 
 def time_baseline(panel, sizes, n_samples):
-    from gtv_symbolic.linear import blas_threads
+    from gtv_symbolic._blas import blas_threads
 
     times = []
     with blas_threads(1):

@@ -1,28 +1,41 @@
 r"""The typical (ensemble-average) learned distribution ``[q(x0)]``, predicted from V-kernels.
 
-Prop. 3.1 / Eq. (8): under the Gaussian (second-cumulant) truncation, ``[q(x0|x_T)]`` is the
-output law of the PF-ODE driven by a Gaussian random score field with mean ``s_avg`` and
-covariance ``Cov[s_hat, s_hat']``. This module turns the kernels of
-:mod:`gtv_symbolic.kernels` into distributions:
+Prop. 3.1 / Eq. (8): under the Gaussian (second-cumulant) truncation, ``[q(x0 | x_T)]`` is the
+output law of the PF-ODE driven by a Gaussian random score field with the mean and covariance
+of a :class:`~gtv_symbolic.kernels.VKernel`. This module turns kernels into distributions
+(predictors only; distances and summaries are in :mod:`gtv_symbolic.metrics`, samplers in
+:mod:`gtv_symbolic.solvers`):
 
-* **Gaussian-field prediction** (linear models): ``W ~ N(W*, Cov_W)`` pushed through the
-  *same* sampler / density transport as the trained ensembles (:func:`gaussian_field_weights`,
-  :func:`moment_matched_weights`; the transport lives in :mod:`gtv_symbolic.sampling`).
+* **Gaussian fields** (linear models): ``W ~ N(W*, Cov_W)`` pushed through the same sampler
+  as the trained ensembles (:func:`gaussian_field_weights`, :func:`moment_matched_weights`).
 * **Naive estimator** (Prop. 4.1 / Eq. (9)): Euler-Maruyama of
-  ``dx = [beta x + D s] dtau + sqrt(kappa dtau) D (s~(x0) - s)`` with fresh posterior draws
+  ``x_{k+1} = x_k + h_k v(x_k) + sqrt(kappa |h_k|) D (s~(x0) - s)`` with fresh posterior draws
   (:func:`naive_em`), and the 1-D Fokker-Planck equation of its diffusion limit
-  ``d_tau q = -d_x[(beta x + D s) q] + 1/2 d_x^2[kappa D^2 C q]`` on a grid
+
+  .. math::  \partial_\tau q = \partial_x[v\, q] + \tfrac12 \partial_x^2[\kappa D^2 C\, q],
+             \qquad \tau = T - t
+
   (:func:`naive_fokker_planck`; implicit Euler, Scharfetter-Gummel fluxes, mass-conserving).
 * **Small-noise (semiclassical) approximation** (reconstructed; the paper's Eq. (18) writes it
   as a fluctuation determinant around the classical path): linearise the sampler around the
-  deterministic mean path, so each seed ``x_T`` lands at ``N(X(x_T), v(x_T))`` with
-  ``v = sum over steps of (propagated noise)^2`` (:func:`semiclassical_linear`,
-  :func:`semiclassical_naive`). Stated range: valid while the output spread ``sqrt(v)`` is
-  small compared with the distance over which the flow map ``X`` bends (mode separation) and
-  away from the separatrices of the mean flow, i.e. ``kappa = F/P << 1``; it fails for paths
-  that start near a separatrix (there ``dX/dx_T`` is large) and at ``F/P >~ 1``.
-* Distances and summaries: :func:`total_variation`, :func:`gap_mass`, :func:`mode_masses`,
-  :func:`ensemble_moments` (skewness, excess kurtosis of the learned denoiser across models).
+  mean path, so each seed ``x_T`` lands at ``N(X(x_T), v(x_T))``
+  (:func:`semiclassical_linear`, :func:`semiclassical_naive`). Valid while ``sqrt(v)`` is small
+  against the mode separation and away from the separatrices of the mean flow, i.e.
+  ``kappa = F/P << 1``; it fails for paths that start near a separatrix and at ``F/P >~ 1``.
+
+All predictors take a validated :class:`~gtv_symbolic.grids.TimeGrid` (``T`` down to ``eps``)
+and use the one PF-ODE vector field :func:`gtv_symbolic.solvers.velocity`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gtv_symbolic import schedules
+>>> from gtv_symbolic.grids import TimeGrid
+>>> from gtv_symbolic.kernels import NaiveKernel
+>>> grid = TimeGrid.geometric(schedules.VP(), 2e-2, n_steps=200)
+>>> x, q = naive_fokker_planck(NaiveKernel([[-1.0], [1.0]], grid.schedule, 0.5), grid)
+>>> round(float(q.sum() * (x[1] - x[0])), 9)
+1.0
 """
 
 from __future__ import annotations
@@ -31,69 +44,67 @@ import numpy as np
 from scipy.linalg import solve_banded
 
 from . import proxy
-from .data import as_data
-from .kernels import LinearKernel, _check_eps, _check_kappa, _check_pos_int, gaussian_weights
-from .schedules import Schedule
+from ._validate import int_arg
+from .denoisers import ExactDenoiser
+from .kernels import NaiveKernel, VKernel
+from .solvers import velocity, velocity_jacobian
+from .solvers.pf_ode import check_grid
 
 __all__ = [
-    "time_grid", "gaussian_field_weights", "moment_matched_weights",
+    "gaussian_field_weights", "moment_matched_weights",
     "naive_step", "naive_em", "naive_fokker_planck",
-    "euler_flow", "semiclassical_linear", "semiclassical_naive",
-    "total_variation", "gap_mass", "mode_masses", "ensemble_moments",
+    "mean_flow", "semiclassical_linear", "semiclassical_naive",
 ]
-
-
-# ----------------------------------------------------------------------------------------
-# Time grids
-# ----------------------------------------------------------------------------------------
-def time_grid(eps: float, T: float = 1.0, n_steps: int = 30, kind: str = "linear") -> np.ndarray:
-    """Sampling grid from ``T`` down to ``eps`` (``n_steps + 1`` points).
-
-    ``'linear'``: the paper's ``linspace(eps, T, N + 1)[::-1]``; ``'geometric'``: log-spaced.
-    """
-    T = float(T)
-    eps = _check_eps(eps, T)
-    n_steps = _check_pos_int(n_steps, "n_steps")
-    if kind == "linear":
-        return np.linspace(eps, T, n_steps + 1)[::-1].copy()
-    if kind == "geometric":
-        return np.geomspace(eps, T, n_steps + 1)[::-1].copy()
-    raise ValueError(f"kind must be 'linear' or 'geometric', got {kind!r}")
 
 
 # ----------------------------------------------------------------------------------------
 # Gaussian fields
 # ----------------------------------------------------------------------------------------
-def gaussian_field_weights(kernel: LinearKernel, n_models: int, rng) -> np.ndarray:
-    r"""``n_models`` draws ``W ~ N(W*, Cov_W)`` of the V-kernel prediction, ``(n, D, F)``.
+def gaussian_field_weights(kernel: VKernel, n_models: int, rng) -> np.ndarray:
+    r"""``n_models`` draws of the kernel's Gaussian field parameters (``W ~ N(W*, Cov_W)``).
 
     Each draw is one Gaussian score field ``s = (alpha (W phi) - x)/sigma^2`` with the predicted
-    mean and covariance (Prop. 3.1 / Eq. (8) with the linear-model kernel, Prop. 5.1 / Eq. (13)
-    as reconstructed).
+    mean and covariance (Prop. 3.1 / Eq. (8) with the linear-model kernel, Prop. 5.1).
     """
+    if not isinstance(kernel, VKernel):
+        raise TypeError(f"kernel must be a VKernel, got {type(kernel).__name__}")
     return kernel.sample_weights(n_models, rng)
 
 
-def moment_matched_weights(W: np.ndarray, n_models: int, rng) -> np.ndarray:
-    """Gaussian with the *empirical* mean and covariance of a trained ensemble ``W (N, D, F)``.
+def moment_matched_weights(W, n_models: int, rng) -> np.ndarray:
+    r"""Gaussian with the empirical mean and covariance of a trained ensemble ``W (N, D, F)``.
 
-    Comparing it with the ensemble isolates the higher cumulants (Gaussian truncation of
-    Prop. 3.1); comparing it with :func:`gaussian_field_weights` isolates the error of the
-    leading-order 1/P covariance.
+    Drawn as ``mean + z^T A / sqrt(N - 1)`` with the centred ensemble ``A`` and
+    ``z ~ N(0, I_N)``: exactly ``N(mean, cov)`` with ``cov = A^T A/(N-1)``, and linear (so
+    continuous) in ``W``. Comparing it with the ensemble isolates the higher cumulants
+    (Gaussian truncation of Prop. 3.1); with :func:`gaussian_field_weights`, the error of the
+    leading-order ``1/P`` covariance.
     """
     W = np.asarray(W, dtype=float)
     if W.ndim != 3 or W.shape[0] < 2:
         raise ValueError(f"W must have shape (N >= 2, D, F), got {W.shape}")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("W must be finite (found NaN or inf)")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    n_models = int_arg(n_models, "n_models", 1, 100_000)
     n, d, f = W.shape
     flat = W.reshape(n, d * f)
     mean = flat.mean(0)
-    cov = np.cov(flat, rowvar=False).reshape(d, f, d, f)
-    return gaussian_weights(mean.reshape(d, f), cov, _check_pos_int(n_models, "n_models"), rng)
+    A = (flat - mean) / np.sqrt(n - 1)
+    z = rng.standard_normal((n_models, n))
+    return (mean + z @ A).reshape(n_models, d, f)
 
 
 # ----------------------------------------------------------------------------------------
 # Naive estimator: Euler-Maruyama and Fokker-Planck
 # ----------------------------------------------------------------------------------------
+def _check_naive(kernel):
+    if not isinstance(kernel, NaiveKernel):
+        raise TypeError(f"kernel must be a kernels.NaiveKernel, got {type(kernel).__name__}")
+    return kernel
+
+
 def _draw_posterior(x, t, mu, schedule, rng):
     w = proxy.posterior_weights(x, t, mu, schedule)
     cum = np.cumsum(w, axis=-1)
@@ -102,45 +113,44 @@ def _draw_posterior(x, t, mu, schedule, rng):
     return mu[idx]
 
 
-def naive_step(x, t: float, dt: float, data, schedule: Schedule, kappa: float, rng):
-    r"""One reverse Euler-Maruyama step of the naive estimator (paper-math.md §4, Prop. 4.1).
+def naive_step(kernel: NaiveKernel, x, t: float, dt: float, rng):
+    r"""One reverse Euler-Maruyama step of the naive estimator (Prop. 4.1 / Eq. (9)).
 
-    ``x <- x + dt (beta_t x + D_t s) + sqrt(kappa dt) D_t (s~(x, t; x0) - s)`` with a fresh
-    ``x0 ~ p(x0 | x, t)`` per point; the increment has mean ``dt (beta x + D s)`` and
-    covariance ``kappa dt D^2 C`` (Eq. (9)). ``x`` has shape ``(n, D)``.
+    ``x <- x - dt v(x, t) + sqrt(kappa dt) D_t (s~(x, t; x0) - s)`` with a fresh
+    ``x0 ~ p(x0 | x, t)`` per point and the exact-score velocity ``v``; the increment has mean
+    ``-dt v`` and covariance ``kappa dt D^2 C`` (Eq. (9)). ``x (n, D)``, ``dt > 0``.
     """
-    mu = as_data(data)
-    kappa = _check_kappa(kappa)
+    _check_naive(kernel)
+    mu, sched = kernel.data, kernel.schedule
     x = np.asarray(x, dtype=float)
-    a, s2 = float(schedule.alpha(t)), float(schedule.sigma2(t))
-    b, d = float(schedule.beta(t)), float(schedule.D(t))
-    m = proxy.posterior_mean(x, t, mu, schedule)
-    s = (a * m - x) / s2
-    drift = b * x + d * s
-    if kappa == 0:
-        return x + dt * drift
-    x0 = _draw_posterior(x, t, mu, schedule, rng)
+    a, s2 = float(sched.alpha(t)), float(sched.sigma2(t))
+    b, d = float(sched.beta(t)), float(sched.D(t))
+    m = proxy.posterior_mean(x, t, mu, sched)
+    out = x - dt * velocity(m, x, a, s2, b, d)
+    if kernel.kappa == 0:
+        return out
+    x0 = _draw_posterior(x, t, mu, sched, rng)
     noise = a * (x0 - m) / s2  # s~ - s
-    return x + dt * drift + np.sqrt(kappa * dt) * d * noise
+    return out + np.sqrt(kernel.kappa * dt) * d * noise
 
 
-def naive_em(data, schedule: Schedule, *, eps: float, kappa: float, n_samples: int, rng,
-             n_steps: int = 1000, T: float = 1.0, grid: str = "geometric", x_T=None):
-    r"""Samples of the naive estimator's output law by Euler-Maruyama (Prop. 4.1 / Eq. (9)).
+def naive_em(kernel: NaiveKernel, grid, *, n_samples: int, rng, x_T=None):
+    r"""Samples of the naive estimator's output law by Euler-Maruyama on ``grid`` (Prop. 4.1).
 
-    Seeds ``x_T ~ N(0, sigma_T^2 I)`` (or ``x_T``); returns an array ``(n_samples, D)``.
+    Seeds ``x_T ~ N(0, sigma_T^2 I)`` (or ``x_T``); returns ``(n_samples, D)``.
     """
-    mu = as_data(data)
+    _check_naive(kernel)
+    ts = check_grid(grid).ts
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")
-    n_samples = _check_pos_int(n_samples, "n_samples")
-    ts = time_grid(eps, T, n_steps, grid)
+    n_samples = int_arg(n_samples, "n_samples", 1, 10**7)
+    D = kernel.dim
     if x_T is None:
-        x = np.sqrt(float(schedule.sigma2(T))) * rng.standard_normal((n_samples, mu.shape[1]))
+        x = np.sqrt(grid.sigma2[0]) * rng.standard_normal((n_samples, D))
     else:
-        x = np.array(x_T, dtype=float).reshape(n_samples, mu.shape[1])
+        x = np.array(x_T, dtype=float).reshape(n_samples, D)
     for k in range(len(ts) - 1):
-        x = naive_step(x, ts[k], ts[k] - ts[k + 1], mu, schedule, kappa, rng)
+        x = naive_step(kernel, x, ts[k], ts[k] - ts[k + 1], rng)
     return x
 
 
@@ -165,46 +175,45 @@ def _sg_coefficients(a, d, dx):
     return cp, cm
 
 
-def naive_fokker_planck(data, schedule: Schedule, *, eps: float, kappa: float, x=None,
-                        n_steps: int = 2000, T: float = 1.0, dx: float | None = None,
+def naive_fokker_planck(kernel: NaiveKernel, grid, *, x=None, dx: float | None = None,
                         x_max: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
     r"""1-D density of the naive estimator's output by a Fokker-Planck solve (Prop. 4.1 / Eq. (9)).
 
-    Reverse time ``tau = T - t``: ``d_tau q = -d_x[a q] + d_x^2[d q]`` with
-    ``a = beta_t x + D_t s(x,t)`` and ``d = kappa D_t^2 C(x,t) / 2`` (Ito), from
-    ``q_T = N(0, sigma_T^2)`` to ``t = eps``. Finite volumes on ``[-x_max, x_max]`` with
-    zero-flux ends, Scharfetter-Gummel (exponentially fitted) fluxes, implicit Euler on a
-    geometric time grid: positive and mass-conserving. ``kappa = 0`` gives the exact-score
-    PF-ODE, i.e. ``p(x|eps)`` up to discretisation. Returns ``(x, q(x))`` (on ``x`` when
-    given, else on the cell centres).
+    Reverse time ``tau = T - t``: ``d_tau q = -d_x[a q] + d_x^2[d q]`` with ``a = -v`` (the
+    exact-score PF-ODE velocity) and ``d = kappa D_t^2 C(x,t) / 2`` (Ito), from
+    ``q_T = N(0, sigma_T^2)`` along ``grid`` (a geometric grid suits it). Finite volumes on
+    ``[-x_max, x_max]`` with zero-flux ends, Scharfetter-Gummel (exponentially fitted) fluxes,
+    implicit Euler: positive and mass-conserving. ``kappa = 0`` gives the exact-score PF-ODE,
+    i.e. ``p(x|eps)`` up to discretisation. Returns ``(x, q(x))`` (on ``x`` when given, else
+    on the cell centres).
     """
-    mu = as_data(data)
+    _check_naive(kernel)
+    ts = check_grid(grid).ts
+    mu, schedule, kappa = kernel.data, kernel.schedule, kernel.kappa
     if mu.shape[1] != 1:
         raise ValueError(f"naive_fokker_planck is 1-D only; data has D = {mu.shape[1]}")
-    kappa = _check_kappa(kappa)
-    T = float(T)
-    eps = _check_eps(eps, T)
-    sig_eps = float(np.sqrt(schedule.sigma2(eps)))
+    sig_eps = float(np.sqrt(grid.sigma2[-1]))
     if dx is None:
         dx = min(0.01, sig_eps / 8)
     if not (np.isfinite(dx) and 0 < dx <= 0.1):
         raise ValueError(f"dx must lie in (0, 0.1], got {dx!r}")
+    if not (np.isfinite(x_max) and x_max > 0):
+        raise ValueError(f"x_max must be finite and > 0, got {x_max!r}")
     n_cells = int(np.ceil(2 * x_max / dx))
     if n_cells > 200_000:
         raise ValueError(f"grid too fine: {n_cells} cells (dx = {dx:g}); at most 200000")
     xc = -x_max + dx * (np.arange(n_cells) + 0.5)
     xf = -x_max + dx * np.arange(1, n_cells)  # interior faces
-    s2T = float(schedule.sigma2(T))
-    q = np.exp(-xc**2 / (2 * s2T))
+    q = np.exp(-xc**2 / (2 * grid.sigma2[0]))
     q /= q.sum() * dx
-    ts = time_grid(eps, T, n_steps, "geometric")
+    den = ExactDenoiser(mu, schedule)
     for k in range(len(ts) - 1):
         tn = ts[k + 1]
         dtau = ts[k] - tn
-        b, D = float(schedule.beta(tn)), float(schedule.D(tn))
-        a = b * xf + D * proxy.true_score(xf[:, None], tn, mu, schedule)[:, 0]
+        c = grid.coefficients(k + 1)
+        a = -velocity(den(xf[:, None], tn)[:, 0], xf, *c)
         if kappa > 0:
-            dc = 0.5 * kappa * D**2 * proxy.covariance(xc[:, None], tn, mu, schedule)[:, 0, 0]
+            dc = 0.5 * kernel.V(xc[:, None], tn)[:, 0, 0]
             dface = 0.5 * (dc[1:] + dc[:-1])
             aeff = a - (dc[1:] - dc[:-1]) / dx
         else:
@@ -216,12 +225,10 @@ def naive_fokker_planck(data, schedule: Schedule, *, eps: float, kappa: float, x
         diag = np.ones(n_cells)
         diag[:-1] += r * cp
         diag[1:] += r * cm
-        upper = -r * cm  # coefficient of q_{i+1} in row i
-        lower = -r * cp  # coefficient of q_{i-1} in row i
         ab = np.zeros((3, n_cells))
-        ab[0, 1:] = upper
+        ab[0, 1:] = -r * cm  # coefficient of q_{i+1} in row i
         ab[1] = diag
-        ab[2, :-1] = lower
+        ab[2, :-1] = -r * cp  # coefficient of q_{i-1} in row i
         q = solve_banded((1, 1), ab, q)
         q = np.clip(q, 0, None)
     q /= q.sum() * dx
@@ -234,21 +241,22 @@ def naive_fokker_planck(data, schedule: Schedule, *, eps: float, kappa: float, x
 # ----------------------------------------------------------------------------------------
 # Small-noise (semiclassical) approximation
 # ----------------------------------------------------------------------------------------
-def euler_flow(x_T, ts, schedule, score, dscore):
-    """Deterministic Euler PF-ODE ``x <- x + dt (beta x + D s)`` with its tangent ``dX/dx_T``.
+def mean_flow(denoiser, x_T, grid):
+    """Euler PF-ODE ``x_{k+1} = x_k + h_k v(x_k, t_k)`` of a 1-D denoiser, with its step gains.
 
-    ``score(x, t)``, ``dscore(x, t)`` act on 1-D arrays. Returns ``(path (K+1, n),
-    step_gain (K, n))`` with ``step_gain_k = 1 + dt_k (beta_k + D_k ds/dx)``.
+    Returns ``(path (K+1, n), gain (K, n))``, ``gain_k = 1 + h_k dv/dx`` (so
+    ``dX/dx_T = prod_k gain_k``); the denoiser must provide ``value_and_jacobian``.
     """
-    x = np.asarray(x_T, dtype=float).copy()
-    path = [x.copy()]
-    gains = []
+    ts = check_grid(grid).ts
+    x = np.asarray(x_T, dtype=float).reshape(-1, 1).copy()
+    path, gains = [x[:, 0].copy()], []
     for k in range(len(ts) - 1):
-        t, dt = ts[k], ts[k] - ts[k + 1]
-        b, D = float(schedule.beta(t)), float(schedule.D(t))
-        gains.append(1 + dt * (b + D * dscore(x, t)))
-        x = x + dt * (b * x + D * score(x, t))
-        path.append(x.copy())
+        h = ts[k + 1] - ts[k]
+        c = grid.coefficients(k)
+        m, J = denoiser.value_and_jacobian(x, ts[k])
+        gains.append(1 + h * velocity_jacobian(J, *c)[:, 0, 0])
+        x = x + h * velocity(m, x, *c)
+        path.append(x[:, 0].copy())
     return np.array(path), np.array(gains)
 
 
@@ -264,167 +272,73 @@ def _mixture_density(x, centres, variances, weights):
     return (np.exp(-z) / np.sqrt(2 * np.pi * v[None, :])) @ weights
 
 
-def _seed_quadrature(schedule, T, n_seeds):
-    sT = float(np.sqrt(schedule.sigma2(T)))
+def _seed_quadrature(grid, n_seeds):
+    n_seeds = int_arg(n_seeds, "n_seeds", 3, 10**6)
     z = np.linspace(-6, 6, n_seeds)
     w = np.exp(-z**2 / 2)
-    return sT * z, w / w.sum()
+    return float(np.sqrt(grid.sigma2[0])) * z, w / w.sum()
 
 
-def semiclassical_linear(kernel: LinearKernel, x, *, eps: float, n_steps: int = 30,
-                         T: float = 1.0, n_seeds: int = 4001, grid: str = "linear",
+def _propagated(grid, gains, coef):
+    """``c_k = (prod_{j>k} gain_j) * coef_k`` for every step ``k`` (built backwards)."""
+    K = gains.shape[0]
+    out = np.empty_like(gains)
+    prop = np.ones_like(gains[0])
+    for k in range(K - 1, -1, -1):
+        out[k] = prop * coef[k]
+        prop = prop * gains[k]
+    return out
+
+
+def semiclassical_linear(kernel: VKernel, grid, x, *, n_seeds: int = 4001,
                          min_var: float = 0.0):
-    r"""Small-noise prediction of ``[q]`` for a linear denoiser ensemble (1-D; reconstructed).
+    r"""Small-noise prediction of ``[q]`` for a random-field denoiser (1-D; reconstructed).
 
-    Linearise the Euler sampler ``x_{k+1} = x_k + dt_k (beta x_k + D s_hat(x_k, t_k))`` around
-    the mean model ``W*``: a weight fluctuation ``dW`` moves the end point by
-    ``dX = dW . g(x_T)``, ``g = sum_k (prod_{j>k} gain_j) dt_k D_k alpha_k/sigma_k^2 phi(x_k,t_k)``,
-    so ``x_eps | x_T ~ N(X(x_T), g^T Cov_W g)`` and ``[q](x) = E_{x_T}[N(x; X, g^T Cov_W g)]``.
-    This is the Gaussian-fluctuation (semiclassical) evaluation of the MSR integral around the
-    classical path, cf. paper Eq. (18) whose normalisation could not be checked. Valid for
-    ``sqrt(v) <<`` mode separation, i.e. ``F/P << 1`` (see module docstring).
+    Linearise the Euler sampler around the mean model: a fluctuation ``d mu`` of the
+    denoiser at step ``k`` moves the end point by ``c_k d mu(x_k, t_k)`` with
+    ``c_k = (prod_{j>k} gain_j) |h_k| D_k alpha_k / sigma_k^2``, so
+    ``x_eps | x_T ~ N(X(x_T), Var[sum_k c_k mu_hat(x_k, t_k)])``
+    (:meth:`VKernel.functional_variance`) and ``[q](x) = E_{x_T}[N(x; X, v)]``: the
+    Gaussian-fluctuation evaluation of the MSR integral around the classical path, cf. paper
+    Eq. (18). Valid for ``sqrt(v) <<`` mode separation (module docstring).
     Returns ``(density on x, details dict)``.
     """
+    if not isinstance(kernel, VKernel):
+        raise TypeError(f"kernel must be a VKernel, got {type(kernel).__name__}")
     if kernel.dim != 1:
         raise ValueError("semiclassical_linear is 1-D only")
-    sched = kernel.schedule
-    feats = kernel.features
-    if not hasattr(feats, "grad_x"):
-        raise ValueError("features need grad_x for the semiclassical approximation")
-    ts = time_grid(eps, T, n_steps, grid)
-    W = kernel.W_star[0]
-
-    def score(xv, t):
-        phi = feats(xv[:, None], np.full(xv.shape, t))
-        a, s2 = float(sched.alpha(t)), float(sched.sigma2(t))
-        return (a * (phi @ W) - xv) / s2
-
-    def dscore(xv, t):
-        gphi = np.asarray(feats.grad_x(xv[:, None], np.full(xv.shape, t)))
-        gphi = gphi[..., 0]  # (n, F, D=1) -> (n, F)
-        a, s2 = float(sched.alpha(t)), float(sched.sigma2(t))
-        return (a * (gphi @ W) - 1) / s2
-
-    xT, wT = _seed_quadrature(sched, T, n_seeds)
-    path, gains = euler_flow(xT, ts, sched, score, dscore)
+    ts = check_grid(grid).ts
+    xT, wT = _seed_quadrature(grid, n_seeds)
+    path, gains = mean_flow(kernel.mean_denoiser(), xT, grid)
     K = len(ts) - 1
-    cov = kernel.cov_W[0, :, 0, :]
-    g = np.zeros((xT.shape[0], W.shape[0]))
-    prop = np.ones_like(xT)  # product of later gains, built backwards
-    for k in range(K - 1, -1, -1):
-        t, dt = ts[k], ts[k] - ts[k + 1]
-        a, s2, D = float(sched.alpha(t)), float(sched.sigma2(t)), float(sched.D(t))
-        phi = feats(path[k][:, None], np.full(xT.shape, t))
-        g += (prop * dt * D * a / s2)[:, None] * phi
-        prop = prop * gains[k]
-    v = np.einsum("nf,fg,ng->n", g, cov, g) + min_var
+    coef = (-np.diff(ts) * grid.D[:-1] * grid.alpha[:-1] / grid.sigma2[:-1])[:, None]
+    c = _propagated(grid, gains, np.broadcast_to(coef, gains.shape))  # (K, n)
+    v = kernel.functional_variance(path[:K].T[:, :, None], ts[:K], c.T[:, :, None]) + min_var
     x = np.asarray(x, dtype=float)
     dens = _mixture_density(x, path[-1], v, wT)
     return dens, {"x_T": xT, "x_end": path[-1], "var": v, "weight": wT,
                   "dXdxT": np.prod(gains, axis=0)}
 
 
-def semiclassical_naive(data, schedule, x, *, eps: float, kappa: float, n_steps: int = 2000,
-                        T: float = 1.0, n_seeds: int = 4001):
+def semiclassical_naive(kernel: NaiveKernel, grid, x, *, n_seeds: int = 4001):
     r"""Small-noise (linear-noise) prediction for the naive estimator (1-D; reconstructed).
 
-    ``v(x_T) = sum_k (prod_{j>k} gain_j)^2 kappa dt_k D_k^2 C(x_k, t_k)`` along the exact-score
+    ``v(x_T) = sum_k (prod_{j>k} gain_j)^2 |h_k| kappa D_k^2 C(x_k, t_k)`` along the exact-score
     PF-ODE path; ``[q](x) = E_{x_T} N(x; X(x_T), v(x_T))``. Same stated range as
     :func:`semiclassical_linear`. Returns ``(density, details)``.
     """
-    mu = as_data(data)
-    kappa = _check_kappa(kappa)
-    ts = time_grid(eps, T, n_steps, "geometric")
-
-    def score(xv, t):
-        return proxy.true_score(xv[:, None], t, mu, schedule)[:, 0]
-
-    def dscore(xv, t):
-        # ds/dx = -1/sigma^2 + C (paper Eq. (5): C = 1/sigma^2 + d^2 log p)
-        return -1 / float(schedule.sigma2(t)) + proxy.covariance(xv[:, None], t, mu,
-                                                                 schedule)[:, 0, 0]
-
-    xT, wT = _seed_quadrature(schedule, T, n_seeds)
-    path, gains = euler_flow(xT, ts, schedule, score, dscore)
+    _check_naive(kernel)
+    ts = check_grid(grid).ts
+    if kernel.dim != 1:
+        raise ValueError("semiclassical_naive is 1-D only")
+    xT, wT = _seed_quadrature(grid, n_seeds)
+    path, gains = mean_flow(ExactDenoiser(kernel.data, kernel.schedule), xT, grid)
     v = np.zeros_like(xT)
     prop = np.ones_like(xT)
     for k in range(len(ts) - 2, -1, -1):
-        t, dt = ts[k], ts[k] - ts[k + 1]
-        D = float(schedule.D(t))
-        c = proxy.covariance(path[k][:, None], t, mu, schedule)[:, 0, 0]
-        v += prop**2 * kappa * dt * D**2 * c
+        dt = ts[k] - ts[k + 1]
+        v += prop**2 * dt * kernel.V(path[k][:, None], ts[k])[:, 0, 0]
         prop = prop * gains[k]
     x = np.asarray(x, dtype=float)
     return _mixture_density(x, path[-1], v, wT), {"x_T": xT, "x_end": path[-1], "var": v,
                                                    "weight": wT}
-
-
-# ----------------------------------------------------------------------------------------
-# Distances and summaries of densities on a grid
-# ----------------------------------------------------------------------------------------
-def _grid_weights(x):
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1 or x.size < 2 or np.any(np.diff(x) <= 0):
-        raise ValueError("x must be a strictly increasing 1-D grid with at least 2 points")
-    d = np.diff(x)
-    if np.allclose(d, d[0], rtol=1e-9, atol=0):
-        return np.full_like(x, d[0])  # uniform grid = bin centres: midpoint rule
-    w = np.empty_like(x)
-    w[1:-1] = 0.5 * (x[2:] - x[:-2])
-    w[0] = 0.5 * (x[1] - x[0])
-    w[-1] = 0.5 * (x[-1] - x[-2])
-    return w
-
-
-def _normalise(p, w):
-    p = np.clip(np.asarray(p, dtype=float), 0, None)
-    z = p @ w if p.ndim == 1 else np.tensordot(p, w, axes=([-1], [0]))
-    return p / np.expand_dims(z, -1) if p.ndim > 1 else p / z
-
-
-def total_variation(p, q, x) -> np.ndarray:
-    """``TV = (1/2) int |p - q| dx`` on the grid ``x`` (both renormalised on the grid); last axis.
-
-    A uniform grid is read as bin centres (midpoint rule), otherwise the trapezoid rule.
-    """
-    w = _grid_weights(x)
-    p, q = _normalise(p, w), _normalise(q, w)
-    return 0.5 * np.tensordot(np.abs(p - q), w, axes=([-1], [0]))
-
-
-def gap_mass(p, x, lo: float = 0.25, hi: float = 0.75) -> np.ndarray:
-    """``P(lo < |x| < hi)`` of a density on the grid (the paper's between-points region)."""
-    w = _grid_weights(x)
-    p = _normalise(p, w)
-    sel = (np.abs(x) > lo) & (np.abs(x) < hi)
-    return np.tensordot(p, w * sel, axes=([-1], [0]))
-
-
-def mode_masses(p, x, edges=(-0.5, 0.5)) -> np.ndarray:
-    """Mass in the cells ``(-inf, e_0), (e_0, e_1), ..., (e_last, inf)``; last axis = cells."""
-    w = _grid_weights(x)
-    p = _normalise(p, w)
-    bounds = [-np.inf, *edges, np.inf]
-    out = [np.tensordot(p, w * ((x >= bounds[i]) & (x < bounds[i + 1])), axes=([-1], [0]))
-           for i in range(len(bounds) - 1)]
-    return np.stack(out, axis=-1)
-
-
-def ensemble_moments(values: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean, variance, skewness and excess kurtosis across the first (model) axis.
-
-    With ``N`` models, Gaussian-null standard errors are ``sqrt(6/N)`` (skew) and
-    ``sqrt(24/N)`` (excess kurtosis); returned as ``se_skew``, ``se_kurt``.
-    """
-    v = np.asarray(values, dtype=float)
-    n = v.shape[0]
-    if n < 4:
-        raise ValueError(f"need at least 4 models for skewness/kurtosis, got {n}")
-    m = v.mean(0)
-    c = v - m
-    m2 = (c**2).mean(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew = np.where(m2 > 0, (c**3).mean(0) / m2**1.5, 0.0)
-        kurt = np.where(m2 > 0, (c**4).mean(0) / m2**2 - 3, 0.0)
-    return {"mean": m, "var": m2 * n / (n - 1), "skew": skew, "kurt": kurt,
-            "se_skew": np.sqrt(6 / n), "se_kurt": np.sqrt(24 / n)}

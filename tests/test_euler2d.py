@@ -1,31 +1,34 @@
-"""Compiled 2-D Euler sampler (gtv_symbolic.euler2d): its exp/sin/cos kernels against
-high-precision references, its bases against Basis1D, each Euler step and whole runs against the
+"""Compiled 2-D Euler sampler (gtv_symbolic.solvers.euler2d): its exp/sin/cos kernels against
+high-precision references, its bases against the feature bases, each Euler step and whole runs against the
 NumPy reference sampler, binning against np.histogram2d, determinism and bad input."""
 
 import mpmath
 import numpy as np
 import pytest
 
-from gtv_symbolic import data, euler2d, schedules
-from gtv_symbolic.features import Basis1D, make_features
-from gtv_symbolic.linear import LinearDenoiser, train_ensemble
-from gtv_symbolic.sampling import (
-    histogram_masses,
-    initial_samples,
-    integrate_pf_ode,
-    sample_pf_ode,
-    time_grid,
-)
+from gtv_symbolic import data, schedules
+from gtv_symbolic.denoisers import LinearDenoiser
+from gtv_symbolic.features import GaussianBasis, make_features
+from gtv_symbolic.grids import TimeGrid
+from gtv_symbolic.metrics import histogram_masses
+from gtv_symbolic.solvers import euler2d, initial_samples, integrate_pf_ode, sample_pf_ode
+from gtv_symbolic.training import train_ensemble
 
 VP = schedules.VP()
 EPS = 1e-2
 ULP = np.finfo(float).eps
-K = euler2d._kernels()
+K = euler2d.compiled_kernels()
+GRID = TimeGrid.linear(VP, EPS, 1.0, 30)
+
+
+def _sub(g, k):
+    """Step k of the grid on its own."""
+    return TimeGrid.from_times(VP, g.ts[k:k + 2])
 
 
 def _model(family, theta=0.0, n_models=3, seed=0, n_x=10, n_t=10):
     fm = make_features(family, 2, n_x, n_t, EPS, T=1.0, x_range=(-1.5, 1.5))
-    W = train_ensemble(fm, data.square(theta), VP, n_train=500, n_models=n_models, eps=EPS,
+    W = train_ensemble(fm, data.square(theta), VP, P=500, n_models=n_models, eps=EPS,
                        T=1.0, ridge=0.1, rng=np.random.default_rng(seed))
     return LinearDenoiser(fm, W)
 
@@ -81,7 +84,7 @@ def test_sincos_kernel_within_two_ulp_absolute():
 # -- bases --------------------------------------------------------------------------------
 def test_gaussian_basis_matches_basis1d():
     b = make_features("gaussian", 2, 10, 10, EPS, T=1.0, x_range=(-1.5, 1.5)).x_bases[0]
-    fam, par, norm = euler2d._axis_params(b)
+    fam, par, norm = euler2d.axis_parameters(b)
     # in range, just outside, and far out (the direct-formula branch)
     z = np.concatenate([np.linspace(-6, 6, 20001), [-1e3, -60.0, -7.31, 6.93, 8.5, 80.0, 1e3]])
     got = K.basis_values(fam, par, b.n, z).T * norm
@@ -94,7 +97,7 @@ def test_gaussian_basis_matches_basis1d():
 def test_fourier_basis_against_high_precision():
     mpmath.mp.dps = 40
     b = make_features("fourier", 2, 10, 10, EPS, T=1.0, x_range=(-1.5, 1.5)).x_bases[0]
-    fam, par, _ = euler2d._axis_params(b)
+    fam, par, _ = euler2d.axis_parameters(b)
     z = np.concatenate([np.random.default_rng(9).uniform(-6, 6, 1000), [-1e3, -7.31, 80.0]])
     got = K.basis_values(fam, par, b.n, z).T
     tau = 2 * mpmath.pi / mpmath.mpf(b.L)
@@ -110,7 +113,7 @@ def test_fourier_basis_against_high_precision():
 
 def test_gaussian_basis_odd_count_and_tiny_spacing():
     b = make_features("gaussian", 2, 7, 3, EPS, x_range=(-0.2, 0.4)).x_bases[0]
-    fam, par, norm = euler2d._axis_params(b)
+    fam, par, norm = euler2d.axis_parameters(b)
     z = np.linspace(-1, 1, 4001)
     got = K.basis_values(fam, par, b.n, z).T * norm
     np.testing.assert_allclose(got, b.values(z), rtol=1e-11, atol=1e-300)
@@ -119,8 +122,8 @@ def test_gaussian_basis_odd_count_and_tiny_spacing():
 @pytest.mark.parametrize("std_over_spacing", [1 / 30, 0.2, 5.0])
 def test_gaussian_basis_any_width(std_over_spacing):
     c = np.linspace(-1.0, 2.0, 9)
-    b = Basis1D("gaussian", 9, centres=tuple(c), std=float(std_over_spacing * (c[1] - c[0])))
-    fam, par, norm = euler2d._axis_params(b)
+    b = GaussianBasis(9, centres=tuple(c), std=float(std_over_spacing * (c[1] - c[0])))
+    fam, par, norm = euler2d.axis_parameters(b)
     z = np.concatenate([np.linspace(-4, 5, 9001), [-300.0, 41.0, 1e4]])
     got = K.basis_values(fam, par, b.n, z).T * norm
     ref = b.values(z)
@@ -134,12 +137,11 @@ def test_gaussian_basis_any_width(std_over_spacing):
 def test_each_euler_step_matches_numpy_reference(which, request):
     """Start every step from the reference trajectory: one step agrees to rounding."""
     den = request.getfixturevalue(which)
-    g = time_grid(EPS, 1.0, 30)
-    x = initial_samples(VP, n_samples=4000, dim=2, rng=np.random.default_rng(3), n_models=3)
+    x = initial_samples(GRID, n_samples=4000, dim=2, rng=np.random.default_rng(3), n_models=3)
     worst = 0.0
     for k in range(30):
-        ref = integrate_pf_ode(den, x, VP, eps=EPS, grid=g[k:k + 2])
-        got = euler2d.integrate_euler_2d(den, x, VP, eps=EPS, grid=g[k:k + 2])
+        ref = integrate_pf_ode(den, x, _sub(GRID, k))
+        got = euler2d.integrate_euler_2d(den, x, _sub(GRID, k))
         worst = max(worst, float(np.max(np.abs(got - ref) / (1 + np.abs(ref)))))
         x = ref
     # |c2| ~ 20 on the last step multiplies the denoiser's rounding (~1e-15)
@@ -150,13 +152,13 @@ def test_each_euler_step_matches_numpy_reference(which, request):
 def test_whole_run_and_histograms_match_numpy_reference(which, request):
     den = request.getfixturevalue(which)
     e = np.linspace(-1.5, 1.5, 201)
-    ref = sample_pf_ode(den, VP, n_samples=20000, eps=EPS, rng=np.random.default_rng(4))
-    x_T = initial_samples(VP, n_samples=20000, dim=2, rng=np.random.default_rng(4), n_models=3)
-    got = euler2d.integrate_euler_2d(den, x_T, VP, eps=EPS)
+    ref = sample_pf_ode(den, GRID, n_samples=20000, rng=np.random.default_rng(4))
+    x_T = initial_samples(GRID, n_samples=20000, dim=2, rng=np.random.default_rng(4), n_models=3)
+    got = euler2d.integrate_euler_2d(den, x_T, GRID)
     # per-step rounding (< 1e-12, previous test) may grow through 30 steps where the flow
     # separates (Voronoi edges); measured 7e-12 (Gaussian) and 3e-13 (Fourier)
     assert np.max(np.abs(got - ref)) < 1e-8
-    h = euler2d.euler_histograms_2d(den, VP, (e, e), n_samples=20000, eps=EPS,
+    h = euler2d.euler_histograms_2d(den, GRID, (e, e), n_samples=20000,
                                     rng=np.random.default_rng(4))
     h_ref = histogram_masses(ref, (e, e))
     assert h.shape == h_ref.shape == (3, 200, 200)
@@ -169,37 +171,36 @@ def test_whole_run_and_histograms_match_numpy_reference(which, request):
 def test_other_basis_sizes_match_reference(family, n_x):
     """Odd sizes take the contraction's tail path; n = 2 Fourier has no sine mode."""
     den = _model(family, theta=0.3, n_models=2, seed=11, n_x=n_x, n_t=4)
-    x_T = initial_samples(VP, n_samples=3000, dim=2, rng=np.random.default_rng(12), n_models=2)
-    g = time_grid(EPS, 1.0, 30)
+    x_T = initial_samples(GRID, n_samples=3000, dim=2, rng=np.random.default_rng(12), n_models=2)
     x = x_T
     for k in range(30):  # step by step from the reference trajectory, as above
-        ref = integrate_pf_ode(den, x, VP, eps=EPS, grid=g[k:k + 2])
-        got = euler2d.integrate_euler_2d(den, x, VP, eps=EPS, grid=g[k:k + 2])
+        ref = integrate_pf_ode(den, x, _sub(GRID, k))
+        got = euler2d.integrate_euler_2d(den, x, _sub(GRID, k))
         assert np.max(np.abs(got - ref) / (1 + np.abs(ref))) < 1e-12
         x = ref
 
 
 def test_single_model_and_heun_style_grids(gauss):
     one = LinearDenoiser(gauss.features, gauss.W[1])
-    x_T = initial_samples(VP, n_samples=500, dim=2, rng=np.random.default_rng(5))
-    g = np.flip(np.geomspace(EPS, 1.0, 41))  # any decreasing grid
-    ref = integrate_pf_ode(one, x_T, VP, eps=EPS, grid=g)
-    got = euler2d.integrate_euler_2d(one, x_T, VP, eps=EPS, grid=g)
+    x_T = initial_samples(GRID, n_samples=500, dim=2, rng=np.random.default_rng(5))
+    g = TimeGrid.geometric(VP, EPS, 1.0, 40)  # any decreasing grid
+    ref = integrate_pf_ode(one, x_T, g)
+    got = euler2d.integrate_euler_2d(one, x_T, g)
     assert got.shape == (500, 2)
     assert np.max(np.abs(got - ref)) < 1e-8
 
 
 def test_same_seed_same_output_and_far_seeds(gauss):
     e = np.linspace(-1.5, 1.5, 61)
-    a = euler2d.euler_histograms_2d(gauss, VP, (e, e), n_samples=3000, eps=EPS,
+    a = euler2d.euler_histograms_2d(gauss, GRID, (e, e), n_samples=3000,
                                     rng=np.random.default_rng(7))
-    b = euler2d.euler_histograms_2d(gauss, VP, (e, e), n_samples=3000, eps=EPS,
+    b = euler2d.euler_histograms_2d(gauss, GRID, (e, e), n_samples=3000,
                                     rng=np.random.default_rng(7))
     np.testing.assert_array_equal(a, b)
     # seeds far outside the feature range (direct-formula branch) agree with the reference
     x_T = np.array([[[40.0, -3.0], [-9.0, 7.5], [0.1, -0.2]]] * 3)
-    np.testing.assert_allclose(euler2d.integrate_euler_2d(gauss, x_T, VP, eps=EPS),
-                               integrate_pf_ode(gauss, x_T, VP, eps=EPS), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(euler2d.integrate_euler_2d(gauss, x_T, GRID),
+                               integrate_pf_ode(gauss, x_T, GRID), rtol=0, atol=1e-9)
 
 
 # -- binning --------------------------------------------------------------------------------
@@ -226,30 +227,28 @@ def test_supported_and_errors(gauss):
                            np.zeros((1, 32)))
     assert not euler2d.supported(one_d)
     fm = make_features("gaussian", 2, 4, 2, EPS)
-    uneven = Basis1D("gaussian", 4, centres=(-1.0, 0.0, 0.5, 1.0), std=0.25)
+    uneven = GaussianBasis(4, centres=(-1.0, 0.0, 0.5, 1.0), std=0.25)
     fm2 = type(fm)((uneven, fm.x_bases[1]), fm.t_basis)
     den = LinearDenoiser(fm2, np.zeros((2, fm2.n_features)))
     assert not euler2d.supported(den)
     with pytest.raises(ValueError, match="LinearDenoiser"):
-        euler2d.integrate_euler_2d(den, np.zeros((3, 2)), VP, eps=EPS)
+        euler2d.integrate_euler_2d(den, np.zeros((3, 2)), GRID)
     with pytest.raises(ValueError, match="x_T must have shape"):
-        euler2d.integrate_euler_2d(gauss, np.zeros((2, 5, 2)), VP, eps=EPS)
+        euler2d.integrate_euler_2d(gauss, np.zeros((2, 5, 2)), GRID)
     with pytest.raises(ValueError, match="finite"):
-        euler2d.integrate_euler_2d(gauss, np.full((3, 5, 2), np.nan), VP, eps=EPS)
+        euler2d.integrate_euler_2d(gauss, np.full((3, 5, 2), np.nan), GRID)
+    with pytest.raises(TypeError, match="TimeGrid"):
+        euler2d.integrate_euler_2d(gauss, np.zeros((3, 5, 2)), VP)
     e = np.linspace(-1, 1, 5)
-    with pytest.raises(ValueError, match="eps"):
-        euler2d.euler_histograms_2d(gauss, VP, (e, e), n_samples=10, eps=1.5,
-                                    rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="n_samples"):
-        euler2d.euler_histograms_2d(gauss, VP, (e, e), n_samples=0, eps=EPS,
+        euler2d.euler_histograms_2d(gauss, GRID, (e, e), n_samples=0,
                                     rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="Generator"):
-        euler2d.euler_histograms_2d(gauss, VP, (e, e), n_samples=10, eps=EPS, rng=0)
+        euler2d.euler_histograms_2d(gauss, GRID, (e, e), n_samples=10, rng=0)
     bad_w = gauss.W.copy()
     bad_w[1, 0, 5] = np.nan
-    with pytest.raises(ValueError, match="weights W must be finite"):
-        euler2d.euler_histograms_2d(LinearDenoiser(gauss.features, bad_w), VP, (e, e),
-                                    n_samples=10, eps=EPS, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="W must be finite"):
+        LinearDenoiser(gauss.features, bad_w)
     with pytest.raises(ValueError, match="edges_x"):
-        euler2d.euler_histograms_2d(gauss, VP, (e[::-1], e), n_samples=10, eps=EPS,
+        euler2d.euler_histograms_2d(gauss, GRID, (e[::-1], e), n_samples=10,
                                     rng=np.random.default_rng(0))

@@ -120,3 +120,74 @@ def test_symbolic_derivative_is_exact():
     bump = sp.exp(-(x1 - c) ** 2 / (2 * s**2)) / (sp.sqrt(2 * sp.pi) * s)
     assert sp.simplify(sp.diff(e, x1) - e * (-(x1 - c) / s**2)) == 0
     assert sp.simplify(e / fm.t_basis.symbolic(S.t)[0] - bump) == 0
+
+
+def test_a_new_family_is_one_subclass():
+    """Subclassing AbstractBasis1D registers the family: make_features then builds it."""
+    from gtv_symbolic.features import AbstractBasis1D, families
+
+    class Monomials(AbstractBasis1D):
+        family = "test-monomials"
+
+        def __init__(self, n):
+            self.n = n
+
+        @classmethod
+        def for_x(cls, n, lo, hi):
+            return cls(n)
+
+        @classmethod
+        def for_t(cls, n, eps, T):
+            return cls(n)
+
+        def values(self, z):
+            return np.asarray(z, dtype=float)[..., None] ** np.arange(self.n)
+
+        def values_and_derivative(self, z):
+            z = np.asarray(z, dtype=float)[..., None]
+            k = np.arange(self.n)
+            return z**k, k * z ** np.maximum(k - 1, 0)
+
+        def expect(self, mean, var):
+            raise NotImplementedError
+
+        def expect_outer(self, mean, var):
+            raise NotImplementedError
+
+        def symbolic(self, z):
+            return [z**k for k in range(self.n)]
+
+        def cache_key(self):
+            return ("test-monomials", self.n)
+
+    try:
+        assert "test-monomials" in families()
+        fm = make_features("test-monomials", 2, 3, 2, eps=1e-2)
+        x = np.array([[0.5, -2.0]])
+        phi = fm(x, 0.3)
+        assert phi.shape == (1, 18)
+        np.testing.assert_allclose(phi[0, :6].reshape(3, 2)[:, 0], [1, -2.0, 4.0])  # b_0(x1)=1
+        W = np.random.default_rng(0).standard_normal((2, 18))
+        np.testing.assert_allclose(fm.apply(W, x, 0.3), phi @ W.T, rtol=1e-12)
+        np.testing.assert_allclose(fm.apply(W, x, 0.3, jacobian=True)[1],
+                                   np.einsum("nfe,df->nde", fm.grad_x(x, 0.3), W), rtol=1e-12)
+    finally:
+        from gtv_symbolic.features.base import REGISTRY
+        REGISTRY.pop("test-monomials", None)
+
+
+def test_uneven_gaussian_centres_use_the_direct_formula():
+    from gtv_symbolic.features import GaussianBasis
+
+    b = GaussianBasis(4, centres=(-1.0, 0.0, 0.5, 1.0), std=0.25)
+    assert not b.uniform
+    z = np.linspace(-1.5, 1.5, 13)[None, :]
+    np.testing.assert_allclose(b.columns(z)[0], b.values(z[0]).T, rtol=1e-14)
+
+
+def test_nan_inputs_rejected():
+    fm = make_features("gaussian", 1, 4, 3, eps=1e-2)
+    with pytest.raises(ValueError, match="finite"):
+        fm(np.array([[np.nan]]), 0.5)
+    with pytest.raises(ValueError, match="eps must lie"):
+        make_features("gaussian", 1, 4, 3, eps=2.0)

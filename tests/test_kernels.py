@@ -1,4 +1,4 @@
-"""V-kernels (kernels.py) against trained ensembles, Monte Carlo and SymPy.
+"""V-kernels (gtv_symbolic.kernels) against trained ensembles, Monte Carlo and SymPy.
 
 Statistical tolerances are k = 4.5 standard errors of the estimator (variance of a variance
 from the ensemble's own fourth moment), plus the stated O(F/P) relative term of the
@@ -12,7 +12,7 @@ import sympy as sp
 from gtv_symbolic import data, kernels, proxy, schedules
 from gtv_symbolic import symbols as S
 from gtv_symbolic.features import make_features
-from gtv_symbolic.linear import population_weights, train_ensemble
+from gtv_symbolic.training import population_weights, train_ensemble
 
 K_SE = 4.5
 VP = schedules.VP()
@@ -51,8 +51,8 @@ def test_linear_covariance_matches_trained_ensemble(small_setting, rng):
     eps, fm, nodes = small_setting
     P, N = 4000, 400
     K = kernels.linear_kernel(fm, MU, VP, P=P, eps=eps, nodes=nodes)
-    # the trained ensemble comes from the independent batched trainer of linear.py
-    W = train_ensemble(fm, MU, VP, n_train=P, n_models=N, eps=eps, ridge=0.1, rng=rng)
+    # the trained ensemble comes from the independent batched trainer of training.py
+    W = train_ensemble(fm, MU, VP, P=P, n_models=N, eps=eps, ridge=0.1, rng=rng)
     vals, X, Tt = _ensemble_values(W, fm, POINTS_X, POINTS_T)
     ve, se = _var_and_se(vals)
     vp = K.denoiser_cov(X, Tt)[:, 0, 0]
@@ -67,7 +67,7 @@ def test_linear_covariance_matches_trained_ensemble(small_setting, rng):
 
 
 def test_population_mean_matches_linear_module(small_setting):
-    """W* from the kernel quadrature equals linear.population_weights (closed-form x-moments)."""
+    """W* from the kernel quadrature equals training.population_weights (closed-form x-moments)."""
     eps, fm, nodes = small_setting
     K = kernels.linear_kernel(fm, MU, VP, P=100, eps=eps, nodes=nodes)
     Wp = population_weights(fm, MU, VP, eps=eps, ridge=0.1)
@@ -82,8 +82,8 @@ def test_covariance_scales_as_one_over_P(small_setting, rng):
     np.testing.assert_allclose(K4.with_P(1000).cov_W, K1.cov_W, rtol=1e-12)
     # empirically: Var at P = 1000 is 4x Var at P = 4000
     r1, r2 = rng.spawn(2)
-    W1 = train_ensemble(fm, MU, VP, n_train=1000, n_models=300, eps=eps, ridge=0.1, rng=r1)
-    W4 = train_ensemble(fm, MU, VP, n_train=4000, n_models=300, eps=eps, ridge=0.1, rng=r2)
+    W1 = train_ensemble(fm, MU, VP, P=1000, n_models=300, eps=eps, ridge=0.1, rng=r1)
+    W4 = train_ensemble(fm, MU, VP, P=4000, n_models=300, eps=eps, ridge=0.1, rng=r2)
     v1, se1 = _var_and_se(_ensemble_values(W1, fm, POINTS_X, POINTS_T[:2])[0])
     v4, se4 = _var_and_se(_ensemble_values(W4, fm, POINTS_X, POINTS_T[:2])[0])
     ratio = v1 / v4
@@ -111,16 +111,16 @@ def test_J0_with_true_score_in_span_gives_zero_V(rng):
     assert np.max(np.abs(K0.cov_W)) < 1e-12 * np.max(np.abs(K1.cov_W)) + 1e-20
     assert np.max(np.abs(K1.cov_W)) > 1e-6
     r0, r1 = rng.spawn(2)
-    W0 = kernels.train_filtered(feats, MU, VP, P=500, eps=eps, n_models=20, filt=filt,
-                                target="true", rng=r0)
-    W1 = kernels.train_filtered(feats, MU, VP, P=500, eps=eps, n_models=20, filt=filt,
-                                target="proxy", rng=r1)
+    W0 = train_ensemble(feats, MU, VP, P=500, eps=eps, n_models=20, filt=filt,
+        target="true", rng=r0)
+    W1 = train_ensemble(feats, MU, VP, P=500, eps=eps, n_models=20, filt=filt,
+        target="proxy", rng=r1)
     assert np.max(np.abs(W0 - [[1.0, 0.0, 0.0]])) < 1e-8
     assert np.max(np.std(W1, axis=0)) > 1e-3
 
 
 def test_single_training_point_gives_zero_V(rng):
-    """M = 1: C = 0, so the naive V and the linear-model V vanish (paper-math.md §2.5)."""
+    """M = 1: C = 0, so the naive V and the linear-model V vanish (paper Sec. 2)."""
     mu1 = np.array([[0.3]])
     eps = 1e-2
     x = np.linspace(-1, 1, 7)[:, None]
@@ -133,7 +133,7 @@ def test_single_training_point_gives_zero_V(rng):
     K = kernels.linear_kernel(feats, mu1, VP, P=200, eps=eps, filt=filt)
     np.testing.assert_allclose(K.W_star, [[0.3, 0.0]], atol=1e-10)
     assert np.max(np.abs(K.cov_W)) < 1e-18
-    W = kernels.train_filtered(feats, mu1, VP, P=200, eps=eps, n_models=10, filt=filt, rng=rng)
+    W = train_ensemble(feats, mu1, VP, P=200, eps=eps, n_models=10, filt=filt, rng=rng)
     assert np.max(np.abs(W - [[0.3, 0.0]])) < 1e-9
 
 
@@ -155,7 +155,7 @@ def test_naive_V_is_kappa_D2_C():
 
 
 def test_ridge_filter_reproduces_closed_form(rng):
-    """theta = h(G) g with h = 1/(mu + rho) is A (Sigma + rho)^-1 (paper-math.md §5.2)."""
+    """theta = h(G) g with h = 1/(mu + rho) is A (Sigma + rho)^-1 (paper Sec. 5)."""
     G = rng.standard_normal((5, 5))
     G = G @ G.T
     g = rng.standard_normal((5, 2))
@@ -244,7 +244,7 @@ def test_ntk_covariance_matches_gradient_flow_ensemble(rng):
     P, N = 4000, 300
     for tau in (0.05, 5.0):
         k = kernels.ntk_kernel(net, MU, VP, P=P, tau=tau, eps=eps, nodes=nodes)
-        W = kernels.train_filtered(net.jacobian, MU, VP, P=P, eps=eps, n_models=N,
+        W = train_ensemble(net.jacobian, MU, VP, P=P, eps=eps, n_models=N,
                                    filt=kernels.gradient_flow_filter(tau), offset=net,
                                    rng=r_train.spawn(1)[0])
         X, Tt = np.meshgrid(POINTS_X, POINTS_T, indexing="ij")

@@ -1,13 +1,22 @@
-"""Typical-distribution predictors (typical.py): naive estimator, Fokker-Planck, distances."""
+"""Typical-distribution predictors (typical.py) and the metrics they are scored with."""
 
 import numpy as np
 import pytest
 
-from gtv_symbolic import data, kernels, proxy, schedules, typical
+from gtv_symbolic import data, kernels, metrics, proxy, schedules, typical
+from gtv_symbolic.grids import TimeGrid
 
 K_SE = 4.5
 VP = schedules.VP()
 MU = data.three_points()
+
+
+def NK(kappa, mu=MU):
+    return kernels.NaiveKernel(mu, VP, kappa)
+
+
+def GEO(eps, n):
+    return TimeGrid.geometric(VP, eps, 1.0, n)
 
 
 def test_naive_step_mean_and_covariance(rng):
@@ -15,7 +24,7 @@ def test_naive_step_mean_and_covariance(rng):
     x = np.array([-0.6, -0.3, 0.0, 0.2, 0.45])[:, None]
     t, dt, kappa, n = 0.05, 1e-3, 0.8, 40000
     xs = np.repeat(x[None], n, axis=0).reshape(-1, 1)
-    out = typical.naive_step(xs, t, dt, MU, VP, kappa, rng).reshape(n, x.shape[0])
+    out = typical.naive_step(NK(kappa), xs, t, dt, rng).reshape(n, x.shape[0])
     inc = out - x[:, 0][None, :]
     b, D = float(VP.beta(t)), float(VP.D(t))
     s = proxy.true_score(x, t, MU, VP)[:, 0]
@@ -28,7 +37,7 @@ def test_naive_step_mean_and_covariance(rng):
     assert np.all(np.abs(var - var_pred) <= K_SE * se_var + 1e-18)
     assert np.all(var_pred > 0)
     # steps are uncorrelated (white noise, delta(t - t')): fresh x0 at each step
-    two = typical.naive_step(out.reshape(-1, 1), t - dt, dt, MU, VP, kappa, rng).reshape(n, -1)
+    two = typical.naive_step(NK(kappa), out.reshape(-1, 1), t - dt, dt, rng).reshape(n, -1)
     inc2 = two - out
     corr = np.mean((inc - inc.mean(0)) * (inc2 - inc2.mean(0)), axis=0)
     # drift of step 2 depends on x after step 1, so correlation is O(dt * D * ds/dx) * Var
@@ -40,9 +49,9 @@ def test_naive_step_mean_and_covariance(rng):
 @pytest.fixture(scope="module")
 def fp_em():
     eps, kappa = 2e-2, 0.5
-    x, q = typical.naive_fokker_planck(MU, VP, eps=eps, kappa=kappa, n_steps=800)
-    em = typical.naive_em(MU, VP, eps=eps, kappa=kappa, n_samples=12000,
-                          rng=np.random.default_rng(7), n_steps=400)
+    x, q = typical.naive_fokker_planck(NK(kappa), GEO(eps, 800))
+    em = typical.naive_em(NK(kappa), GEO(eps, 400), n_samples=12000,
+                          rng=np.random.default_rng(7))
     return eps, kappa, x, q, em
 
 
@@ -60,49 +69,49 @@ def test_fokker_planck_matches_euler_maruyama(fp_em):
     # bound measured by halving the step count: 0.004 per bin at most
     assert np.all(np.abs(p_fp - p_em) <= K_SE * se + 0.004), np.abs(p_fp - p_em) / se
     # the naive estimator moves mass between modes (middle loses) rather than filling gaps
-    mm = typical.mode_masses(q, x)
+    mm = metrics.mode_masses(q, x)
     assert mm[1] < 0.3
-    assert typical.gap_mass(q, x) < 0.01
+    assert metrics.gap_mass(q, x) < 0.01
 
 
 def test_fokker_planck_without_noise_is_pf_ode():
     """kappa = 0: the FP solution is the exact-score PF-ODE output p(x|eps)."""
     eps = 2e-2
-    x, q = typical.naive_fokker_planck(MU, VP, eps=eps, kappa=0.0, n_steps=800, dx=0.01)
-    tv = typical.total_variation(q, proxy.density(x[:, None], eps, MU, VP), x)
-    x2, q2 = typical.naive_fokker_planck(MU, VP, eps=eps, kappa=0.0, n_steps=800, dx=0.005)
-    tv2 = typical.total_variation(q2, proxy.density(x2[:, None], eps, MU, VP), x2)
+    x, q = typical.naive_fokker_planck(NK(0.0), GEO(eps, 800), dx=0.01)
+    tv = metrics.total_variation(q, proxy.density(x[:, None], eps, MU, VP), x)
+    x2, q2 = typical.naive_fokker_planck(NK(0.0), GEO(eps, 800), dx=0.005)
+    tv2 = metrics.total_variation(q2, proxy.density(x2[:, None], eps, MU, VP), x2)
     assert tv < 0.03
     assert tv2 < 0.7 * tv  # (first-order) convergence under grid refinement
 
 
 def test_single_point_naive_equals_pf_ode():
     mu1 = np.array([[0.2]])
-    x, q0 = typical.naive_fokker_planck(mu1, VP, eps=2e-2, kappa=0.0, n_steps=300)
-    _, q1 = typical.naive_fokker_planck(mu1, VP, eps=2e-2, kappa=3.0, n_steps=300)
+    x, q0 = typical.naive_fokker_planck(NK(0.0, mu1), GEO(2e-2, 300))
+    _, q1 = typical.naive_fokker_planck(NK(3.0, mu1), GEO(2e-2, 300))
     np.testing.assert_allclose(q1, q0, rtol=1e-12, atol=1e-12)
 
 
 def test_distances():
     x = np.linspace(-1.5, 1.5, 301)
     p = np.exp(-x**2)
-    assert typical.total_variation(p, p, x) == 0
+    assert metrics.total_variation(p, p, x) == 0
     u = np.ones_like(x)
-    assert typical.gap_mass(u, x) == pytest.approx(1.0 / 3.0, abs=0.01)
-    assert typical.mode_masses(u, x).sum() == pytest.approx(1.0)
+    assert metrics.gap_mass(u, x) == pytest.approx(1.0 / 3.0, abs=0.01)
+    assert metrics.mode_masses(u, x).sum() == pytest.approx(1.0)
     q = np.where(x > 0, 1.0, 0.0)
     r = np.where(x < 0, 1.0, 0.0)
-    assert typical.total_variation(q, r, x) == pytest.approx(1.0, abs=0.01)
+    assert metrics.total_variation(q, r, x) == pytest.approx(1.0, abs=0.01)
     with pytest.raises(ValueError, match="strictly increasing"):
-        typical.total_variation(p, p, x[::-1])
+        metrics.total_variation(p, p, x[::-1])
 
 
 def test_ensemble_moments_of_gaussian_are_null(rng):
     v = rng.standard_normal((4000, 5))
-    m = typical.ensemble_moments(v)
+    m = metrics.ensemble_moments(v)
     assert np.all(np.abs(m["skew"]) <= K_SE * m["se_skew"])
     assert np.all(np.abs(m["kurt"]) <= K_SE * m["se_kurt"])
-    e = typical.ensemble_moments(rng.exponential(size=(4000, 3)))
+    e = metrics.ensemble_moments(rng.exponential(size=(4000, 3)))
     assert np.all(e["skew"] > 1.5)
 
 
@@ -119,20 +128,55 @@ def test_moment_matched_weights_and_seed(rng):
 def test_semiclassical_naive_small_kappa_matches_fp():
     """Small kappa: the linear-noise approximation agrees with the FP solution (its stated range)."""
     eps, kappa = 2e-2, 0.02
-    x, q = typical.naive_fokker_planck(MU, VP, eps=eps, kappa=kappa, n_steps=400)
-    d, info = typical.semiclassical_naive(MU, VP, x, eps=eps, kappa=kappa, n_steps=300,
-                                          n_seeds=1001)
-    mm_fp, mm_sc = typical.mode_masses(q, x), typical.mode_masses(d, x)
+    x, q = typical.naive_fokker_planck(NK(kappa), GEO(eps, 400))
+    d, info = typical.semiclassical_naive(NK(kappa), GEO(eps, 300), x, n_seeds=1001)
+    mm_fp, mm_sc = metrics.mode_masses(q, x), metrics.mode_masses(d, x)
     assert np.all(np.abs(mm_fp - mm_sc) < 0.02)
     assert np.all(info["var"] >= 0)
 
 
 def test_bad_input():
     with pytest.raises(ValueError, match="kappa must be"):
-        typical.naive_fokker_planck(MU, VP, eps=1e-2, kappa=-0.1)
-    with pytest.raises(ValueError, match="eps must lie"):
-        typical.naive_em(MU, VP, eps=0.0, kappa=0.1, n_samples=10, rng=np.random.default_rng(0))
+        NK(-0.1)
+    with pytest.raises(TypeError, match="NaiveKernel"):
+        typical.naive_em(MU, GEO(1e-2, 10), n_samples=10, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="TimeGrid"):
+        typical.naive_em(NK(0.1), VP, n_samples=10, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="1-D only"):
-        typical.naive_fokker_planck(data.square(0.0), VP, eps=1e-2, kappa=0.1)
-    with pytest.raises(ValueError, match="kind must be"):
-        typical.time_grid(1e-2, 1.0, 10, "cubic")
+        typical.naive_fokker_planck(NK(0.1, data.square(0.0)), GEO(1e-2, 10))
+    with pytest.raises(TypeError, match="VKernel"):
+        typical.gaussian_field_weights(np.zeros(3), 2, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="no finite-dimensional"):
+        typical.gaussian_field_weights(NK(0.1), 2, np.random.default_rng(0))
+
+
+def test_metrics_bad_input():
+    x = np.linspace(-1, 1, 11)
+    p = np.ones(11)
+    with pytest.raises(ValueError, match="lo < hi"):
+        metrics.gap_mass(p, x, lo=0.75, hi=0.25)
+    with pytest.raises(ValueError, match="finite"):
+        metrics.total_variation(np.full(11, np.nan), p, x)
+    with pytest.raises(ValueError, match="last axis"):
+        metrics.total_variation(np.ones(10), p, x)
+    with pytest.raises(ValueError, match="finite"):
+        metrics.ensemble_moments(np.full((5, 2), np.nan))
+    with pytest.raises(ValueError, match="D = 1 or 2"):
+        metrics.histogram_masses(np.zeros((5, 3)), [0.0, 1.0])
+
+
+def test_semiclassical_linear_generic_variance_matches_linear(rng):
+    """The generic VKernel.functional_variance (pairwise covariances) equals LinearKernel's."""
+    from gtv_symbolic.features import make_features
+
+    fm = make_features("gaussian", 1, 5, 4, eps=1e-2)
+    K = kernels.linear_kernel(fm, MU, VP, P=100, eps=1e-2)
+    x = rng.uniform(-1, 1, (7, 4, 1))
+    t = np.array([0.9, 0.5, 0.1, 0.02])
+    c = rng.standard_normal((7, 4, 1))
+    fast = K.functional_variance(x, t, c)
+    generic = kernels.VKernel.functional_variance(K, x, t, c)
+    np.testing.assert_allclose(fast, generic, rtol=1e-10)
+    d, info = typical.semiclassical_linear(K, TimeGrid.linear(VP, 1e-2), np.linspace(-1.5, 1.5, 301),
+                                           n_seeds=401)
+    assert np.all(info["var"] >= 0) and abs(d.sum() * 0.01 - 1) < 0.02

@@ -12,7 +12,7 @@ Curves (densities on the paper's 200 bins centred on ``linspace(-1.5, 1.5, 200)`
 * gray: the exact-score PF-ODE on the same 30-step grid (exact Bayes denoiser).
 
 By default each model's density is computed without random samples by transporting the
-seed law through the sampler map (:func:`gtv_symbolic.sampling.pushforward_1d`, adaptive,
+seed law through the sampler map (:func:`gtv_symbolic.solvers.pushforward_1d`, adaptive,
 exact derivatives); that is the ``n_samples -> infinity`` limit of the paper's per-model
 histograms of 1e5 samples. With ``n_samples`` given, actual PF-ODE samples are drawn per
 model (exact denoiser evaluation) and histogrammed as in the paper.
@@ -26,12 +26,16 @@ import numpy as np
 from scipy.special import ndtr
 
 from .. import data as data_mod
+from .._blas import blas_threads
 from ..cache import Cache, compute_panels, default_workers
+from ..denoisers import ExactDenoiser, LinearDenoiser
 from ..features import make_features
-from ..linear import LinearDenoiser, blas_threads, train_ensemble
+from ..grids import TimeGrid
+from ..metrics import histogram_masses
 from ..progress import Progress
-from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
 from ..schedules import VP
+from ..solvers import pushforward_1d, sample_pf_ode
+from ..training import train_ensemble
 from . import register
 from .style import save_arrays, save_figure, style
 
@@ -92,14 +96,14 @@ def _panel(eps, P, seed, n_models, n_samples):
     rng = np.random.default_rng(_seed_for(seed, eps, P))
     train_rng, sample_rng = rng.spawn(2)
     with blas_threads(1):
-        W = train_ensemble(fm, pts, vp, n_train=int(P), n_models=n_models, eps=eps, T=T_END,
+        W = train_ensemble(fm, pts, vp, P=int(P), n_models=n_models, eps=eps, T=T_END,
                            ridge=RIDGE, rng=train_rng)
     den = LinearDenoiser(fm, W)
     if n_samples is None:
-        m = pushforward_1d(den, vp, edges, eps=eps, T=T_END, n_steps=N_STEPS, **TRANSPORT)
+        m = pushforward_1d(den, TimeGrid.linear(vp, eps, T_END, N_STEPS), edges, **TRANSPORT)
     else:
-        s = sample_pf_ode(den, vp, n_samples=int(n_samples), eps=eps, T=T_END,
-                          n_steps=N_STEPS, rng=sample_rng)
+        s = sample_pf_ode(den, TimeGrid.linear(vp, eps, T_END, N_STEPS),
+                          n_samples=int(n_samples), rng=sample_rng)
         m = histogram_masses(s, edges)
     return {"masses": m}
 
@@ -107,8 +111,8 @@ def _panel(eps, P, seed, n_models, n_samples):
 def _gray(eps):
     """The exact-score PF-ODE on the 30-step grid (transported, no samples)."""
     _, edges = grid()
-    m = pushforward_1d(exact_denoiser(data_mod.three_points(), _vp()), _vp(), edges, eps=eps,
-                       T=T_END, n_steps=N_STEPS, **TRANSPORT)
+    m = pushforward_1d(ExactDenoiser(data_mod.three_points(), _vp()),
+                       TimeGrid.linear(_vp(), eps, T_END, N_STEPS), edges, **TRANSPORT)
     return {"masses": m}
 
 

@@ -7,8 +7,8 @@ Data: four points ``(cos(i pi/2 + theta), sin(i pi/2 + theta))``, ``theta in {0,
 
 Each model is sampled directly: seeds ``x_T ~ N(0, sigma_T^2 I)`` are integrated with the
 learned denoiser evaluated exactly at the sample positions (no feature grid, no nearest-grid
-lookup) by the compiled sampler :func:`gtv_symbolic.euler2d.euler_histograms_2d` (the same
-arithmetic as ``sampling.sample_pf_ode``, fused and vectorised; about 30 ns per sample and
+lookup) by the compiled sampler :func:`gtv_symbolic.solvers.euler2d.euler_histograms_2d` (the same
+arithmetic as ``solvers.sample_pf_ode``, fused and vectorised; about 30 ns per sample and
 step on this 2-core machine). Each model's samples give a 200 x 200 histogram on
 ``[-1.5, 1.5]^2`` normalised as a *joint* density (the paper's helper normalised each column
 separately); the panels show the average over models (``RdBu_r``, square-root colour scale
@@ -25,12 +25,15 @@ from functools import lru_cache
 import numpy as np
 
 from .. import data as data_mod
-from .. import euler2d
+from .._blas import blas_threads
 from ..cache import Cache, compute_panels, default_workers
+from ..denoisers import LinearDenoiser
 from ..features import make_features
-from ..linear import LinearDenoiser, blas_threads, train_ensemble
+from ..grids import TimeGrid
 from ..progress import Progress
 from ..schedules import VP
+from ..solvers import euler2d
+from ..training import train_ensemble
 from . import register
 from .style import save_arrays, save_figure, style
 
@@ -72,10 +75,11 @@ def _panel(fam, th, fi, ti, seed, n_models, n_samples, n_train):
     rng = np.random.default_rng(_seed_for(seed, fi, ti))
     train_rng, sample_rng = rng.spawn(2)
     with blas_threads(1):
-        W = train_ensemble(fm, data_mod.square(th), vp, n_train=int(n_train), n_models=n_models,
+        W = train_ensemble(fm, data_mod.square(th), vp, P=int(n_train), n_models=n_models,
                            eps=EPS, T=T_END, ridge=RIDGE, rng=train_rng)
-    masses = euler2d.euler_histograms_2d(LinearDenoiser(fm, W), vp, (e, e), n_samples=n_samples,
-                                         eps=EPS, T=T_END, n_steps=N_STEPS, rng=sample_rng)
+    masses = euler2d.euler_histograms_2d(LinearDenoiser(fm, W),
+                                         TimeGrid.linear(vp, EPS, T_END, N_STEPS), (e, e),
+                                         n_samples=n_samples, rng=sample_rng)
     return {"masses": masses}
 
 

@@ -28,13 +28,16 @@ from pathlib import Path
 import numpy as np
 
 from .. import data as data_mod
-from .. import kernels, typical
+from .. import kernels, metrics, typical
 from ..cache import Cache
+from ..denoisers import ExactDenoiser, LinearDenoiser
 from ..features import make_features
-from ..linear import LinearDenoiser, population_weights, train_ensemble
+from ..grids import TimeGrid
+from ..metrics import histogram_masses
 from ..progress import Progress
-from ..sampling import exact_denoiser, histogram_masses, pushforward_1d, sample_pf_ode
 from ..schedules import VP
+from ..solvers import pushforward_1d, sample_pf_ode
+from ..training import population_weights, train_ensemble
 from . import fig2 as fig2_mod
 from . import register
 from .style import save_arrays, save_figure, style
@@ -108,8 +111,9 @@ def _mean_model_density(cache, fm, pts, vp, eps, kd, edges, prog):
               "version": KERNEL_VERSION}
     r = cache.get_or_compute(
         "theory-mean-model", params,
-        lambda: {"m": pushforward_1d(LinearDenoiser(fm, kd["W_star"]), vp, edges, eps=eps,
-                                     T=T_END, n_steps=N_STEPS, **TRANSPORT)}, prog)
+        lambda: {"m": pushforward_1d(LinearDenoiser(fm, kd["W_star"]),
+                                     TimeGrid.linear(vp, eps, T_END, N_STEPS), edges,
+                                     **TRANSPORT)}, prog)
     return _density(r["m"], edges)
 
 
@@ -164,17 +168,18 @@ def compute_theory_vs_ensemble(*, seed=DEFAULT_SEED, n_models=None, quick=False,
             def panel(eps=eps, P=P, fm=fm, K=K):
                 # the Fig. 2 ensemble (same seed derivation as plots.fig2)
                 rng = np.random.default_rng(fig2_mod._seed_for(seed, eps, P))
-                W = train_ensemble(fm, pts, vp, n_train=int(P), n_models=n_models, eps=eps,
+                W = train_ensemble(fm, pts, vp, P=int(P), n_models=n_models, eps=eps,
                                    T=T_END, ridge=RIDGE, rng=rng.spawn(2)[0])
                 r_gf, r_mm = _rng(seed, 1, _eps_code(eps), P).spawn(2)
-                push = dict(eps=eps, T=T_END, n_steps=N_STEPS, **TRANSPORT)
+                push = dict(TRANSPORT)
+                grid = TimeGrid.linear(vp, eps, T_END, N_STEPS)
                 Wg = typical.gaussian_field_weights(K, n_models, r_gf)
-                mg = pushforward_1d(LinearDenoiser(fm, Wg), vp, edges, **push)
+                mg = pushforward_1d(LinearDenoiser(fm, Wg), grid, edges, **push)
                 Wm = typical.moment_matched_weights(W, n_models, r_mm)
-                mm = pushforward_1d(LinearDenoiser(fm, Wm), vp, edges, **push)
-                sc, _ = typical.semiclassical_linear(K, x, eps=eps, n_steps=N_STEPS, T=T_END)
+                mm = pushforward_1d(LinearDenoiser(fm, Wm), grid, edges, **push)
+                sc, _ = typical.semiclassical_linear(K, grid, x)
                 vals, phi = _values_on_grid(W, fm, eps)
-                mom = typical.ensemble_moments(vals)
+                mom = metrics.ensemble_moments(vals)
                 vpred = np.einsum("pf,fg,pg->p", phi, K.cov_W[0, :, 0, :], phi)
                 dW = (W - W.mean(0))[:, 0, :]
                 cov_emp = dW.T @ dW / (W.shape[0] - 1)
@@ -213,7 +218,7 @@ def compute_theory_vs_ensemble(*, seed=DEFAULT_SEED, n_models=None, quick=False,
 
 
 def _summaries_1d(d, x):
-    tv = typical.total_variation
+    tv = metrics.total_variation
     ens, gf, mm, sc = d["ensemble"], d["gaussian_field"], d["moment_matched"], d["semiclassical"]
     pf = d["pfode"][:, None, :]
     tr = d["true"][:, None, :]
@@ -243,16 +248,16 @@ def _summaries_1d(d, x):
     s["tv_coarse_gf_pfode"] = tv(coarse(gf), coarse(np.broadcast_to(pf, ens.shape)), xc)
     for name, arr in (("ensemble", ens), ("gaussian_field", gf), ("moment_matched", mm),
                       ("semiclassical", sc)):
-        s[f"gap_{name}"] = typical.gap_mass(arr, x)
-        s[f"modes_{name}"] = typical.mode_masses(arr, x)
+        s[f"gap_{name}"] = metrics.gap_mass(arr, x)
+        s[f"modes_{name}"] = metrics.mode_masses(arr, x)
     if "mean_model" in d:
-        s["gap_mean_model"] = typical.gap_mass(d["mean_model"], x)
-        s["modes_mean_model"] = typical.mode_masses(d["mean_model"], x)
+        s["gap_mean_model"] = metrics.gap_mass(d["mean_model"], x)
+        s["modes_mean_model"] = metrics.mode_masses(d["mean_model"], x)
         s["tv_mean_model_pfode"] = tv(d["mean_model"], d["pfode"], x)
-    s["gap_pfode"] = typical.gap_mass(d["pfode"], x)
-    s["gap_true"] = typical.gap_mass(d["true"], x)
-    s["modes_pfode"] = typical.mode_masses(d["pfode"], x)
-    s["modes_true"] = typical.mode_masses(d["true"], x)
+    s["gap_pfode"] = metrics.gap_mass(d["pfode"], x)
+    s["gap_true"] = metrics.gap_mass(d["true"], x)
+    s["modes_pfode"] = metrics.mode_masses(d["pfode"], x)
+    s["modes_true"] = metrics.mode_masses(d["true"], x)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = d["var_emp"] / d["var_pred"]
     s["var_ratio_median"] = np.nanmedian(ratio.reshape(ratio.shape[0], ratio.shape[1], -1), axis=2)
@@ -277,7 +282,7 @@ def compute_2d(*, seed, n_models, quick, cache, prog) -> dict:
 
     def push(den, rng, n=n_samp):
         """Histogram of PF-ODE samples (the 2-D sample-free transport is not available)."""
-        s = sample_pf_ode(den, vp, n_samples=n, eps=eps, T=T_END, n_steps=N_STEPS, rng=rng)
+        s = sample_pf_ode(den, TimeGrid.linear(vp, eps, T_END, N_STEPS), n_samples=n, rng=rng)
         return histogram_masses(s, (EDGES_2D, EDGES_2D))
 
     base = {"schedule": vp.cache_key(), "data": pts, "features": fm.cache_key(), "eps": eps,
@@ -296,7 +301,7 @@ def compute_2d(*, seed, n_models, quick, cache, prog) -> dict:
                                   kern, prog)
 
     def pf():
-        return {"m": push(exact_denoiser(pts, vp), _rng(seed, 8), n=n_samp * 20)}
+        return {"m": push(ExactDenoiser(pts, vp), _rng(seed, 8), n=n_samp * 20)}
 
     pfm = cache.get_or_compute("theory-2d-pfode", base, pf, prog)["m"]
     res = {"ens": [], "gf": [], "mm": []}
@@ -305,7 +310,7 @@ def compute_2d(*, seed, n_models, quick, cache, prog) -> dict:
             K = _kernel_from_arrays(kd, fm, vp, int(P))
             K.W_star = kd["W_exact"]  # exact population mean; QMC only for the covariance
             r_tr, r_gf, r_mm, r_s = _rng(seed, 2, P).spawn(4)
-            W = train_ensemble(fm, pts, vp, n_train=int(P), n_models=n_models, eps=eps,
+            W = train_ensemble(fm, pts, vp, P=int(P), n_models=n_models, eps=eps,
                                T=T_END, ridge=RIDGE, rng=r_tr)
             s1, s2, s3 = r_s.spawn(3)
             me = push(LinearDenoiser(fm, W), s1)
@@ -576,10 +581,10 @@ def compute_ablation(*, seed=DEFAULT_SEED, n_models=None, quick=False, no_cache=
 
             def panel(P=P, tg=tg):
                 rng = _rng(seed, 3, P)  # same draws for both targets: a paired comparison
-                W = train_ensemble(fm, pts, vp, n_train=int(P), n_models=n_models, eps=eps,
+                W = train_ensemble(fm, pts, vp, P=int(P), n_models=n_models, eps=eps,
                                    T=T_END, ridge=RIDGE, rng=rng, target=tg)
-                m = pushforward_1d(LinearDenoiser(fm, W), vp, edges, eps=eps, T=T_END,
-                                   n_steps=N_STEPS, **TRANSPORT)
+                m = pushforward_1d(LinearDenoiser(fm, W),
+                                   TimeGrid.linear(vp, eps, T_END, N_STEPS), edges, **TRANSPORT)
                 vals, _ = _values_on_grid(W, fm, eps)
                 dW = (W - W.mean(0))[:, 0, :]
                 return {"m": m, "var": vals.var(0, ddof=1), "cov": dW.T @ dW / (n_models - 1)}
@@ -606,25 +611,28 @@ def compute_ablation(*, seed=DEFAULT_SEED, n_models=None, quick=False, no_cache=
         "fig2-pfode", {"schedule": vp.cache_key(), "data": pts, "n_x": N_X, "n_t": N_T,
                        "family": "gaussian", "n_steps": N_STEPS, "ridge": RIDGE, "T": T_END,
                        "edges": edges, "method": "euler", "eps": eps, "transport": TRANSPORT},
-        lambda: {"masses": pushforward_1d(exact_denoiser(pts, vp), vp, edges, eps=eps, T=T_END,
-                                          n_steps=N_STEPS, **TRANSPORT)}, prog)
+        lambda: {"masses": pushforward_1d(ExactDenoiser(pts, vp),
+                                          TimeGrid.linear(vp, eps, T_END, N_STEPS), edges,
+                                          **TRANSPORT)}, prog)
     out["pfode"] = _density(pf["masses"], edges)
     out["mean_model"] = _mean_model_density(cache, fm, pts, vp, eps, kd["proxy"], edges, prog)
-    out["gap_mean_model"] = typical.gap_mass(out["mean_model"], x)
-    out["modes_mean_model"] = typical.mode_masses(out["mean_model"], x)
+    out["gap_mean_model"] = metrics.gap_mass(out["mean_model"], x)
+    out["modes_mean_model"] = metrics.mode_masses(out["mean_model"], x)
 
     # naive estimator vs kappa: Fokker-Planck (+ an Euler-Maruyama check, + small-noise)
     def naive():
         res = {}
         for k in KAPPAS:
-            xf, q = typical.naive_fokker_planck(pts, vp, eps=eps, kappa=k, n_steps=1500,
-                                                T=T_END)
+            xf, q = typical.naive_fokker_planck(kernels.NaiveKernel(pts, vp, k),
+                                                TimeGrid.geometric(vp, eps, T_END, 1500))
             res[f"fp_{k:g}"] = np.interp(x, xf, q)
-            sc, _ = typical.semiclassical_naive(pts, vp, x, eps=eps, kappa=k, n_steps=600,
+            sc, _ = typical.semiclassical_naive(kernels.NaiveKernel(pts, vp, k),
+                                                TimeGrid.geometric(vp, eps, 1.0, 600), x,
                                                 n_seeds=1501)
             res[f"sc_{k:g}"] = sc
-        em = typical.naive_em(pts, vp, eps=eps, kappa=EM_KAPPA, n_samples=4000 if quick else 20000,
-                              rng=_rng(seed, 4), n_steps=800, T=T_END)
+        em = typical.naive_em(kernels.NaiveKernel(pts, vp, EM_KAPPA),
+                              TimeGrid.geometric(vp, eps, T_END, 800),
+                              n_samples=4000 if quick else 20000, rng=_rng(seed, 4))
         res["em"] = em[:, 0]
         return res
 
@@ -636,19 +644,19 @@ def compute_ablation(*, seed=DEFAULT_SEED, n_models=None, quick=False, no_cache=
     out["naive_fp"] = np.array([nv[f"fp_{k:g}"] for k in KAPPAS])
     out["naive_sc"] = np.array([nv[f"sc_{k:g}"] for k in KAPPAS])
     out["naive_em_samples"] = nv["em"]
-    out["naive_modes"] = typical.mode_masses(out["naive_fp"], x)
-    out["naive_gap"] = typical.gap_mass(out["naive_fp"], x)
-    out["naive_sc_modes"] = typical.mode_masses(out["naive_sc"], x)
+    out["naive_modes"] = metrics.mode_masses(out["naive_fp"], x)
+    out["naive_gap"] = metrics.gap_mass(out["naive_fp"], x)
+    out["naive_sc_modes"] = metrics.mode_masses(out["naive_sc"], x)
     em = nv["em"]
     out["naive_em_modes"] = np.array([np.mean(em < -0.5), np.mean(np.abs(em) < 0.5),
                                       np.mean(em > 0.5)])
     out["naive_em_gap"] = np.array(np.mean((np.abs(em) > 0.25) & (np.abs(em) < 0.75)))
     for tg in ("proxy", "true"):
-        out[f"gap_{tg}"] = typical.gap_mass(out[f"density_{tg}"], x)
-        out[f"modes_{tg}"] = typical.mode_masses(out[f"density_{tg}"], x)
-        out[f"tv_pfode_{tg}"] = typical.total_variation(out[f"density_{tg}"], out["pfode"], x)
-    out["gap_pfode"] = typical.gap_mass(out["pfode"], x)
-    out["modes_pfode"] = typical.mode_masses(out["pfode"], x)
+        out[f"gap_{tg}"] = metrics.gap_mass(out[f"density_{tg}"], x)
+        out[f"modes_{tg}"] = metrics.mode_masses(out[f"density_{tg}"], x)
+        out[f"tv_pfode_{tg}"] = metrics.total_variation(out[f"density_{tg}"], out["pfode"], x)
+    out["gap_pfode"] = metrics.gap_mass(out["pfode"], x)
+    out["modes_pfode"] = metrics.mode_masses(out["pfode"], x)
     return out
 
 
@@ -774,24 +782,27 @@ def compute_phase(*, seed=DEFAULT_SEED, n_models=None, quick=False, no_cache=Fal
     for i, eps in enumerate(eps_list):
         fm = make_features("gaussian", 1, N_X, N_T, eps, T=T_END, x_range=(-1.5, 1.5))
         kd = _linear_kernel_cached(cache, fm, pts, vp, eps, "proxy", prog)
-        push = dict(eps=eps, T=T_END, n_steps=N_STEPS, **TRANSPORT)
+        push = dict(TRANSPORT)
         pf = cache.get_or_compute("phase-pfode", {"schedule": vp.cache_key(), "eps": eps,
                                                   "edges": edges, "transport": TRANSPORT,
                                                   "n_steps": N_STEPS},
                                   lambda eps=eps, push=push: {"m": pushforward_1d(
-                                      exact_denoiser(pts, vp), vp, edges, **push)}, prog)
+                                      ExactDenoiser(pts, vp),
+                                      TimeGrid.linear(vp, eps, T_END, N_STEPS), edges,
+                                      **push)}, prog)
         pfd = _density(pf["m"], edges)
-        gap_pf[i] = typical.gap_mass(pfd, x)
+        gap_pf[i] = metrics.gap_mass(pfd, x)
         for j, r in enumerate(ratios):
             P = int(round(F / r))
             K = _kernel_from_arrays(kd, fm, vp, P)
 
             def cell(eps=eps, P=P, K=K, fm=fm, push=push):
                 r_tr, r_gf = _rng(seed, 6, _eps_code(eps), P).spawn(2)
-                W = train_ensemble(fm, pts, vp, n_train=P, n_models=n_models, eps=eps, T=T_END,
+                W = train_ensemble(fm, pts, vp, P=P, n_models=n_models, eps=eps, T=T_END,
                                    ridge=RIDGE, rng=r_tr)
-                me = pushforward_1d(LinearDenoiser(fm, W), vp, edges, **push)
-                mg = pushforward_1d(LinearDenoiser(fm, K.sample_weights(n_models, r_gf)), vp,
+                grid = TimeGrid.linear(vp, eps, T_END, N_STEPS)
+                me = pushforward_1d(LinearDenoiser(fm, W), grid, edges, **push)
+                mg = pushforward_1d(LinearDenoiser(fm, K.sample_weights(n_models, r_gf)), grid,
                                     edges, **push)
                 return {"ens": _density(me, edges).mean(0), "gf": _density(mg, edges).mean(0)}
 
@@ -802,10 +813,10 @@ def compute_phase(*, seed=DEFAULT_SEED, n_models=None, quick=False, no_cache=Fal
                                                     "transport": TRANSPORT, "edges": edges,
                                                     "version": KERNEL_VERSION},
                                      cell, prog)
-            tv_ens[i, j] = typical.total_variation(c["ens"], pfd, x)
-            tv_gf[i, j] = typical.total_variation(c["gf"], pfd, x)
-            gap_ens[i, j] = typical.gap_mass(c["ens"], x)
-            gap_gf[i, j] = typical.gap_mass(c["gf"], x)
+            tv_ens[i, j] = metrics.total_variation(c["ens"], pfd, x)
+            tv_gf[i, j] = metrics.total_variation(c["gf"], pfd, x)
+            gap_ens[i, j] = metrics.gap_mass(c["ens"], x)
+            gap_gf[i, j] = metrics.gap_mass(c["gf"], x)
             prog.log(f"phase eps={eps:g} F/P={r:g} {time.perf_counter() - t0:.1f} s")
     return {"eps": np.asarray(eps_list, float), "ratio": np.asarray(ratios, float),
             "tv_ens_pfode": tv_ens, "tv_gf_pfode": tv_gf, "gap_ens": gap_ens, "gap_gf": gap_gf,

@@ -1,4 +1,4 @@
-"""Numba kernels behind :mod:`gtv_symbolic.euler2d` (imported on first use; see its docstring).
+"""Numba kernels behind :mod:`gtv_symbolic.solvers.euler2d` (imported on first use; see its docstring).
 
 Every loop over samples ``p`` is innermost and branch-free where it matters, so LLVM turns it
 into SIMD code. ``fastmath={'contract'}`` only lets it fuse ``a*b + c`` into FMAs (no
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+
+__all__ = ["euler", "bin2d", "basis_values"]
 
 _opts = dict(cache=True, fastmath={"contract"}, error_model="numpy")
 jit = nb.njit(**_opts)
@@ -150,7 +152,7 @@ def sincos_block(w, c_out, s_out, nb_):
 @jit
 def fourier_block(z, nb_, par, out):
     """Rows ``[1, cos(2 pi m z/L) (m = 1..n_cos), sin(2 pi m z/L) (m = 1..n_sin)]`` as
-    ``Basis1D.values`` (Chebyshev recurrence from one cos/sin pair; ``n_cos >= n_sin``)."""
+    ``FourierBasis.values`` (Chebyshev recurrence from one cos/sin pair; ``n_cos >= n_sin``)."""
     L, ncos, nsin = par[0], int(par[1]), int(par[2])
     for p in range(nb_):
         out[0, p] = 1.0

@@ -1,0 +1,297 @@
+r"""Linear-model V-kernel: the 1/P law of a trained linear denoiser (paper Sec. 5, Prop. 5.1).
+
+A model ``mu_hat = W phi(x,t) (+ f0)`` in denoiser form, trained on ``P`` DSM samples by a
+spectral filter of the empirical Gram matrix (:mod:`gtv_symbolic.training`; ridge
+``h(m) = 1/(m + rho)``, gradient flow ``h(m) = (1 - e^{-tau m})/m``). To leading order in
+``1/P`` (delta method), ``W ~ N(W*, Cov_W)`` with ``Cov_W = O(1/P)``:
+
+.. math::  W_* = h(G)\,g, \qquad \mathrm{Cov}[W] = \tfrac1P\big(\mathbb E[\xi\xi^\top]
+           - \mathbb E\xi\,\mathbb E\xi^\top\big).
+
+Derivation of the linear-model covariance (new; checked against trained ensembles in
+the tests). Write ``G_hat = (1/P) sum_i lam_i phi_i phi_i^T`` and
+``g_hat = (1/P) sum_i lam_i phi_i (y_i - f0_i)^T`` (targets ``y_i = x0_i`` for the proxy
+objective J1, ``y_i = m(x_i, t_i)`` for J0), and the trained weights
+``theta_hat = h(G_hat) g_hat`` (``W = theta^T``). The population values ``G, g`` give
+``theta* = h(G) g``. The first-order (Daleckii-Krein) expansion is
+
+    delta theta = h(G) delta g + Dh(G)[delta G] g,
+    Dh(G)[E] = U (H o U^T E U) U^T,   H_kl = (h(mu_k) - h(mu_l)) / (mu_k - mu_l)
+
+(``G = U diag(mu) U^T``, ``H_kk = h'(mu_k)``), a sum of ``P`` i.i.d. terms, so
+``Cov[theta] = (1/P) Cov[xi] + O(P^-2)`` with the per-sample influence (eigenbasis)
+
+    xi = lam [ (h o v)(y - f0)^T + v o (H (v o c)) ],   v = U^T phi,  c = U^T g.
+
+For ridge, ``H = -h h^T`` and ``xi = lam (G + rho)^{-1} phi (y - f0 - W* phi)^T`` - the
+ridge-regression formula. Averaging ``y = x0`` over the posterior splits the covariance
+into the misspecification part and the proxy-variance part
+``(1/P) E[lam^2 (h o v)(h o v)^T (x) Sigma_post]``, i.e. in function space the C-term
+``(1/P) E_{u,y}[lam_u^2 k(x,t;y,u) Sigma_post(y,u) k(y,u;x',t')]`` with the filtered feature
+kernel ``k = phi^T h(G) phi'``. The trace identity ``E[lam k(y,u;y,u)] = tr(G h(G)) = F_eff``
+gives the ``F_eff / P`` scaling of the learned-denoiser variance.
+
+Expectations over the training law ``u ~ U[eps, T], x0 ~ p_data, y ~ N(alpha_u x0,
+sigma_u^2)`` are computed by deterministic quadrature in one dimension and by Monte Carlo
+(with Rao-Blackwellised posterior moments) otherwise (:func:`training_nodes`).
+
+Examples
+--------
+>>> from gtv_symbolic import data, schedules
+>>> from gtv_symbolic.features import make_features
+>>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)
+>>> K = linear_kernel(fm, data.three_points(), schedules.VP(), P=100, eps=1e-2)
+>>> K.W_star.shape, K.cov_W.shape, K.F_eff < K.n_features
+((1, 12), (1, 12, 1, 12), True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._blas import blas_threads
+from .._validate import check_schedule, int_arg
+from ..data import as_data
+from ..denoisers import LinearDenoiser
+from ..schedules import Schedule
+from ..training import SpectralFilter, ridge_filter
+from .base import VKernel, gaussian_weights
+from .nodes import TrainingNodes, training_nodes
+
+__all__ = ["LinearKernel", "linear_kernel"]
+
+_CHUNK = 4096
+
+
+def _eval_features(features, y, u):
+    out = np.asarray(features(y, u), dtype=float)
+    if out.ndim != 2 or out.shape[0] != y.shape[0]:
+        raise ValueError(f"features(x, t) must return shape (n, F); got {out.shape}")
+    return out
+
+
+def _eval_offset(offset, y, u, dim):
+    if offset is None:
+        return np.zeros((y.shape[0], dim))
+    out = np.asarray(offset(y, u), dtype=float).reshape(y.shape[0], dim)
+    return out
+
+
+@dataclass
+class LinearKernel(VKernel):
+    r"""Leading-order ``1/P`` law of a linear denoiser ``mu_hat = W phi(x,t) + f0(x,t)``.
+
+    ``W_star`` (D, F) is the population solution ``h(G) g`` (the ensemble mean to O(1/P));
+    ``cov_W`` (D, F, D, F) the covariance of W to O(1/P) (module docstring). Use
+    :meth:`denoiser_cov`, :meth:`score_cov`, :meth:`V` for the V-kernel (Prop. 3.1 / Eq. (8):
+    ``V = D_t Cov[s_hat, s_hat'] D_t'``) and :meth:`sample_weights` for Gaussian fields.
+    """
+
+    features: object
+    schedule: Schedule
+    P: int
+    W_star: np.ndarray
+    cov_W: np.ndarray
+    eig: np.ndarray
+    filt: SpectralFilter
+    target: str
+    G: np.ndarray = None
+    offset: object = None
+    parts: dict = field(default_factory=dict)
+
+    @property
+    def dim(self) -> int:
+        return self.W_star.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.W_star.shape[1]
+
+    @property
+    def F_eff(self) -> float:
+        """``tr(G h(G))`` (ridge: ``tr Sigma (Sigma + rho)^{-1}``) <= F."""
+        return float(np.sum(self.eig * self.filt.h(self.eig)))
+
+    def with_P(self, P: int) -> LinearKernel:
+        """The same kernel for another ``P`` (``Cov_W`` scales exactly as ``1/P``)."""
+        P = int_arg(P, "P", 1, 10**8)
+        return LinearKernel(self.features, self.schedule, P, self.W_star,
+                            self.cov_W * (self.P / P), self.eig, self.filt, self.target,
+                            self.G, self.offset,
+                            {k: v * (self.P / P) for k, v in self.parts.items()})
+
+    def _phi(self, x, t):
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape (..., {self.dim}), got {x.shape}")
+        t = self.schedule.validate_t(t)
+        batch = np.broadcast_shapes(x.shape[:-1], t.shape)
+        xb = np.broadcast_to(x, batch + (self.dim,)).reshape(-1, self.dim)
+        tb = np.broadcast_to(t, batch).reshape(-1)
+        return _eval_features(self.features, xb, tb), xb, tb, batch
+
+    def denoiser_mean(self, x, t) -> np.ndarray:
+        """``W* phi(x,t) + f0`` (ensemble mean to O(1/P)); shape ``(..., D)``."""
+        phi, xb, tb, batch = self._phi(x, t)
+        out = phi @ self.W_star.T + _eval_offset(self.offset, xb, tb, self.dim)
+        return out.reshape(batch + (self.dim,))
+
+    def denoiser_cov(self, x, t, x2=None, t2=None) -> np.ndarray:
+        """``Cov[mu_hat(x,t), mu_hat(x2,t2)] = phi^T Cov_W phi'`` pointwise; ``(..., D, D)``."""
+        phi, _, _, batch = self._phi(x, t)
+        if x2 is None:
+            phi2 = phi
+        else:
+            phi2, _, _, batch2 = self._phi(x2, t2 if t2 is not None else t)
+            if batch2 != batch:
+                raise ValueError("(x2, t2) must broadcast to the same batch shape as (x, t)")
+        out = np.einsum("nf,dfeg,ng->nde", phi, self.cov_W, phi2, optimize=True)
+        return out.reshape(batch + (self.dim, self.dim))
+
+    def denoiser_cov_matrix(self, x, t) -> np.ndarray:
+        """Full covariance between all points: ``(n, D, n, D)`` for x ``(n, D)``, t ``(n,)``."""
+        phi, _, _, _ = self._phi(x, t)
+        return np.einsum("nf,dfeg,mg->ndme", phi, self.cov_W, phi, optimize=True)
+
+    def training_variance(self) -> float:
+        """``E_train[lam tr Var mu_hat(y,u)] = sum_d tr(G Cov_W[d,:,d,:])``: the size of V.
+
+        Scales as ``F_eff / P`` times a feature-weighted average of ``lam Sigma_post``.
+        """
+        return float(sum(np.trace(self.G @ self.cov_W[d, :, d, :]) for d in range(self.dim)))
+
+    def sample_weights(self, n: int, rng) -> np.ndarray:
+        """``n`` draws of ``W ~ N(W*, Cov_W)``: shape ``(n, D, F)`` (Gaussian-field prediction)."""
+        return gaussian_weights(self.W_star, self.cov_W, n, rng)
+
+    def _feature_map(self):
+        if self.offset is not None or not hasattr(self.features, "apply"):
+            raise TypeError("a denoiser needs a FeatureMap kernel without offset")
+        return self.features
+
+    def sample_field(self, n: int, rng) -> LinearDenoiser:
+        """``n`` Gaussian fields ``W_n phi`` as one ensemble :class:`LinearDenoiser`."""
+        return LinearDenoiser(self._feature_map(), self.sample_weights(n, rng))
+
+    def mean_denoiser(self) -> LinearDenoiser:
+        """``W* phi`` (exact x-derivatives through the features)."""
+        return LinearDenoiser(self._feature_map(), self.W_star)
+
+    def functional_variance(self, x, t, c) -> np.ndarray:
+        """``g^T Cov_W g`` with ``g = sum_k c_k (x) phi(x_k, t_k)`` (see :class:`VKernel`)."""
+        x, c = np.asarray(x, dtype=float), np.asarray(c, dtype=float)
+        n, K, D = x.shape
+        g = np.zeros((n, D, self.n_features))
+        for k in range(K):
+            phi, _, _, _ = self._phi(x[:, k], np.full(n, float(t[k])))
+            g += c[:, k, :, None] * phi[:, None, :]
+        return np.einsum("ndf,dfeg,neg->n", g, self.cov_W, g, optimize=True)
+
+
+def linear_kernel(features, data, schedule, *, P: int, eps: float, T: float = 1.0,
+                  ridge: float = 0.1, target: str = "proxy", filt: SpectralFilter | None = None,
+                  offset=None, nodes: TrainingNodes | None = None, rng=None) -> LinearKernel:
+    r"""Mean ``W*`` and covariance ``Cov_W`` of a linear denoiser trained on ``P`` DSM samples.
+
+    Model (denoiser form, paper Sec. 5): ``mu_hat(x,t) = W phi(x,t) + f0(x,t)``,
+    ``s_hat = (alpha_t mu_hat - x)/sigma_t^2``; weights ``lam = alpha^2/sigma^2``; training
+    ``theta = h(G_hat) g_hat`` (default: ridge ``rho = ridge``, the paper's code). Returns the
+    leading-order law ``W ~ N(W*, Cov_W)``:
+
+    .. math::
+        W_* = h(G)\,g,\qquad
+        \mathrm{Cov}[W] = \tfrac1P\big(\mathbb E[\xi\xi^\top] - \mathbb E\xi\,\mathbb E\xi^\top\big),
+
+    with the influence ``xi`` of the module docstring; for ridge and the proxy target this is
+    ``(1/P)(Sigma+rho)^{-1} E[lam^2 phi phi^T ((m - W*phi)^2 + Sigma_post)] (Sigma+rho)^{-1}``
+    minus the mean term: Prop. 5.1 / Eq. (13) as reconstructed and derived here (module
+    docstring; the derivation ``linear-model`` checks it).
+
+    ``target='proxy'`` is the DSM objective J1 (targets ``x0``); ``target='true'`` is J0
+    (targets ``m(x,t)``, i.e. the true score): the ``Sigma_post`` (proxy-variance) term drops.
+    ``features`` is any callable ``(x (n,D), t (n,)) -> (n, F)``; ``offset`` an optional
+    callable ``-> (n, D)`` (the lazy network's output at initialisation). Runs with
+    single-threaded BLAS (many small products; much faster on a shared 2-core machine).
+    """
+    with blas_threads(1):
+        return _linear_kernel(features, data, schedule, P=P, eps=eps, T=T, ridge=ridge,
+                              target=target, filt=filt, offset=offset, nodes=nodes, rng=rng)
+
+
+def _linear_kernel(features, data, schedule, *, P, eps, T=1.0, ridge=0.1, target="proxy",
+                   filt=None, offset=None, nodes=None, rng=None) -> LinearKernel:
+    """Implementation of :func:`linear_kernel` (BLAS threads already limited)."""
+    check_schedule(schedule)
+    P = int_arg(P, "P", 1, 10**8)
+    mu = as_data(data)
+    dim = mu.shape[1]
+    if target not in ("proxy", "true"):
+        raise ValueError(f"target must be 'proxy' (J1) or 'true' (J0), got {target!r}")
+    if filt is None:
+        filt = ridge_filter(ridge)
+    if nodes is None:
+        nodes = training_nodes(mu, schedule, eps, T, rng=rng)
+    n = nodes.u.shape[0]
+    # pass 1: population Gram matrix G and cross moment g
+    F = None
+    G = g = None
+    for s in range(0, n, _CHUNK):
+        sl = slice(s, min(n, s + _CHUNK))
+        y, u = nodes.y[sl], nodes.u[sl]
+        phi = _eval_features(features, y, u)
+        if F is None:
+            F = phi.shape[1]
+            G = np.zeros((F, F))
+            g = np.zeros((F, dim))
+        f0 = _eval_offset(offset, y, u, dim)
+        wl = nodes.w[sl] * nodes.lam[sl]
+        G += (phi * wl[:, None]).T @ phi
+        g += (phi * wl[:, None]).T @ (nodes.m[sl] - f0)
+    G = 0.5 * (G + G.T)
+    mu_eig, U = np.linalg.eigh(G)
+    mu_eig = np.clip(mu_eig, 0, None)
+    hv = filt.h(mu_eig)
+    H = filt.divided_differences(mu_eig)
+    c = U.T @ g  # (F, D)
+    theta = U @ (hv[:, None] * c)  # (F, D)
+    # pass 2: second moments of the influence xi (eigenbasis)
+    Ea = np.zeros((F, dim))
+    Eaa = np.zeros((F * dim, F * dim))
+    Ebb = np.zeros((F, dim, F, dim))
+    for s in range(0, n, _CHUNK):
+        sl = slice(s, min(n, s + _CHUNK))
+        y, u = nodes.y[sl], nodes.u[sl]
+        phi = _eval_features(features, y, u)
+        f0 = _eval_offset(offset, y, u, dim)
+        lam = nodes.lam[sl]
+        w = nodes.w[sl]
+        v = phi @ U  # (n, F)
+        hvv = v * hv[None, :]
+        # a = lam [ (h o v)(m - f0)^T + v o (H (v o c)) ]
+        vc = v[:, :, None] * c[None, :, :]  # (n, F, D)
+        Hvc = np.einsum("kl,nld->nkd", H, vc, optimize=True)
+        a = lam[:, None, None] * (hvv[:, :, None] * (nodes.m[sl] - f0)[:, None, :]
+                                  + v[:, :, None] * Hvc)
+        af = a.reshape(a.shape[0], -1)
+        Ea += np.einsum("n,nfd->fd", w, a)
+        Eaa += (af * w[:, None]).T @ af
+        if target == "proxy":
+            b = hvv * (lam * np.sqrt(w))[:, None]  # (n, F)
+            for d1 in range(dim):
+                for d2 in range(dim):
+                    Ebb[:, d1, :, d2] += (b * nodes.cov[sl, d1, d2][:, None]).T @ b
+    Eaa = Eaa.reshape(F, dim, F, dim)
+    cov_mis = (Eaa - np.einsum("fd,ge->fdge", Ea, Ea)) / P
+    cov_C = Ebb / P
+
+    def rot(ct):  # eigenbasis (F,D,F,D) -> W layout (D,F,D,F)
+        r = np.einsum("af,fdge,bg->adbe", U, ct, U, optimize=True)
+        return np.ascontiguousarray(r.transpose(1, 0, 3, 2))
+
+    cov_mis_W, cov_C_W = rot(cov_mis), rot(cov_C)
+    cov_W = cov_mis_W + cov_C_W
+    return LinearKernel(features=features, schedule=schedule, P=P, W_star=theta.T.copy(),
+                        cov_W=cov_W, eig=mu_eig, filt=filt, target=target, G=G, offset=offset,
+                        parts={"C_term": cov_C_W, "misspecification": cov_mis_W})

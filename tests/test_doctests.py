@@ -1,0 +1,48 @@
+"""Every docstring example of every public module runs (doctest), so the examples stay true."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import gtv_symbolic
+
+
+def _public_modules():
+    names = []
+    for info in pkgutil.walk_packages(gtv_symbolic.__path__, "gtv_symbolic."):
+        parts = info.name.split(".")
+        if any(p.startswith("_") and p != "__main__" for p in parts[1:]) or parts[-1] == "__main__":
+            continue
+        names.append(info.name)
+    return sorted(names)
+
+
+MODULES = _public_modules()
+#: Modules of other branches (robust, d-engine, runtime) that had no __all__ when this test was
+#: written; their owners add it (then the xfail turns into a pass).
+_PENDING_ALL = {"gtv_symbolic.cache", "gtv_symbolic.cli", "gtv_symbolic.data",
+                "gtv_symbolic.derivations", "gtv_symbolic.derive", "gtv_symbolic.numeric",
+                "gtv_symbolic.pathintegral", "gtv_symbolic.progress", "gtv_symbolic.proxy",
+                "gtv_symbolic.schedules", "gtv_symbolic.symbols"}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_doctests(name):
+    mod = importlib.import_module(name)
+    res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+                          verbose=False)
+    assert res.failed == 0, f"{name}: {res.failed} of {res.attempted} doctest examples failed"
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(reason="owned by another branch")) if n in _PENDING_ALL
+    else n for n in MODULES])
+def test_public_module_has_all(name):
+    mod = importlib.import_module(name)
+    if name.startswith(("gtv_symbolic.plots", "gtv_symbolic.derivations.")):
+        pytest.skip("figure scripts and derivation modules are registered, not imported by name")
+    assert hasattr(mod, "__all__"), f"{name} has no __all__"
+    for n in mod.__all__:
+        assert hasattr(mod, n), f"{name}.__all__ lists missing {n!r}"
