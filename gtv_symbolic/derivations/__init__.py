@@ -59,6 +59,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
+__all__ = ["REGISTRY", "build"]
+
 #: name -> (module, one-line title), in reading order.
 REGISTRY: dict[str, tuple[str, str]] = {
     "forward-process": ("d01_forward_process", 'Forward process: Gaussian conditional $N(\\alpha_t x_0, S_t)$ and the mixture marginal'),
