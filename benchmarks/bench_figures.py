@@ -2,6 +2,13 @@
 
     python benchmarks/bench_figures.py            # full parameters (about 2 minutes)
     python benchmarks/bench_figures.py --quick    # smoke run: reduced ours, tiny baseline
+    python benchmarks/bench_figures.py --against main [--repeats 3]   # ours / main ratio
+
+*Against a revision* (``--against REV``): Figures 2 and 3 of this tree and of a temporary
+``git worktree`` of REV, each ``gtv figures NAME --no-cache`` in a fresh subprocess, run
+alternately (ABBA order per repeat, so drifting machine load hits both alike); reported as
+the per-repeat ratio wall(this tree) / wall(REV), its median and range (goal: <= 1, "no
+slower than main"). The paper-baseline part is skipped in this mode.
 
 *Ours*: ``gtv figures fig2|fig3 --no-cache`` at the paper's parameters, each in a fresh
 subprocess (wall time from the parent; peak memory = the child's ``ru_maxrss`` and the
@@ -33,6 +40,9 @@ import time
 from functools import lru_cache
 
 import numpy as np
+from _common import ROOT, drop_worktree, spread, use_this_tree, worktree
+
+use_this_tree()
 
 CHILD = r"""
 import json, resource, sys, time
@@ -72,7 +82,7 @@ def _tree_pss_gb(root: int) -> float:
     return total / 2**20
 
 
-def run_ours(name, out, extra=()):
+def run_ours(name, out, extra=(), tree=ROOT):
     """Run ``gtv figures NAME`` in a subprocess; wall time and peak memory of the process tree.
 
     Panels run in worker processes (``$GTV_WORKERS``, default 2), so memory is the peak of
@@ -81,11 +91,13 @@ def run_ours(name, out, extra=()):
     """
     import threading
 
-    env = dict(os.environ, GTV_CACHE_DIR=tempfile.mkdtemp(prefix="gtv-bench-"))
+    env = dict(os.environ, GTV_CACHE_DIR=tempfile.mkdtemp(prefix="gtv-bench-"),
+               PYTHONPATH=str(tree))
     args = [sys.executable, "-c", CHILD, "figures", name, "--out", out, "--no-cache", "--quiet",
             *extra]
     t0 = time.perf_counter()
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                         cwd=tree)
     peak = [0.0]
 
     def monitor():
@@ -202,7 +214,7 @@ def jit_seconds(cold: bool) -> float:
 def sampler_ns_per_step(n_samples=20_000):
     """ns per sample and Euler step: compiled sampler vs the NumPy reference, same model."""
     from gtv_symbolic import data
-    from gtv_symbolic._blas import blas_threads
+    from gtv_symbolic._runtime.parallel import blas_threads
     from gtv_symbolic.denoisers import LinearDenoiser
     from gtv_symbolic.features import make_features
     from gtv_symbolic.grids import TimeGrid
@@ -228,7 +240,7 @@ def sampler_ns_per_step(n_samples=20_000):
 
 
 def time_baseline(panel, sizes, n_samples):
-    from gtv_symbolic._blas import blas_threads
+    from gtv_symbolic._runtime.parallel import blas_threads
 
     times = []
     with blas_threads(1):
@@ -245,7 +257,12 @@ def time_baseline(panel, sizes, n_samples):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke run (not the reported numbers)")
+    ap.add_argument("--against", default=None, metavar="REV",
+                    help="compare Figs. 2 and 3 with this git revision (e.g. main) instead")
+    ap.add_argument("--repeats", type=int, default=3, help="repeats with --against")
     args = ap.parse_args(argv)
+    if args.against:
+        return against(args.against, args.repeats, ["--quick"] if args.quick else [])
     out = tempfile.mkdtemp(prefix="gtv-bench-figs-")
     extra = ["--quick"] if args.quick else []
     n_base = 10_000 if args.quick else 100_000
@@ -280,6 +297,40 @@ def main(argv=None):
         print(f"| {name} | {w:.1f} | {ours['tree_pss_gb']:.2f} | {ours['rss_gb']:.2f} | "
               f"{base_full:.0f} | {base_full / w:.1f}x | {paper:.0f} | {paper / w:.1f}x |")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+def against(rev: str, repeats: int, extra) -> int:
+    """Ratio wall(this tree) / wall(rev) of Figs. 2 and 3, interleaved ABBA, ``repeats`` times."""
+    other = worktree(rev)
+    out = tempfile.mkdtemp(prefix="gtv-bench-figs-")
+    print(f"# machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+          f"this tree vs {rev} ({other}); {repeats} repeats, ABBA order")
+    try:
+        for tree in (ROOT, other):  # fill Numba's disk cache of each tree
+            subprocess.run([sys.executable, "-c", JIT], env=dict(os.environ, PYTHONPATH=str(tree)),
+                           cwd=tree, check=True, capture_output=True)
+        rows = []
+        for name in ("fig2", "fig3"):
+            ours, base = [], []
+            for r in range(repeats):
+                order = ((ROOT, ours), (other, base)) if r % 2 == 0 else ((other, base), (ROOT, ours))
+                for tree, acc in order:
+                    acc.append(run_ours(name, out, extra, tree=tree)["process_wall"])
+                print(f"# {name} repeat {r + 1}: this tree {ours[-1]:.1f} s, {rev} {base[-1]:.1f} s",
+                      flush=True)
+            rows.append((name, ours, base, [a / b for a, b in zip(ours, base, strict=True)]))
+        print()
+        print(f"| figure | this tree: median wall (s) | {rev}: median wall (s) | ratio this/{rev}: "
+              f"median (10-90 %) | goal <= 1 |")
+        print("|---|---|---|---|---|")
+        for name, ours, base, ratios in rows:
+            m, lo, hi = spread(ratios)
+            print(f"| {name} | {spread(ours)[0]:.1f} | {spread(base)[0]:.1f} | {m:.3f} ({lo:.3f}-"
+                  f"{hi:.3f}) | {'met' if m <= 1.0 else 'NOT met'} |")
+        print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        drop_worktree(other)
     return 0
 
 

@@ -107,10 +107,10 @@ def test_transport_matches_monte_carlo_histogram(learned_1d):
 def test_figure_transport_error_below_sampling_noise(learned_1d):
     """At the Fig. 2 settings the transport's L1 error (vs a converged transport) is below the
     expected L1 histogram noise of the paper's 1e5 samples per model."""
-    from gtv_symbolic.plots.fig2 import TRANSPORT, grid
+    from gtv_symbolic.experiments.fig2 import TRANSPORT, Settings, bin_grid
 
     eps, den = learned_1d
-    _, edges = grid()
+    _, edges = bin_grid(Settings())
     m = pushforward_1d(den, G(eps), edges, **TRANSPORT)
     ref = pushforward_1d(den, G(eps), edges, n_nodes=4096, tol=0.02, min_mass=1e-12,
                          half_width=8.0)

@@ -1,0 +1,27 @@
+"""Experiments: frozen settings (defaults = the paper's parameters) and ``run`` -> xarray.Dataset.
+
+Each experiment module has ``NAME``, a frozen ``Settings`` dataclass (every field with
+``metadata['help']``), ``QUICK`` (reduced sizes) and ``run(settings, rng=None, *,
+progress=None, cache=None, scheduler=None, workers=None) -> xarray.Dataset``, and imports no
+matplotlib. :data:`REGISTRY` maps the experiment names to their modules.
+
+:func:`theory_vs_ensemble` compares a trained ensemble with the Gaussian-field prediction
+on any 1-D or 2-D point-mass data in one call.
+"""
+
+from __future__ import annotations
+
+from . import ablation, fig1, fig2, fig3, phase, theory
+from .one_call import theory_vs_ensemble
+
+__all__ = ["REGISTRY", "get", "theory_vs_ensemble", "fig1", "fig2", "fig3", "theory",
+           "ablation", "phase"]
+
+REGISTRY = {m.NAME: m for m in (fig1, fig2, fig3, theory, ablation, phase)}
+
+
+def get(name: str):
+    """The experiment module registered as ``name``."""
+    if name not in REGISTRY:
+        raise ValueError(f"experiment must be one of {sorted(REGISTRY)}, got {name!r}")
+    return REGISTRY[name]

@@ -1,0 +1,186 @@
+r"""Figure 3: 2-D generalization depends on the features and the data's orientation (paper Fig. 3).
+
+Data: ``n_points`` points on the unit circle, ``(cos(2 pi i/m + theta), sin(2 pi i/m + theta))``
+(the paper's square for m = 4), one column per rotation ``theta``; one row per feature family
+(tensor-product features, ``F = n_x^2 n_t``). Defaults are the paper's: F = 10 x 10 x 10,
+P = 500 (F/P = 2), ridge 0.1, N = 100 models, eps = 1e-2, VP, 30-step Euler PF-ODE, 1e5
+samples per model, 200 x 200 bins on [-1.5, 1.5]^2.
+
+Each model is sampled directly with the compiled sampler
+:func:`gtv_symbolic.solvers.euler2d.euler_histograms_2d` (the learned denoiser evaluated exactly at
+the samples). Each model's histogram is normalised as a *joint* density; ``avg`` is the mean
+over models. Panel ``(f, c)`` draws from :func:`panel_seed` ``(seed, f, c)``.
+
+Examples
+--------
+>>> r = run(Settings(features=("fourier",), thetas=(0.0,), n_x=3, n_t=3, P=20, n_models=1,
+...                  n_samples=100, n_bins=20), cache=False, workers=1)
+>>> r["avg"].dims, r["avg"].shape
+(('features', 'theta', 'x', 'y'), (1, 1, 20, 20))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from .._runtime.parallel import blas_threads
+from ..denoisers import LinearDenoiser
+from ..features import FAMILIES, make_features
+from ..grids import TimeGrid
+from ..solvers import euler2d
+from ..training import train_ensemble
+from ._common import (
+    MAX_MODELS,
+    MAX_SAMPLES,
+    SCHEDULES,
+    attrs,
+    check_choice,
+    check_int,
+    make_schedule,
+    resolve_seed,
+    setting,
+)
+from ._tasks import cached_map, get_cache, quiet_progress
+
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "points",
+           "features_for", "bin_edges"]
+
+NAME = "fig3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    features: tuple[str, ...] = setting(("gaussian", "fourier"), "feature families (rows)",
+                                          choices=FAMILIES)
+    thetas: tuple[float, ...] = setting((0.0, np.pi / 8, np.pi / 4),
+                                        "rotations of the data in radians (columns)")
+    n_points: int = setting(4, "training points on the unit circle (4: the paper's square)",
+                           lo=1, hi=1000)
+    n_x: int = setting(10, "basis functions per x axis", lo=1, hi=4096)
+    n_t: int = setting(10, "basis functions along t", lo=1, hi=4096)
+    P: int = setting(500, "training samples per model", lo=1, hi=100_000)
+    n_models: int = setting(100, "models per ensemble (N)", lo=1, hi=MAX_MODELS)
+    n_samples: int = setting(100_000, "PF-ODE samples per model", lo=1, hi=MAX_SAMPLES)
+    eps: float = setting(1e-2, "final diffusion time")
+    schedule: str = setting("VP", "forward process", choices=SCHEDULES)
+    ridge: float = setting(0.1, "ridge parameter rho > 0")
+    n_steps: int = setting(30, "Euler PF-ODE steps", lo=1, hi=10_000)
+    T: float = setting(1.0, "initial time of the sampler")
+    n_bins: int = setting(200, "bins per axis", lo=2, hi=4000)
+    lim: float = setting(1.5, "histogram window [-lim, lim]^2 (also the feature range)")
+    seed: int = setting(0, "seed of the per-panel streams", lo=0, hi=2**63 - 1)
+
+
+QUICK = Settings(n_models=20, n_samples=5_000)
+
+
+def points(n_points: int, theta: float) -> np.ndarray:
+    """``(cos(2 pi i/m + theta), sin(2 pi i/m + theta))``, i = 0..m-1; shape (m, 2)."""
+    a = np.arange(n_points) * (2 * np.pi / n_points) + theta
+    return np.stack([np.cos(a), np.sin(a)], axis=1)
+
+
+def bin_edges(s: Settings) -> np.ndarray:
+    return np.linspace(-s.lim, s.lim, s.n_bins + 1)
+
+
+def panel_seed(seed: int, fi: int, ti: int) -> np.random.SeedSequence:
+    """Stream of panel (feature row ``fi``, rotation column ``ti``)."""
+    return np.random.SeedSequence([int(seed), 3, int(fi), int(ti)])
+
+
+def features_for(s: Settings, family: str):
+    return make_features(family, 2, s.n_x, s.n_t, s.eps, T=s.T, x_range=(-s.lim, s.lim))
+
+
+def _panel(s: Settings, fam, th, fi, ti, seed):
+    sched = make_schedule(s.schedule, s.T)
+    e = bin_edges(s)
+    fm = features_for(s, fam)
+    rng = np.random.default_rng(panel_seed(seed, fi, ti))
+    train_rng, sample_rng = rng.spawn(2)
+    with blas_threads(1):
+        W = train_ensemble(fm, points(s.n_points, th), sched, P=s.P, n_models=s.n_models,
+                           eps=s.eps, T=s.T, ridge=s.ridge, rng=train_rng)
+    masses = euler2d.euler_histograms_2d(LinearDenoiser(fm, W),
+                                         TimeGrid.linear(sched, s.eps, s.T, s.n_steps), (e, e),
+                                         n_samples=s.n_samples, rng=sample_rng)
+    return {"masses": masses}
+
+
+def validate(s: Settings) -> None:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
+    check_int(s.n_models, "n_models", 1, MAX_MODELS)
+    check_int(s.n_samples, "n_samples", 1, MAX_SAMPLES)
+    check_int(s.P, "P (training samples)", 1, 100_000)
+    check_int(s.n_points, "n_points", 1, 1000)
+    check_int(s.n_steps, "n_steps", 1, 10_000)
+    check_int(s.n_bins, "n_bins", 2, 4000)
+    check_int(s.seed, "seed", 0, 2**63 - 1)
+    if not s.features or not s.thetas:
+        raise ValueError("features and thetas must each hold at least one value")
+    for f in s.features:
+        check_choice(f, "features", FAMILIES)
+    if not all(np.isfinite(s.thetas)):
+        raise ValueError(f"thetas must be finite, got {s.thetas}")
+    if not (np.isfinite(s.ridge) and s.ridge > 0):
+        raise ValueError(f"ridge must be finite and > 0, got {s.ridge}")
+    if not (np.isfinite(s.lim) and s.lim > 0):
+        raise ValueError(f"lim must be finite and > 0, got {s.lim}")
+    make_schedule(s.schedule, s.T).validate_t(s.eps, "eps")
+    for f in s.features:
+        features_for(s, f)
+
+
+def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
+        workers=None) -> xr.Dataset:
+    """``avg[features, theta, x, y]``: mean over models of each model's joint density."""
+    s = settings
+    validate(s)
+    seed = resolve_seed(s, rng)
+    prog = quiet_progress(progress, NAME)
+    sched = make_schedule(s.schedule, s.T)
+    e = bin_edges(s)
+    centres = (e[:-1] + e[1:]) / 2
+    area = (e[1] - e[0]) ** 2
+    base = {"schedule": sched.cache_key(), "n_x": s.n_x, "n_t": s.n_t, "P": s.P, "eps": s.eps,
+            "T": s.T, "n_steps": s.n_steps, "ridge": s.ridge, "edges": e, "seed": seed,
+            "n_models": s.n_models, "n_samples": s.n_samples, "method": "euler",
+            "sampler": f"euler2d-v{euler2d.KERNEL_VERSION}"}
+    prog.log(f"{len(s.features)} x {len(s.thetas)} panels, N = {s.n_models} models, "
+             f"{s.n_samples} samples per model")
+    tasks, labels = [], []
+    for fi, fam in enumerate(s.features):
+        for ti, th in enumerate(s.thetas):
+            params = dict(base, family=fam, theta=float(th), data=points(s.n_points, th))
+            tasks.append((params, (_panel, (s, fam, float(th), fi, ti, seed))))
+            labels.append(f"panel {fam}, theta={np.degrees(th):g} deg")
+    res = cached_map(get_cache(cache), NAME, tasks, workers=workers, scheduler=scheduler,
+                     progress=prog, labels=labels)
+    nF, nT = len(s.features), len(s.thetas)
+    avg = np.zeros((nF, nT, s.n_bins, s.n_bins))
+    for k, r in enumerate(res):
+        m = r["masses"]
+        tot = m.sum(axis=(1, 2), keepdims=True)
+        if np.any(tot <= 0):
+            raise ValueError("a learned distribution put no mass inside the plotted window")
+        avg[k // nT, k % nT] = (m / (tot * area)).mean(axis=0)
+    if not np.all(np.isfinite(avg)):
+        raise FloatingPointError("fig3: non-finite average density")
+    pts = np.stack([points(s.n_points, th) for th in s.thetas])
+    return xr.Dataset(
+        {"avg": (("features", "theta", "x", "y"), avg),
+         "points": (("theta", "point", "coord"), pts)},
+        coords={"features": list(s.features), "theta": np.asarray(s.thetas, float), "x": centres,
+                "y": centres.copy()},
+        attrs=attrs(NAME, s, seed))
+
+
+def npz_arrays(result: xr.Dataset) -> dict:
+    """The ``--save-data`` keys: ``x, y, theta, features, avg``."""
+    return {"x": result["x"].values, "y": result["y"].values, "theta": result["theta"].values,
+            "features": np.asarray([str(f) for f in result["features"].values]),
+            "avg": result["avg"].values}

@@ -1,0 +1,62 @@
+"""Plot and table of the phase diagram (:func:`gtv_symbolic.experiments.phase.run`)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .fig2 import fmt_ratio
+from .theory import pm, run_header
+
+__all__ = ["plot", "table"]
+
+PANELS = (("tv_ens_pfode", "TV(ensemble, PF-ODE)"), ("tv_gf_pfode", "TV(Gaussian field, PF-ODE)"),
+          ("gap_ens", "gap mass, ensemble"), ("gap_gf", "gap mass, Gaussian field"))
+
+
+def plot(result):
+    import matplotlib.pyplot as plt
+
+    d = result
+    eps, ratio = d["eps"].values, d["ratio"].values
+    fig, axes = plt.subplots(1, 4, figsize=(9.5, 2.4))
+    lr = np.log2(ratio)
+    for ax, (k, title) in zip(axes, PANELS, strict=True):
+        pair = ("tv_ens_pfode", "tv_gf_pfode") if k.startswith("tv") else ("gap_ens", "gap_gf")
+        vmax = max(float(d[p].max()) for p in pair)
+        half = 0.5 * (lr[1] - lr[0]) if len(lr) > 1 else 0.5
+        im = ax.imshow(d[k].values, origin="lower", aspect="auto", cmap="magma", vmin=0,
+                       vmax=vmax, extent=(lr[0] - half, lr[-1] + half, -0.5, len(eps) - 0.5))
+        ax.set_yticks(range(len(eps)))
+        ax.set_yticklabels([f"{e:g}" for e in eps])
+        ax.set_xlabel("log2 F/P")
+        ax.set_title(title, fontsize=7)
+        for (i, j), v in np.ndenumerate(d[k].values):
+            ax.text(lr[j], i, f"{v:.2f}", ha="center", va="center", fontsize=4,
+                    color="w" if v < 0.6 * vmax else "k")
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    axes[0].set_ylabel("eps")
+    fig.tight_layout()
+    return fig
+
+
+def table(result) -> str:
+    d = result
+    s = json.loads(d.attrs["settings"])
+    L = ["# phase: numbers", "",
+         run_header(d, "sample-free transport of each model's sampler map (n_samples -> "
+                    "infinity)") + f"; Gaussian fields: {s['field_factor']} per model or more "
+         f"(MC error / ensemble error <= {float(d['mc_ratio'].max()):.2f}).", "",
+         f"F = {int(d.attrs['n_features'])}; TV errors by the bootstrap over models, gap-mass "
+         "errors across models; ens - GF is the difference with sqrt(se1^2 + se2^2).", "",
+         "| eps | measure | " + " | ".join(f"F/P={fmt_ratio(r)}" for r in d["ratio"].values)
+         + " |", "|---|---|" + "---|" * d["ratio"].size]
+    for i, e in enumerate(d["eps"].values):
+        for k in ("tv_ens_pfode", "tv_gf_pfode", "gap_ens", "gap_gf", "gap_diff"):
+            L.append(f"| {e:g} | {k} | " + " | ".join(
+                pm(a, b) for a, b in zip(d[k].values[i], d[k + "_se"].values[i], strict=True))
+                + " |")
+        L.append(f"| {e:g} | gap PF-ODE (exact) = {float(d['gap_pfode'].values[i]):.3f} |"
+                 + " |" * d["ratio"].size)
+    return "\n".join(L) + "\n"
