@@ -40,226 +40,42 @@ Examples
 
 from __future__ import annotations
 
-import math
-import signal
-import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from .derive_checks import (
+    CheckResult,
+    StepTimeout,
+    _entries,
+    _is_matrix,
+    compare_close,
+    compare_mc,
+    compare_scaling,
+    doit,
+    evaluate,
+    fmt_num,
+    time_limit,
+)
+
 __all__ = ["STATUSES", "VERIFIED", "RELATIONS", "Step", "Derivation", "CheckResult",
            "VerificationError", "compare_mc", "compare_close", "compare_scaling", "fmt_num",
-           "time_limit", "names", "get", "run", "cli", "add_arguments", "write_index"]
+           "time_limit", "StepTimeout", "names", "get", "run", "cli", "add_arguments", "write_index"]
 
 STATUSES = ("symbolic", "numeric", "monte-carlo", "definition", "assumption")
 VERIFIED = ("symbolic", "numeric", "monte-carlo")
 RELATIONS = ("=", "<=", ">=", "~")
 
-#: Default sampling boxes for random admissible points, by assumption.
-POSITIVE_BOX = (0.2, 2.0)
-NONNEGATIVE_BOX = (0.0, 2.0)
-REAL_BOX = (-2.0, 2.0)
-INTEGER_BOX = (1, 4)
 PRECHECK_POINTS = 4
 PRECHECK_TOL = 1e-6
+PRECHECK_SECONDS = 15.0  # budget of the numeric pre-check of a symbolic step
 
 
 class VerificationError(AssertionError):
     """A derivation step did not verify; the message names derivation, step, label, residual."""
-
-
-class StepTimeout(BaseException):
-    """Raised by :func:`time_limit`. A BaseException, so SymPy's ``except Exception`` cannot eat it."""
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """Outcome of a check: ``ok``, a one-line ``detail`` and the worst normalised ``residual``."""
-
-    ok: bool
-    detail: str
-    residual: float | None = None
-
-
-def fmt_num(x, digits: int = 2) -> str:
-    """``x`` with ``digits`` significant digits; below ``1e-12`` in size it prints ``< 1e-12``.
-
-    Committed documents print numbers this way so that they do not change between machines.
-
-    >>> fmt_num(0.012345), fmt_num(3e-15), fmt_num(float("nan"))
-    ('0.012', '< 1e-12', 'nan')
-    """
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if abs(x) < 1e-12:
-        return "< 1e-12"
-    text = f"{x:.{digits}g}"
-    return text.replace("e-0", "e-").replace("e+0", "e+")
-
-
-# ------------------------------------------------------------------------------------------
-# Comparisons used by custom checks
-# ------------------------------------------------------------------------------------------
-def compare_mc(estimate, reference, stderr, *, k: float = 5.0, n: int, what: str) -> CheckResult:
-    """Monte Carlo comparison: pass iff ``|estimate - reference| <= k * stderr`` elementwise."""
-    est = np.atleast_1d(np.asarray(estimate, dtype=float))
-    ref = np.atleast_1d(np.asarray(reference, dtype=float))
-    se = np.atleast_1d(np.asarray(stderr, dtype=float))
-    z = np.abs(est - ref) / np.maximum(se, 1e-300)
-    ok = bool(np.all(np.isfinite(z)) and np.all(z <= k))
-    worst = float(np.max(z)) if z.size else 0.0
-    return CheckResult(ok, f"Monte Carlo, {what}; N = {n}; max |estimate - formula| / s.e. = "
-                           f"{worst:.1f} (tolerance {k:g} standard errors)", worst)
-
-
-def compare_close(value, reference, *, rtol: float, atol: float = 0.0, what: str) -> CheckResult:
-    """Deterministic comparison: pass iff ``|value - reference| <= atol + rtol |reference|``."""
-    v = np.asarray(value, dtype=float)
-    r = np.asarray(reference, dtype=float)
-    err = np.abs(v - r)
-    ok = bool(np.all(np.isfinite(v)) and np.all(err <= atol + rtol * np.abs(r)))
-    rel = float(np.max(err / np.maximum(np.abs(r), 1e-300))) if r.size else 0.0
-    return CheckResult(ok, f"{what}; max abs error {fmt_num(np.max(err))}, max rel error "
-                           f"{fmt_num(rel)} (tolerance rtol = {rtol:g}, atol = {atol:g})", rel)
-
-
-def compare_scaling(sizes, ratios, ratio_se, *, what: str, k: float = 5.0) -> CheckResult:
-    """A leading-order statement ``lhs ~ rhs``: the ratio lhs/rhs tends to 1 as the size grows.
-
-    Pass iff there are two or more increasing sizes, the ratio at the largest size is within
-    ``k`` standard errors of 1, and ``|ratio - 1|`` does not grow with the size beyond its error.
-    Deterministic ratios have ``ratio_se = 0`` (then the last ratio must be within ``1e-3``).
-    """
-    n = np.asarray(sizes, dtype=float)
-    r = np.asarray(ratios, dtype=float)
-    se = np.broadcast_to(np.asarray(ratio_se, dtype=float), r.shape)
-    if n.ndim != 1 or n.size < 2 or r.shape != n.shape or np.any(np.diff(n) <= 0):
-        raise ValueError(f"sizes must be >= 2 increasing values matching ratios, got {n}, {r}")
-    dev = np.abs(r - 1)
-    band = np.maximum(k * se, 1e-3)
-    ok_last = bool(dev[-1] <= band[-1])
-    grow = dev[1:] - dev[:-1] - k * np.hypot(se[1:], se[:-1])
-    ok = bool(np.all(np.isfinite(r)) and ok_last and np.all(grow <= 1e-12))
-    pairs = ", ".join(f"{int(s) if float(s).is_integer() else s:g}: {fmt_num(x, 3)}"
-                      for s, x in zip(n, r, strict=True))
-    return CheckResult(ok, f"{what}; ratio lhs/rhs by size ({pairs}); |ratio - 1| at the largest "
-                           f"size {fmt_num(dev[-1])} (tolerance {k:g} s.e., s.e. "
-                           f"{fmt_num(se[-1])}), not increasing with size", float(dev[-1]))
-
-
-# ------------------------------------------------------------------------------------------
-# Time limit for symbolic work
-# ------------------------------------------------------------------------------------------
-@contextmanager
-def time_limit(seconds: float | None, what: str = "simplification"):
-    """Raise :class:`StepTimeout` if the block runs longer than ``seconds`` (SIGALRM, main thread).
-
-    The alarm repeats every 0.5 s after the first expiry, so an interrupt swallowed by a broad
-    ``except`` inside SymPy is raised again. Outside the main thread (or without SIGALRM) the block
-    runs without a limit.
-    """
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-    state = {"on": True}
-
-    def handler(signum, frame):
-        if state["on"]:
-            raise StepTimeout(f"{what} did not finish within {seconds:g} s")
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
-    try:
-        yield
-    finally:
-        state["on"] = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-# ------------------------------------------------------------------------------------------
-# Random admissible points
-# ------------------------------------------------------------------------------------------
-def _is_matrix(e) -> bool:
-    return isinstance(e, sp.MatrixBase)
-
-
-def _entries(e):
-    return list(e) if _is_matrix(e) else [sp.sympify(e)]
-
-
-def _box(atom, domain):
-    if atom in domain:
-        return domain[atom]
-    base = atom.base.label if isinstance(atom, sp.Indexed) else None
-    if base is not None and base in domain:
-        return domain[base]
-    if getattr(atom, "is_positive", None):
-        return POSITIVE_BOX
-    if getattr(atom, "is_nonnegative", None):
-        return NONNEGATIVE_BOX
-    return REAL_BOX
-
-
-def _random_function(func, nargs, rng):
-    """A random smooth positive function for an undefined function (any identity must hold)."""
-    args = sp.symbols(f"_a0:{nargs}", real=True)
-    c0, c1, c2 = rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5, nargs), rng.uniform(-0.2, 0.2, nargs)
-    body = sp.exp(sp.Float(c0) + sum(sp.Float(a) * v + sp.Float(b) * v**2
-                                     for a, b, v in zip(c1, c2, args, strict=True)))
-    return sp.Lambda(args, body)
-
-
-def _ground(exprs, rng, domain, timeout):
-    """Replace integers (Sum limits), undefined functions and integrals by concrete ones."""
-    exprs = [sp.sympify(e) for e in exprs]
-    free = set().union(*(e.free_symbols for e in exprs))
-    ints = {s: sp.Integer(int(rng.integers(*(_box(s, domain) if s in domain else INTEGER_BOX),
-                                           endpoint=True)))
-            for s in free if s.is_integer}
-    funcs = {}
-    for e in exprs:
-        for f in e.atoms(AppliedUndef):
-            if f.func not in funcs:
-                funcs[f.func] = _random_function(f.func, len(f.args), rng)
-    out = []
-    with time_limit(timeout, "grounding for the numeric check"):
-        for e in exprs:
-            e = e.xreplace(ints)
-            for fn, lam in funcs.items():
-                e = e.replace(fn, lam)
-            out.append(e.doit())
-    return out
-
-
-def _evaluate(exprs, rng, n, domain, timeout):
-    """Values of each expression at ``n`` random admissible points: array (len(exprs), n)."""
-    exprs = _ground(exprs, rng, domain, timeout)
-    atoms = sorted(set().union(*(e.free_symbols | e.atoms(sp.Indexed) for e in exprs)), key=str)
-    atoms = [a for a in atoms if not (isinstance(a, sp.Symbol) and any(
-        isinstance(i, sp.Indexed) and a in i.indices for i in atoms))]
-    dummies = [sp.Dummy() for _ in atoms]
-    sub = dict(zip(atoms, dummies, strict=True))
-    vals = [rng.uniform(*_box(a, domain), n) for a in atoms]
-    out = np.empty((len(exprs), n), dtype=complex)
-    with np.errstate(all="ignore"):
-        for i, e in enumerate(exprs):
-            e = e.xreplace(sub)
-            if e.atoms(sp.Integral, sp.Derivative, sp.Sum, AppliedUndef):
-                f = sp.lambdify(dummies, e, "mpmath")
-                out[i] = [complex(f(*(v[j] for v in vals))) for j in range(n)]
-            else:
-                f = sp.lambdify(dummies, e, "numpy")
-                out[i] = np.broadcast_to(np.asarray(f(*vals), dtype=complex), (n,))
-    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -327,13 +143,21 @@ class Step:
     # -- the checked expression ----------------------------------------------------------
     def concrete(self, expr):
         """``expr`` with ``defs`` substituted to a fixed point, then the ``where`` special case."""
+        funcs = {k: v for k, v in self.defs.items() if isinstance(k, sp.FunctionClass)}
+        nodes = {k: v for k, v in self.defs.items() if k not in funcs}
         for _ in range(20):
-            new = expr.xreplace(self.defs) if self.defs and hasattr(expr, "xreplace") else expr
+            if not hasattr(expr, "xreplace"):
+                break
+            new = expr.xreplace(nodes) if nodes else expr
+            for k, v in funcs.items():
+                new = new.replace(k, v)
             if new == expr:
                 break
             expr = new
         if self.where and hasattr(expr, "subs"):
             expr = expr.subs(self.where)
+        if isinstance(expr, sp.MatrixExpr) and not _is_matrix(expr):
+            expr = expr.doit().as_explicit()  # e.g. a * x - y with x, y matrices
         return expr
 
     def sides(self):
@@ -372,11 +196,15 @@ class Step:
                 raise TypeError(f"check must return a CheckResult, got {type(res).__name__}")
             return self._set(res.ok, res.detail, res.residual)
         if self.status == "numeric":
-            worst = self._worst(rng, self.n_points)
+            worst = self._worst(rng, self.n_points)  # finite work: no time limit
             what = "max |lhs - rhs|" if self.relation == "=" else "max violation"
+            lhs, rhs = self.sides()
+            ints = sorted({str(v) for e in lhs + rhs for v in sp.sympify(e).free_symbols
+                           if v.is_integer and v not in self.domain})
+            how = (f"; {', '.join(ints)} drawn from 1..4, one draw per group of points" if ints else "")
             return self._set(bool(np.isfinite(worst) and worst <= self.tol),
                              f"{what} / (1 + |rhs|) at {self.n_points} random admissible points "
-                             f"(seeded numpy Generator) is {fmt_num(worst)} (tolerance "
+                             f"(seeded numpy Generator{how}) is {_bound(worst, self.tol / 10)} (tolerance "
                              f"{self.tol:g})", worst)
         return self._verify_symbolic(rng)
 
@@ -384,7 +212,7 @@ class Step:
         """Worst normalised residual (or inequality violation) at ``n`` random points."""
         lhs, rhs = self.sides()
         diff = [a - b for a, b in zip(lhs, rhs, strict=True)]
-        vals = _evaluate(diff + rhs, rng, n, self.domain, timeout)
+        vals = evaluate(diff + rhs, rng, n, self.domain, timeout)
         r, scale = vals[: len(diff)], 1 + np.abs(vals[len(diff):])
         if self.relation == "=":
             z = np.abs(r) / scale
@@ -398,30 +226,32 @@ class Step:
         simp = self.simplifier or _default_simplifier
         name = self.simplifier_name or ("cancel, then simplify" if simp is _default_simplifier
                                         else getattr(simp, "__name__", "a custom simplifier"))
+        budget = min(self.timeout, PRECHECK_SECONDS)
+        why = "not evaluable at points"
         try:
-            pre = self._worst(rng, PRECHECK_POINTS, timeout=self.timeout)
+            pre = self._worst(rng, PRECHECK_POINTS, timeout=budget)
         except StepTimeout:
-            pre = float("nan")
+            pre, why = float("nan"), f"did not finish within {budget:g} s"
         except Exception:  # noqa: BLE001 -- not evaluable numerically: the symbolic check decides
             pre = float("nan")
         if np.isfinite(pre) and pre > PRECHECK_TOL:
             return self._set(False, f"numeric pre-check: lhs - rhs does not vanish; max |lhs - rhs| "
                                     f"/ (1 + |rhs|) at {PRECHECK_POINTS} random admissible points "
                                     f"= {fmt_num(pre)}", pre)
-        pre_txt = (f"numeric pre-check at {PRECHECK_POINTS} random points: {fmt_num(pre)}"
-                   if np.isfinite(pre) else "no numeric pre-check (not evaluable at points)")
+        pre_txt = (f"numeric pre-check at {PRECHECK_POINTS} random points: {_bound(pre, 1e-9)}"
+                   if np.isfinite(pre) else f"no numeric pre-check: {why}")
         try:
             with time_limit(self.timeout):
                 lhs, rhs = self.sides()
                 if self.relation == "=":
-                    left = [e for e in (sp.sympify(a - b).doit() for a, b in zip(lhs, rhs, strict=True))
+                    left = [e for e in (doit(a - b) for a, b in zip(lhs, rhs, strict=True))
                             if simp(e) != 0]
                     ok = not left
                     msg = (f"lhs - rhs reduces to 0 with {name}" if ok else
                            f"lhs - rhs did not reduce to 0 with {name}; left over: "
                            f"{sp.sstr(left[0])[:160]}")
                 else:
-                    gaps = [simp(sp.sympify(b - a if self.relation == "<=" else a - b).doit())
+                    gaps = [simp(doit(b - a if self.relation == "<=" else a - b))
                             for a, b in zip(lhs, rhs, strict=True)]
                     bad = [g for g in gaps if g.is_nonnegative is not True]
                     ok = not bad
@@ -431,6 +261,11 @@ class Step:
         except StepTimeout as exc:
             return self._set(False, f"symbolic {exc} ({pre_txt})", pre if np.isfinite(pre) else None)
         return self._set(ok, f"{msg} ({pre_txt})", pre if np.isfinite(pre) else None)
+
+
+def _bound(x: float, floor: float) -> str:
+    """``fmt_num(x)``, or ``< floor`` below it (noise-level digits differ between machines)."""
+    return f"< {floor:.0e}".replace("e-0", "e-") if np.isfinite(x) and x < floor else fmt_num(x)
 
 
 def _default_simplifier(e):
@@ -444,7 +279,7 @@ def _introduced(expr) -> set:
         return set().union(*(_introduced(e) for e in expr)) if len(expr) else set()
     expr = sp.sympify(expr)
     out = set(expr.free_symbols) | {i.base.label for i in expr.atoms(sp.Indexed)}
-    out |= {f.func for f in expr.atoms(AppliedUndef)}
+    out |= set(expr.atoms(AppliedUndef))
     return out
 
 
@@ -480,7 +315,7 @@ class Derivation:
                 raise ValueError(f"derivation {name!r}, step {i} ({s.label}): a definition must "
                                  f"introduce something new, but its lhs only uses names already "
                                  f"defined; give it a checked status")
-            seen |= _introduced(s.lhs) | _introduced(s.rhs) | set(s.defs)
+            seen |= _introduced(s.lhs) | _introduced(s.rhs) | set(s.defs) | set(s.where)
 
     @property
     def result_steps(self) -> list[Step]:

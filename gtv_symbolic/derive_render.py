@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
 from . import symbols as S
 from .derive import STATUSES, VERIFIED
 
@@ -26,9 +29,29 @@ _PLURAL = {"symbolic": "symbolic", "numeric": "numeric", "monte-carlo": "Monte C
            "definition": "definitions", "assumption": "assumptions"}
 
 
+#: Schedule functions of one time argument print with a subscript: ``alpha(t)`` -> ``\alpha_t``.
+_SUBSCRIPTED = {"alpha": r"\alpha", "beta": r"\beta", "S": "S", "D": "D", "G": "G", "sigma": r"\sigma",
+                "lambda": r"\lambda"}
+
+
+def _subscript_functions(expr, names: dict):
+    if not hasattr(expr, "atoms"):
+        return expr
+    sub = {}
+    for f in expr.atoms(AppliedUndef):
+        base = _SUBSCRIPTED.get(f.func.__name__)
+        if base is not None and len(f.args) == 1 and f.args[0].is_Symbol:
+            sym = sp.Symbol(f"_{f.func.__name__}_{f.args[0].name}")
+            names[sym] = f"{base}_{{{S.latex(f.args[0], symbol_names=dict(names))}}}"
+            sub[f] = sym
+    return expr.xreplace(sub) if sub else expr
+
+
 def tex(d, expr) -> str:
     """LaTeX of ``expr`` with the package names plus the derivation's display names."""
-    return S.latex(expr, symbol_names=dict(d.names))
+    names = dict(d.names)
+    expr = _subscript_functions(expr, names)
+    return S.latex(expr, symbol_names=names)
 
 
 def where_tex(d, step) -> str:
@@ -90,7 +113,7 @@ def _tex_text(text: str) -> str:
 
 def _header(d) -> str:
     res = ", ".join(f"step {i + 1} ({_STATUS_NAME[d.steps[i].status]})" for i in d.result)
-    return (f"Steps: {counts_text(d.counts())}. Result: {res}. Every check below was run when "
+    return (f"{counts_text(d.counts())}. Result: {res}. Every check below was run when "
             f"this file was written (numpy Generator seed {d.seed}); numbers are rounded to two "
             f"significant digits and residuals below 1e-12 print as < 1e-12.")
 

@@ -109,6 +109,34 @@ def verified_summary(name: str, *, use_store: bool = True) -> tuple[dict, bool]:
     return rec, False
 
 
+def _one(name: str, use_store: bool):
+    """``(summary, from_store, error message or None, seconds)`` for one derivation."""
+    t0 = time.perf_counter()
+    try:
+        rec, stored = verified_summary(name, use_store=use_store)
+        return rec, stored, None, time.perf_counter() - t0
+    except VerificationError as exc:
+        return None, False, str(exc), time.perf_counter() - t0
+
+
+def _verify_all(todo, use_store: bool, jobs: int):
+    """Results of :func:`_one` in order; stored entries are read here, the rest in ``jobs`` processes."""
+    stored = {n: load(n) if use_store else None for n in todo}
+    todo_new = [n for n in todo if stored[n] is None]
+    if jobs > 1 and len(todo_new) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = {n: pool.submit(_one, n, False) for n in todo_new}
+            for n in todo:
+                yield (stored[n], True, None, 0.0) if stored[n] is not None else futures[n].result()
+        return
+    for n in todo:
+        yield (stored[n], True, None, 0.0) if stored[n] is not None else _one(n, False)
+
+
 def _counts_line(counts: dict) -> str:
     from .derive_render import counts_text
 
@@ -130,6 +158,8 @@ def add_arguments(parser) -> None:
                              "is_result, seconds) to this file")
     parser.add_argument("--reverify", action="store_true",
                         help="verify again even if a stored verification matches the sources")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="derivations verified in parallel processes (default: min(2, CPUs))")
 
 
 def cli(args) -> int:
@@ -151,14 +181,14 @@ def cli(args) -> int:
     use_store = not getattr(args, "reverify", False)
     out = getattr(args, "out", None) or Path("derivations")
     report = getattr(args, "report", None)
+    jobs = getattr(args, "jobs", None) or min(2, os.cpu_count() or 1)
+    if jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {jobs}")
     failed, done, records = 0, [], []
     t_all = time.perf_counter()
-    for name in todo:
-        t0 = time.perf_counter()
-        try:
-            rec, stored = verified_summary(name, use_store=use_store)
-        except VerificationError as exc:
-            print(f"FAILED {exc}", file=sys.stderr)
+    for name, (rec, stored, err, secs) in zip(todo, _verify_all(todo, use_store, jobs), strict=True):
+        if err is not None:
+            print(f"FAILED {err}", file=sys.stderr)
             failed += 1
             continue
         done.append(rec)
@@ -173,8 +203,8 @@ def cli(args) -> int:
             continue
         paths = write_texts(name, rec["texts"], out, formats)
         how = "stored verification" if stored else "verified"
-        print(f"ok  {name:20s} {_counts_line(rec['counts'])} ({how}, "
-              f"{time.perf_counter() - t0:.1f} s) -> {', '.join(str(p) for p in paths)}")
+        print(f"ok  {name:20s} {_counts_line(rec['counts'])} ({how}, {secs:.1f} s) -> "
+              f"{', '.join(str(p) for p in paths)}")
     if args.name == "all" and not latex_only and not failed:
         print(f"ok  index -> {write_index(done, out)}")
     if report is not None:
