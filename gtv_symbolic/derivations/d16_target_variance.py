@@ -19,7 +19,7 @@ import sympy as sp
 from ..derive import Derivation, Step, compare_mc
 
 NAME = "target-variance"
-TITLE = "Targets averaged over M posterior draws: Cov = Sigma_post / M, V = V_mis + V_C / M"
+TITLE = r'Targets averaged over $M$ posterior draws: $\mathrm{Cov} = \Sigma_{post}/M$, $V = V_{mis} + V_C/M$'
 
 __all__ = ["NAME", "TITLE", "build"]
 
