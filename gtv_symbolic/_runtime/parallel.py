@@ -11,6 +11,7 @@ inherit already-compiled Numba kernels instead of re-importing SymPy/Numba in ea
 Results never depend on where a task ran: every task carries its own seed (see
 :func:`spawn_seeds`) and runs with one BLAS thread (:func:`blas_threads`, via threadpoolctl),
 so sums are taken in the same order in the parent, in a local worker and on a Dask worker.
+:func:`blas_threads` is :func:`gtv_symbolic._blas.blas_threads`, re-exported.
 
 Examples
 --------
@@ -31,6 +32,8 @@ import time
 
 import numpy as np
 
+from .._blas import blas_threads  # the one copy (threadpoolctl); re-exported for the runtime
+
 __all__ = ["CONNECT_TIMEOUT", "MAX_WORKERS", "SCHEDULER_ENV", "WORKERS_ENV", "blas_threads", "check_workers",
            "default_workers", "map_tasks", "resolve_scheduler", "spawn_seeds"]
 
@@ -40,21 +43,6 @@ SCHEDULER_ENV = "GTV_DASK_SCHEDULER"
 MAX_WORKERS = 256
 #: how long to try reaching a Dask scheduler before giving up
 CONNECT_TIMEOUT = "10s"
-
-
-def blas_threads(n: int = 1):
-    """Context manager limiting every loaded BLAS (OpenBLAS, MKL, BLIS) to ``n`` threads.
-
-    The ensembles solve many small systems; on a shared machine a multi-threaded BLAS
-    spin-waits and is several times slower than one thread, and one thread also fixes the
-    summation order (bit-identical results whatever the machine's thread count).
-
-    >>> with blas_threads(1):
-    ...     pass
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=check_workers(n, "n"), user_api="blas")
 
 
 def check_workers(n, name: str = "workers") -> int:
