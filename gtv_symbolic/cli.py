@@ -165,8 +165,14 @@ def _plan(names, args, tg, *, raw):
         if bad:
             raise ValueError(f"--config: unknown figure table(s) {', '.join(bad)}; figures: "
                              f"{', '.join(tg)}")
-    return [(tg[n], build_settings(tg[n], quick=args.quick, config=config, overrides=overrides,
-                                   raw=raw)) for n in names]
+    plan = []
+    for n in names:
+        try:
+            plan.append((tg[n], build_settings(tg[n], quick=args.quick, config=config,
+                                               overrides=overrides, raw=raw)))
+        except (ValueError, TypeError) as exc:  # name the figure whose setting is bad
+            raise ValueError(f"gtv figures {n}: {exc}") from None
+    return plan
 
 
 def _check_outputs(folders=(), files=(), cache=True):
