@@ -71,14 +71,10 @@ def _add_common(p: argparse.ArgumentParser, *, many: bool) -> None:
 
 
 def _add_derive(sub) -> argparse.ArgumentParser:
+    from . import derive
+
     pd = sub.add_parser("derive", help="verify and render the step-by-step derivations")
-    pd.add_argument("name", nargs="?", help="derivation name, or 'all'")
-    pd.add_argument("--list", action="store_true", help="list the derivations")
-    pd.add_argument("--format", choices=("md", "tex"), default=None,
-                    help="write only this format (default: both)")
-    pd.add_argument("--out", type=Path, default=DERIVATIONS_DIR, help="output folder")
-    pd.add_argument("--latex-only", action="store_true",
-                    help="print the final result as one LaTeX line and exit")
+    derive.add_arguments(pd)  # the derive options belong to gtv_symbolic.derive
     return pd
 
 
@@ -266,7 +262,8 @@ def _cmd_derive(args) -> int:
 
     if args.list or not args.name or args.latex_only:
         return derive.cli(args)
-    check_writable(args.out, "--out")
+    report = getattr(args, "report", None)
+    _check_outputs([("--out", args.out)], [("--report", report)] if report else [])
     with Staging() as st:
         final = args.out
         args.out = st.folder(final)

@@ -1,206 +1,270 @@
 r"""Derivation engine: ordered, machine-checked steps rendered as Markdown and LaTeX.
 
-A :class:`Derivation` is an ordered list of :class:`Step` objects. Each step is an equation
-``lhs = rhs`` (SymPy scalars or matrices), a one-line reason (citing the paper's equation
-where there is one) and a verification method:
+A :class:`Derivation` is an ordered list of :class:`Step` objects. Each step displays a relation
+``lhs REL rhs`` (REL one of ``=``, ``<=``, ``>=``, ``~``) and is checked *as displayed*: the
+display-only symbols of ``lhs``/``rhs`` are replaced by their meaning (``defs``), a special case
+(``where``) is substituted and rendered next to the equation, and what is checked is
+``lhs - rhs``. Every step has one status from :data:`STATUSES`:
 
 ``symbolic``
-    ``lhs - rhs`` (or an explicit ``residual``) is reduced to zero by a *targeted* simplifier
-    (``cancel``, ``expand``, ``simplify``, ...); the simplifier used is recorded.
+    a cheap numeric evaluation of ``lhs - rhs`` at random admissible points runs first (a wrong
+    step fails at once, with its residual), then a targeted simplifier reduces it to zero under a
+    time limit (a simplification that does not finish in time fails, it never hangs);
 ``numeric``
-    ``lhs - rhs`` is evaluated at ``n_points`` random admissible points drawn with a seeded
-    :class:`numpy.random.Generator` (positive symbols from U(0.2, 2), real ones from U(-2, 2),
-    or a per-symbol ``domain``) and must vanish to ``|r| <= tol (1 + |lhs| + |rhs|)``; or a
-    custom ``check(rng)`` callable does the comparison (matrix exponentials, Monte Carlo,
-    finite differences) and returns a :class:`CheckResult`.
+    ``lhs - rhs`` at ``n_points`` random admissible points is at most ``tol (1 + |rhs|)``
+    (for ``<=``/``>=`` the signed difference), or a ``check(rng)`` callable decides;
+``monte-carlo``
+    a ``check(rng)`` compares an estimate with the formula in units of its standard error;
 ``definition``
-    a definition or modelling assumption: stated, nothing to verify.
+    introduces notation or a model (its ``lhs`` must be new in the derivation);
+``assumption``
+    a modelling assumption, rendered as one, not verified.
 
-A step that fails raises :class:`VerificationError` naming the derivation and the step.
-Rendering gives GitHub Markdown (``$$`` blocks on their own lines) and a standalone LaTeX
-document (``amsmath``, one ``align*`` per step) that compiles with plain ``pdflatex``.
-All symbol names go through :func:`gtv_symbolic.symbols.latex`.
+A failing step raises :class:`VerificationError` naming the derivation, the 1-based step, its
+label and the residual. Rendering is in :mod:`gtv_symbolic.derive_render`, the stored
+verification and the ``gtv derive`` command in :mod:`gtv_symbolic.derive_store`.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from gtv_symbolic.derive import Derivation, Step
+>>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+>>> g = sp.Symbol("g")
+>>> d = Derivation("toy", "A toy", "Two steps.", [
+...     Step(g, sp.exp(-x**2 / (2 * a)), "A Gaussian kernel.", status="definition", label="$g$"),
+...     Step(sp.Derivative(g, x), -x / a * g, "Its derivative.", status="symbolic",
+...          defs={g: sp.exp(-x**2 / (2 * a))}, label="$g'$")], result=1)
+>>> [s.status for s in d.verify().steps], d.steps[1].verified
+(['definition', 'symbolic'], True)
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
-from . import symbols as S
-from .numeric import lambdify
+from .derive_checks import (
+    CheckResult,
+    StepTimeout,
+    _entries,
+    _is_matrix,
+    compare_close,
+    compare_mc,
+    compare_scaling,
+    evaluate,
+    fmt_num,
+    time_limit,
+)
 
-METHODS = ("symbolic", "numeric", "definition")
+__all__ = ["STATUSES", "VERIFIED", "RELATIONS", "Step", "Derivation", "CheckResult",
+           "VerificationError", "compare_mc", "compare_close", "compare_scaling", "fmt_num",
+           "time_limit", "StepTimeout", "names", "get", "run", "cli", "add_arguments", "write_index"]
 
-#: Default sampling boxes for numeric checks, by assumption.
-POSITIVE_BOX = (0.2, 2.0)
-REAL_BOX = (-2.0, 2.0)
+STATUSES = ("symbolic", "numeric", "monte-carlo", "definition", "assumption")
+VERIFIED = ("symbolic", "numeric", "monte-carlo")
+RELATIONS = ("=", "<=", ">=", "~")
+
+PRECHECK_POINTS = 4
+PRECHECK_TOL = 1e-6
+PRECHECK_SECONDS = 15.0  # budget of the numeric pre-check of a symbolic step
 
 
 class VerificationError(AssertionError):
-    """A derivation step did not verify; the message names derivation and step."""
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """Outcome of a custom numeric check: ``ok`` and a one-line description of what was done."""
-
-    ok: bool
-    detail: str
-
-
-# ------------------------------------------------------------------------------------------
-# Helpers for custom numeric checks
-# ------------------------------------------------------------------------------------------
-def compare_mc(estimate, reference, stderr, *, k: float = 5.0, n: int, what: str) -> CheckResult:
-    """Monte Carlo comparison: pass iff ``|estimate - reference| <= k * stderr`` elementwise."""
-    est = np.atleast_1d(np.asarray(estimate, dtype=float))
-    ref = np.atleast_1d(np.asarray(reference, dtype=float))
-    se = np.atleast_1d(np.asarray(stderr, dtype=float))
-    z = np.abs(est - ref) / np.maximum(se, 1e-300)
-    ok = bool(np.all(np.isfinite(z)) and np.all(z <= k))
-    return CheckResult(ok, f"Monte Carlo, {what}; N = {n}; max |estimate - formula| / s.e. = "
-                           f"{np.max(z):.2f} (tolerance {k:g} standard errors)")
-
-
-def compare_close(value, reference, *, rtol: float, atol: float = 0.0, what: str) -> CheckResult:
-    """Deterministic numeric comparison: ``|value - reference| <= atol + rtol |reference|``."""
-    v = np.asarray(value, dtype=float)
-    r = np.asarray(reference, dtype=float)
-    err = np.abs(v - r)
-    bound = atol + rtol * np.abs(r)
-    ok = bool(np.all(np.isfinite(v)) and np.all(err <= bound))
-    rel = float(np.max(err / np.maximum(np.abs(r), 1e-300))) if r.size else 0.0
-    return CheckResult(ok, f"{what}; max abs error {np.max(err):.2e}, max rel error {rel:.2e} "
-                           f"(tolerance rtol = {rtol:g}, atol = {atol:g})")
+    """A derivation step did not verify; the message names derivation, step, label, residual."""
 
 
 # ------------------------------------------------------------------------------------------
 # Steps
 # ------------------------------------------------------------------------------------------
-def _is_matrix(e) -> bool:
-    return isinstance(e, sp.MatrixBase)
-
-
-def _entries(e):
-    return list(e) if _is_matrix(e) else [e]
-
-
-@dataclass
 class Step:
-    """One equation ``lhs = rhs`` with its reason and verification method.
+    """One displayed relation ``lhs REL rhs`` with its reason and status.
 
     Parameters
     ----------
-    lhs, rhs : SymPy expression or Matrix
-        The displayed equation.
+    lhs, rhs : SymPy expression or Matrix (the displayed equation)
     reason : str
-        One line; may contain inline math ``$...$`` (rendered in both Markdown and LaTeX).
-    method : {'symbolic', 'numeric', 'definition'}
-    residual : SymPy expression/Matrix, optional
-        What must vanish, when it differs from ``lhs - rhs`` (e.g. a concrete instance of a
-        displayed generic statement). ``.doit()`` is applied before checking.
-    simplifier : callable, optional
-        Targeted simplifier for ``symbolic`` (default: ``cancel`` then ``simplify``).
-    domain : dict Symbol -> (lo, hi), optional
-        Sampling box for ``numeric`` (default by assumption, see module docstring).
-    n_points, tol : int, float
-        Number of random points and relative tolerance for ``numeric``.
-    check : callable(rng) -> CheckResult, optional
-        Custom numeric check (Monte Carlo, finite differences, matrix functions).
+        One line; may contain inline math ``$...$``.
+    status : one of :data:`STATUSES` (required)
+    relation : ``"="``, ``"<="``, ``">="`` or ``"~"`` (leading order; needs ``check``)
     label : str
-        Short name of the step (used in error messages).
+        Short name, may contain ``$...$``; used in messages and the report.
+    defs : dict, optional
+        ``{display symbol: concrete expression}``, substituted repeatedly before any check.
+    where : dict, optional
+        ``{symbol: value}``: a special case, rendered next to the equation and substituted.
+    check : callable(rng) -> CheckResult, optional
+        For numeric / Monte Carlo steps whose sides cannot be lambdified.
+    simplifier : callable, optional
+        Targeted simplifier for ``symbolic`` (default: ``cancel``, then ``simplify``).
+    domain : dict, optional
+        ``{symbol: (lo, hi)}`` sampling boxes for random admissible points.
+    n_points, tol : int, float
+        Random-point check size and relative tolerance.
+    timeout : float
+        Seconds allowed for the symbolic work of this step.
     """
 
-    lhs: object
-    rhs: object
-    reason: str
-    method: str = "symbolic"
-    residual: object = None
-    simplifier: Callable | None = None
-    simplifier_name: str | None = None
-    domain: dict = field(default_factory=dict)
-    n_points: int = 20
-    tol: float = 1e-9
-    check: Callable | None = None
-    label: str = ""
-    relation: str = "="
-    detail: str = ""
-    verified: bool = False
+    def __init__(self, lhs, rhs, reason: str, *, status: str, relation: str = "=", label: str = "",
+                 defs: dict | None = None, where: dict | None = None, check: Callable | None = None,
+                 simplifier: Callable | None = None, simplifier_name: str | None = None,
+                 domain: dict | None = None, n_points: int = 20, tol: float = 1e-9,
+                 timeout: float = 20.0):
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+        if relation not in RELATIONS:
+            raise ValueError(f"relation must be one of {RELATIONS}, got {relation!r}")
+        if status in ("definition", "assumption") and check is not None:
+            raise ValueError(f"a {status} step claims nothing to check; got check={check!r}")
+        if status == "monte-carlo" and check is None:
+            raise ValueError("status 'monte-carlo' needs check=callable(rng) -> CheckResult")
+        if relation == "~" and status in VERIFIED and check is None:
+            raise ValueError("relation '~' needs check=... using compare_scaling")
+        if status == "symbolic" and relation == "~":
+            raise ValueError("relation '~' cannot be checked symbolically; use status 'numeric'")
+        if n_points < 1 or not tol > 0 or not timeout > 0:
+            raise ValueError(f"n_points >= 1, tol > 0 and timeout > 0 required, got {n_points}, "
+                             f"{tol}, {timeout}")
+        self.lhs, self.rhs, self.reason = lhs, rhs, reason
+        self.status, self.relation, self.label = status, relation, label
+        self.defs, self.where = dict(defs or {}), dict(where or {})
+        self.check, self.simplifier, self.simplifier_name = check, simplifier, simplifier_name
+        self.domain = dict(domain or {})
+        self.n_points, self.tol, self.timeout = n_points, tol, timeout
+        self.verified, self.detail, self.residual, self.seconds = False, "", None, 0.0
 
-    def __post_init__(self):
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        if self.method == "numeric" and self.check is None and self.n_points < 1:
-            raise ValueError(f"n_points must be >= 1, got {self.n_points}")
+    def __repr__(self):
+        return f"Step({self.label or self.reason[:30]!r}, status={self.status!r})"
 
-    # -- verification ------------------------------------------------------------------
-    def _residual(self):
-        if self.residual is not None:
-            r = self.residual
-        elif _is_matrix(self.lhs) or _is_matrix(self.rhs):
-            r = sp.Matrix(self.lhs) - sp.Matrix(self.rhs)
-        else:
-            r = sp.sympify(self.lhs) - sp.sympify(self.rhs)
-        return r.doit() if hasattr(r, "doit") else r
+    # -- the checked expression ----------------------------------------------------------
+    def concrete(self, expr):
+        """``expr`` with ``defs`` substituted to a fixed point, then the ``where`` special case."""
+        funcs = {k: v for k, v in self.defs.items() if isinstance(k, sp.FunctionClass)}
+        nodes = {k: v for k, v in self.defs.items() if k not in funcs}
+        for _ in range(20):
+            if not hasattr(expr, "xreplace"):
+                break
+            new = expr.xreplace(nodes) if nodes else expr
+            for k, v in funcs.items():
+                new = new.replace(k, v)
+            if new == expr:
+                break
+            expr = new
+        if self.where and hasattr(expr, "subs"):
+            expr = expr.subs(self.where)
+        if isinstance(expr, sp.MatrixExpr) and not _is_matrix(expr):
+            expr = expr.doit().as_explicit()  # e.g. a * x - y with x, y matrices
+        return expr
+
+    def sides(self):
+        """The concrete ``(lhs, rhs)`` as lists of entries (matrices flattened)."""
+        lhs, rhs = (sp.Matrix(list(e)) if isinstance(e, sp.Tuple) else e
+                    for e in (self.concrete(self.lhs), self.concrete(self.rhs)))
+        if _is_matrix(lhs) or _is_matrix(rhs):
+            lhs = sp.Matrix(lhs) if _is_matrix(lhs) else sp.Matrix(lhs) * 0 + lhs
+            rhs = sp.Matrix(rhs) if _is_matrix(rhs) else sp.ones(*lhs.shape) * rhs
+            if lhs.shape != rhs.shape:
+                raise ValueError(f"lhs shape {lhs.shape} != rhs shape {rhs.shape}")
+        return _entries(lhs), _entries(rhs)
+
+    # -- verification -------------------------------------------------------------------
+    def _set(self, ok: bool, detail: str, residual=None) -> bool:
+        self.verified, self.detail = ok, detail
+        self.residual = None if residual is None else float(residual)
+        return ok
 
     def verify(self, rng: np.random.Generator) -> bool:
-        """Run the check; set ``verified`` and ``detail``. Returns True when it passes."""
-        if self.method == "definition":
-            self.verified, self.detail = True, "nothing to verify"
-            return True
+        """Run this step's check; set ``verified``, ``detail``, ``residual``, ``seconds``."""
+        t0 = time.perf_counter()
+        try:
+            return self._verify(rng)
+        finally:
+            self.seconds = time.perf_counter() - t0
+
+    def _verify(self, rng) -> bool:
+        if self.status == "definition":
+            return self._set(False, "definition: introduces notation, nothing to verify")
+        if self.status == "assumption":
+            return self._set(False, "assumption: not verified")
         if self.check is not None:
             res = self.check(rng)
             if not isinstance(res, CheckResult):
                 raise TypeError(f"check must return a CheckResult, got {type(res).__name__}")
-            self.verified, self.detail = res.ok, res.detail
-            return res.ok
-        if self.method == "symbolic":
-            return self._verify_symbolic()
-        return self._verify_numeric(rng)
+            return self._set(res.ok, res.detail, res.residual)
+        if self.status == "numeric":
+            worst = self._worst(rng, self.n_points, timeout=self.timeout)
+            what = "max |lhs - rhs|" if self.relation == "=" else "max violation"
+            lhs, rhs = self.sides()
+            ints = sorted({str(v) for e in lhs + rhs for v in sp.sympify(e).free_symbols
+                           if v.is_integer and v not in self.domain})
+            how = (f"; {', '.join(ints)} drawn from 1..4, one draw per group of points" if ints else "")
+            return self._set(bool(np.isfinite(worst) and worst <= self.tol),
+                             f"{what} / (1 + |rhs|) at {self.n_points} random admissible points "
+                             f"(seeded numpy Generator{how}) is {_bound(worst, self.tol / 10)} (tolerance "
+                             f"{self.tol:g})", worst)
+        return self._verify_symbolic(rng)
 
-    def _verify_symbolic(self) -> bool:
-        r = self._residual()
+    def _worst(self, rng, n, timeout=None) -> float:
+        """Worst normalised residual (or inequality violation) at ``n`` random points."""
+        lhs, rhs = self.sides()
+        diff = [a - b for a, b in zip(lhs, rhs, strict=True)]
+        vals = evaluate(diff + rhs, rng, n, self.domain, timeout)
+        r, scale = vals[: len(diff)], 1 + np.abs(vals[len(diff):])
+        if self.relation == "=":
+            z = np.abs(r) / scale
+        else:  # signed violation; an imaginary part is a violation too
+            sign = 1.0 if self.relation == "<=" else -1.0
+            z = np.maximum(sign * r.real, 0) / scale + np.abs(r.imag) / scale
+        finite = z[np.isfinite(z)]
+        return float(np.max(finite)) if finite.size else float("nan")
+
+    def _verify_symbolic(self, rng) -> bool:
         simp = self.simplifier or _default_simplifier
-        name = self.simplifier_name or getattr(simp, "__name__", "custom")
-        if name == "_default_simplifier":
-            name = "cancel, then simplify"
-        leftover = [e for e in _entries(r) if simp(sp.sympify(e)) != 0]
-        self.verified = not leftover
-        what = "lhs - rhs" if self.residual is None else "the residual"
-        self.detail = (f"{what} reduces to 0 with {name}" if self.verified
-                       else f"{what} did not reduce to 0 with {name}; "
-                            f"left over: {sp.sstr(leftover[0])[:200]}")
-        return self.verified
+        name = self.simplifier_name or ("cancel, then simplify" if simp is _default_simplifier
+                                        else getattr(simp, "__name__", "a custom simplifier"))
+        budget = min(self.timeout, PRECHECK_SECONDS)
+        why = "not evaluable at points"
+        try:
+            pre = self._worst(rng, PRECHECK_POINTS, timeout=budget)
+        except StepTimeout:
+            pre, why = float("nan"), f"did not finish within {budget:g} s"
+        except Exception:  # noqa: BLE001 -- not evaluable numerically: the symbolic check decides
+            pre = float("nan")
+        if np.isfinite(pre) and pre > PRECHECK_TOL:
+            return self._set(False, f"numeric pre-check: lhs - rhs does not vanish; max |lhs - rhs| "
+                                    f"/ (1 + |rhs|) at {PRECHECK_POINTS} random admissible points "
+                                    f"= {fmt_num(pre)}", pre)
+        pre_txt = (f"numeric pre-check at {PRECHECK_POINTS} random points: {_bound(pre, 1e-9)}"
+                   if np.isfinite(pre) else f"no numeric pre-check: {why}")
+        try:
+            with time_limit(self.timeout):
+                lhs, rhs = self.sides()
+                if self.relation == "=":
+                    left = [e for e in (sp.sympify(a - b).doit() for a, b in zip(lhs, rhs, strict=True))
+                            if simp(e) != 0]
+                    ok = not left
+                    msg = (f"lhs - rhs reduces to 0 with {name}" if ok else
+                           f"lhs - rhs did not reduce to 0 with {name}; left over: "
+                           f"{sp.sstr(left[0])[:160]}")
+                else:
+                    gaps = [simp(sp.sympify(b - a if self.relation == "<=" else a - b).doit())
+                            for a, b in zip(lhs, rhs, strict=True)]
+                    bad = [g for g in gaps if g.is_nonnegative is not True]
+                    ok = not bad
+                    msg = (f"the gap ({'rhs - lhs' if self.relation == '<=' else 'lhs - rhs'}) "
+                           f"simplifies with {name} to an expression SymPy proves nonnegative"
+                           if ok else f"could not prove the gap nonnegative: {sp.sstr(bad[0])[:160]}")
+        except StepTimeout as exc:
+            return self._set(False, f"symbolic {exc} ({pre_txt})", pre if np.isfinite(pre) else None)
+        return self._set(ok, f"{msg} ({pre_txt})", pre if np.isfinite(pre) else None)
 
-    def _verify_numeric(self, rng: np.random.Generator) -> bool:
-        r = self._residual()
-        entries = [sp.sympify(e) for e in _entries(r)]
-        # scale: the rhs entries when the residual is lhs - rhs (relative tolerance)
-        scales = ([sp.sympify(e).doit() for e in _entries(self.rhs)] if self.residual is None
-                  else [sp.Integer(0)] * len(entries))
-        free = sorted(set().union(*(e.free_symbols for e in entries + scales)), key=str)
-        vals = []
-        for s in free:
-            lo, hi = self.domain.get(s, POSITIVE_BOX if s.is_positive else
-                                     (0.0, 2.0) if s.is_nonnegative else REAL_BOX)
-            vals.append(rng.uniform(lo, hi, self.n_points))
-        worst = 0.0
-        for e, sc in zip(entries, scales, strict=False):
-            v = lambdify(free, e, stable=False)(*vals)
-            ref = lambdify(free, sc, stable=False)(*vals)
-            worst = max(worst, float(np.max(np.abs(v) / (1.0 + np.abs(ref)))))
-        self.verified = bool(np.isfinite(worst) and worst <= self.tol)
-        self.detail = (f"max |lhs - rhs| / (1 + |rhs|) over {self.n_points} random "
-                       f"admissible points (seeded numpy Generator) is {worst:.1e} "
-                       f"(tolerance {self.tol:g})")
-        return self.verified
+
+def _bound(x: float, floor: float) -> str:
+    """``fmt_num(x)``, or ``< floor`` below it (noise-level digits differ between machines)."""
+    return f"< {floor:.0e}".replace("e-0", "e-") if np.isfinite(x) and x < floor else fmt_num(x)
 
 
 def _default_simplifier(e):
@@ -208,26 +272,57 @@ def _default_simplifier(e):
     return c if c == 0 else sp.simplify(c)
 
 
+def _introduced(expr) -> set:
+    """Names an expression mentions: symbols, indexed bases, undefined functions."""
+    if _is_matrix(expr):
+        return set().union(*(_introduced(e) for e in expr)) if len(expr) else set()
+    expr = sp.sympify(expr)
+    out = set(expr.free_symbols) | {i.base.label for i in expr.atoms(sp.Indexed)}
+    out |= set(expr.atoms(AppliedUndef))
+    return out
+
+
 # ------------------------------------------------------------------------------------------
 # Derivations
 # ------------------------------------------------------------------------------------------
-@dataclass
 class Derivation:
-    """An ordered list of steps with a title, an introduction and a final result.
+    """An ordered list of steps with a title, an introduction and its result step(s).
 
-    ``result`` is the index of the step whose equation is the final result (default: the last
-    step), printed by ``gtv derive NAME --latex-only``.
+    ``result`` is an index or a tuple of indices (0-based, negatives allowed); every result step
+    must have a verified status. Every ``definition`` must introduce a name not used before.
     """
 
-    name: str
-    title: str
-    intro: str
-    steps: list[Step]
-    result: int = -1
-    names: dict = field(default_factory=dict)  # extra LaTeX names for display-only symbols
-    notes: str = ""
-    seed: int = 20250422
-    elapsed: float = 0.0
+    def __init__(self, name: str, title: str, intro: str, steps, *, result=-1, names=None,
+                 notes: str = "", seed: int = 20250422):
+        self.name, self.title, self.intro, self.steps = name, title, intro, list(steps)
+        self.names, self.notes, self.seed, self.elapsed = dict(names or {}), notes, seed, 0.0
+        if not self.steps:
+            raise ValueError(f"derivation {name!r}: steps must not be empty")
+        idx = (result,) if isinstance(result, int) else tuple(result)
+        n = len(self.steps)
+        if not idx or any(not -n <= i < n for i in idx):
+            raise ValueError(f"derivation {name!r}: result indices must be in [-{n}, {n}), got {result}")
+        self.result = tuple(sorted({i % n for i in idx}))
+        for i in self.result:
+            if self.steps[i].status not in VERIFIED:
+                raise ValueError(f"derivation {name!r}, step {i + 1} ({self.steps[i].label}): a result "
+                                 f"must be verified, got status {self.steps[i].status!r}")
+        seen: set = set()
+        for i, s in enumerate(self.steps, 1):
+            new = _introduced(s.lhs) - seen
+            if s.status == "definition" and not new:
+                raise ValueError(f"derivation {name!r}, step {i} ({s.label}): a definition must "
+                                 f"introduce something new, but its lhs only uses names already "
+                                 f"defined; give it a checked status")
+            seen |= _introduced(s.lhs) | _introduced(s.rhs) | set(s.defs) | set(s.where)
+
+    @property
+    def result_steps(self) -> list[Step]:
+        return [self.steps[i] for i in self.result]
+
+    def counts(self) -> dict[str, int]:
+        """Steps per status (every status present, in :data:`STATUSES` order)."""
+        return {k: sum(s.status == k for s in self.steps) for k in STATUSES}
 
     def verify(self, rng: np.random.Generator | None = None) -> Derivation:
         """Verify every step in order; raise :class:`VerificationError` at the first failure."""
@@ -237,129 +332,52 @@ class Derivation:
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         t0 = time.perf_counter()
         for i, step in enumerate(self.steps, 1):
+            where = f"derivation {self.name!r}, step {i} ({step.label or step.reason[:40]})"
             try:
                 ok = step.verify(rng)
             except VerificationError:
                 raise
-            except Exception as exc:  # a crash inside a check is a failure of that step
-                raise VerificationError(f"derivation {self.name!r}, step {i} "
-                                        f"({step.label or step.reason}): check raised "
-                                        f"{type(exc).__name__}: {exc}") from exc
-            if not ok:
-                raise VerificationError(f"derivation {self.name!r}, step {i} "
-                                        f"({step.label or step.reason}) failed: {step.detail}")
+            except (Exception, StepTimeout) as exc:  # a crash inside a check fails that step
+                raise VerificationError(f"{where}: check raised {type(exc).__name__}: {exc}") from exc
+            if not ok and step.status in VERIFIED:
+                res = "" if step.residual is None else f" [residual {fmt_num(step.residual)}]"
+                raise VerificationError(f"{where} failed: {step.detail}{res}")
         self.elapsed = time.perf_counter() - t0
         return self
 
-    # -- rendering ---------------------------------------------------------------------
+    # -- rendering (gtv_symbolic.derive_render) -------------------------------------------
     def tex(self, expr) -> str:
-        """LaTeX of ``expr`` with the package names plus this derivation's display names."""
-        return S.latex(expr, symbol_names=dict(self.names))
+        from .derive_render import tex
+
+        return tex(self, expr)
 
     def equation_tex(self, step: Step) -> str:
-        return f"{self.tex(step.lhs)} {_REL[step.relation]} {self.tex(step.rhs)}"
+        from .derive_render import equation_tex
+
+        return equation_tex(self, step)
 
     def result_tex(self) -> str:
-        """The final result as one LaTeX line (``gtv derive NAME --latex-only``)."""
-        return self.equation_tex(self.steps[self.result])
+        """The result step(s), one LaTeX line each (``gtv derive NAME --latex-only``)."""
+        return "\n".join(self.equation_tex(s) for s in self.result_steps)
 
     def to_markdown(self) -> str:
-        lines = [f"# {self.title}", "", f"`gtv derive {self.name}` (module "
-                 f"`gtv_symbolic.derivations`). {self.intro}", ""]
-        n_sym = sum(s.method == "symbolic" for s in self.steps)
-        n_num = sum(s.method == "numeric" for s in self.steps)
-        lines += [f"Steps: {len(self.steps)} ({n_sym} verified symbolically, {n_num} numerically, "
-                  f"{len(self.steps) - n_sym - n_num} definitions or assumptions). Every check below "
-                  f"was run when this file was written (numpy Generator seed {self.seed}).", ""]
-        for i, step in enumerate(self.steps, 1):
-            head = f"**Step {i}{': ' + step.label if step.label else ''}.** {step.reason}"
-            lines += [head, "", "$$", self.equation_tex(step), "$$", "", _status_md(step), ""]
-        lines += ["## Result", "", "$$", self.result_tex(), "$$", ""]
-        if self.notes:
-            lines += ["## Notes", "", self.notes.strip(), ""]
-        return "\n".join(lines)
+        from .derive_render import to_markdown
+
+        return to_markdown(self)
 
     def to_latex(self) -> str:
-        out = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
-               r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks",
-               r"\begin{document}", rf"\section*{{{_tex_text(self.title)}}}",
-               _tex_text(self.intro), ""]
-        for i, step in enumerate(self.steps, 1):
-            label = f": {_tex_text(step.label)}" if step.label else ""
-            out += [rf"\paragraph{{Step {i}{label}.}} {_tex_text(step.reason)}",
-                    r"\begin{align*}", self.equation_tex(step), r"\end{align*}",
-                    _status_tex(step),
-                    ""]
-        out += [r"\subsection*{Result}", r"\begin{align*}", self.result_tex(), r"\end{align*}"]
-        if self.notes:
-            out += [r"\subsection*{Notes}", _tex_text(self.notes.strip())]
-        out += [r"\end{document}", ""]
-        return "\n".join(out)
+        from .derive_render import to_latex
 
-    def write(self, out: Path, formats=("md", "tex")) -> list[Path]:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        if "md" in formats:
-            p = out / f"{self.name}.md"
-            p.write_text(self.to_markdown(), encoding="utf-8")
-            paths.append(p)
-        if "tex" in formats:
-            p = out / f"{self.name}.tex"
-            p.write_text(self.to_latex(), encoding="utf-8")
-            paths.append(p)
-        return paths
+        return to_latex(self)
 
+    def write(self, out, formats=("md", "tex")):
+        from .derive_render import write
 
-_REL = {"=": "=", "approx": r"\approx", "->": r"\to", "<=": r"\leq"}
-
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def _tex_text(text: str) -> str:
-    """Escape plain text for LaTeX, keeping ``$...$`` inline math and turning `code` into \\texttt."""
-    parts = text.split("$")
-    if len(parts) % 2 == 0:
-        raise ValueError(f"unbalanced $ in text: {text[:60]!r}")
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2:
-            out.append(f"${part}$")
-            continue
-        esc = "".join(_TEX_SPECIAL.get(c, c) for c in part)
-        esc = re.sub(r"`([^`]*)`", lambda m: r"\texttt{" + m.group(1) + "}", esc)
-        esc = esc.replace("**", "")
-        out.append(esc)
-    return "".join(out)
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("*", r"\*")
-
-
-def _status(step: Step) -> tuple[str, str]:
-    """(heading, detail) saying how the step was checked."""
-    if step.method == "definition":
-        return "Definition or assumption: nothing to verify.", ""
-    if not step.detail:
-        return f"Not yet verified ({step.method}).", ""
-    mark = "Verified" if step.verified else "FAILED"
-    return f"{mark} ({step.method}):", step.detail.rstrip(".") + "."
-
-
-def _status_md(step: Step) -> str:
-    head, detail = _status(step)
-    return f"*{head}* {_md_escape(detail)}".rstrip()
-
-
-def _status_tex(step: Step) -> str:
-    head, detail = _status(step)
-    return rf"\emph{{{_tex_text(head)}}} {_tex_text(detail)}".rstrip()
+        return write(self, out, formats)
 
 
 # ------------------------------------------------------------------------------------------
-# Registry and CLI
+# Registry and the command line (implemented in gtv_symbolic.derive_store)
 # ------------------------------------------------------------------------------------------
 def names() -> list[str]:
     """Names of all derivations, in order."""
@@ -377,8 +395,7 @@ def get(name: str) -> Derivation:
     return build(name)
 
 
-def run(name: str, out: Path | None = None, formats=("md", "tex"),
-        rng: np.random.Generator | None = None) -> Derivation:
+def run(name: str, out=None, formats=("md", "tex"), rng=None) -> Derivation:
     """Build, verify and (when ``out`` is given) write one derivation."""
     d = get(name).verify(rng)
     if out is not None:
@@ -386,89 +403,22 @@ def run(name: str, out: Path | None = None, formats=("md", "tex"),
     return d
 
 
-INDEX_INTRO = """\
-# Checked derivations
+def add_arguments(parser) -> None:
+    """Add the ``gtv derive`` arguments to an :mod:`argparse` (sub)parser."""
+    from .derive_store import add_arguments as add
 
-Each document below is generated by `gtv derive all` (or by the script of the same number in this
-folder) from the modules in `gtv_symbolic/derivations/`. Every step is an equation with a
-one-line reason and the way it was checked: **symbolic** (SymPy reduces the difference to zero
-with the named simplifier), **numeric** (random admissible points, Monte Carlo or finite
-differences, with the sample size and tolerance stated), or a **definition/assumption**. A
-failing step stops the build and names the step. Each derivation ends with a numeric check of its
-lambdified result against Monte Carlo, finite differences or direct integration.
-Formulas of paper sections 5-6 (linear models, NTK) are derived here; the notes at the end of
-those documents say where they agree with the reconstruction in the project's math note.
-"""
-
-
-def write_index(derivations: list[Derivation], out: Path) -> Path:
-    """Write ``README.md`` in ``out``: one table row per derivation with links and step counts."""
-    from .derivations import REGISTRY
-
-    rows = ["| # | name | what | steps (symbolic / numeric / definitions) | documents | script |",
-            "|---|---|---|---|---|---|"]
-    for i, d in enumerate(derivations, 1):
-        n_sym = sum(s.method == "symbolic" for s in d.steps)
-        n_num = sum(s.method == "numeric" for s in d.steps)
-        script = REGISTRY[d.name][0][1:] + ".py"
-        title = d.title.replace("|", "\\|")  # a pipe would end the table cell
-        rows.append(f"| {i} | `{d.name}` | {title} | {len(d.steps)} ({n_sym} / {n_num} / "
-                    f"{len(d.steps) - n_sym - n_num}) | [Markdown]({d.name}.md), "
-                    f"[LaTeX]({d.name}.tex) | [{script}]({script}) |")
-    text = (INDEX_INTRO + "\n" + "\n".join(rows)
-            + "\n\nRegenerate: `gtv derive all` (about a minute on 2 cores).\n")
-    path = Path(out) / "README.md"
-    path.write_text(text, encoding="utf-8")
-    return path
+    add(parser)
 
 
 def cli(args) -> int:
-    """Entry point of ``gtv derive`` (see :mod:`gtv_symbolic.cli`). Returns the exit code.
+    """Entry point of ``gtv derive`` (see :mod:`gtv_symbolic.derive_store`). Returns the exit code."""
+    from .derive_store import cli as run_cli
 
-    ``--list``: names and titles; ``NAME``/``all``: build, verify and write ``NAME.md`` and
-    ``NAME.tex`` to ``--out`` (only ``--format`` when given); ``--latex-only``: print the
-    verified final result as one LaTeX line. Exit code 1 when a step fails.
-    """
-    import sys
+    return run_cli(args)
 
-    from .derivations import REGISTRY
 
-    if args.list or not args.name:
-        for name, (_, title) in REGISTRY.items():
-            print(f"{name:18s} {title}")
-        return 0
-    todo = list(REGISTRY) if args.name == "all" else [args.name]
-    for name in todo:
-        if name not in REGISTRY:
-            raise ValueError(f"name must be one of {', '.join(REGISTRY)} or 'all', "
-                             f"got {name!r}")
-    formats = ("md", "tex") if args.format is None else (args.format,)
-    failed = 0
-    done = []
-    t_all = time.perf_counter()
-    for name in todo:
-        t0 = time.perf_counter()
-        d = get(name)
-        try:
-            d.verify()
-        except VerificationError as exc:
-            print(f"FAILED {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        if args.latex_only:
-            if len(todo) > 1:
-                print(f"% {name}")
-            print(d.result_tex())
-            continue
-        paths = d.write(args.out, formats)
-        done.append(d)
-        n_sym = sum(s.method == "symbolic" for s in d.steps)
-        n_num = sum(s.method == "numeric" for s in d.steps)
-        print(f"ok  {name:18s} {len(d.steps):2d} steps ({n_sym} symbolic, {n_num} numeric) "
-              f"in {time.perf_counter() - t0:5.1f} s -> {', '.join(str(p) for p in paths)}")
-    if args.name == "all" and not args.latex_only and not failed:
-        print(f"ok  index -> {write_index(done, args.out)}")
-    if len(todo) > 1 and not args.latex_only:
-        print(f"{len(todo) - failed}/{len(todo)} derivations verified in "
-              f"{time.perf_counter() - t_all:.1f} s")
-    return 1 if failed else 0
+def write_index(records, out):
+    """Write the index ``README.md`` of the derivations folder (see :mod:`.derive_render`)."""
+    from .derive_render import write_index as wi
+
+    return wi(records, out)

@@ -60,3 +60,60 @@ def example_points(rng: np.random.Generator, n: int, dim: int, data, schedule, t
 def vp():
     """One shared VP schedule of the paper's code (its compiled functions are built once)."""
     return VP()
+
+
+def legacy_step(lhs, rhs, reason, *, method="symbolic", residual=None, **kw):
+    """TRANSITIONAL (issue 9): an old-style step (``method=``, free-form ``residual=``) as a Step.
+
+    The residual is attached as the meaning of the displayed lhs (``defs``), so the check is of
+    the stand-in residual, not of the displayed equation. Only for derivations not yet rewritten
+    against the new engine API; rewritten derivations use :class:`gtv_symbolic.derive.Step`.
+    """
+    from ..derive import Step
+
+    defs = dict(kw.pop("defs", None) or {})
+    if residual is not None:
+        res = residual.doit() if hasattr(residual, "doit") else residual
+        mat = isinstance(res, sp.MatrixBase)
+        if isinstance(rhs, sp.Tuple):
+            rhs = sp.Matrix(list(rhs))
+        if mat and isinstance(rhs, sp.MatrixBase) and rhs.shape != res.shape and rhs.is_zero_matrix:
+            rhs = sp.zeros(*res.shape)
+        if not isinstance(lhs, (sp.MatrixBase, int, float)) and not sp.sympify(lhs).is_number:
+            base = rhs if isinstance(rhs, sp.MatrixBase) or not mat else sp.ones(*res.shape) * rhs
+            defs[lhs] = base + res
+        elif not isinstance(rhs, (sp.MatrixBase, int, float)) and not sp.sympify(rhs).is_number:
+            base = lhs if isinstance(lhs, sp.MatrixBase) or not mat else sp.ones(*res.shape) * lhs
+            defs[rhs] = base - res
+        else:
+            raise ValueError("legacy_step: cannot attach the residual to a numeric lhs and rhs")
+    kw.pop("relation", None) if kw.get("relation") in ("approx", "->") else None
+    return Step(lhs, rhs, reason, status=method, defs=defs, **kw)
+
+
+#: Display symbol for the dimension of x, used in ``where={DIM: 1}`` to render a special case.
+DIM = sp.Symbol("dim_x", integer=True, positive=True)
+NAMES[DIM] = S.LATEX_NAMES[DIM] = r"\dim x"
+
+
+def beta_D_from(alpha_fn, S_fn, t):
+    r"""``{beta_t: -alpha'/alpha, D_t: S'/2 - alpha' S/alpha}``: the inverse of
+    ``alpha' = -beta alpha``, ``S' = -2 beta S + 2 D``, so identities in ``beta_t, D_t`` hold for
+    arbitrary ``alpha_t, S_t`` once these are substituted (as ``defs``)."""
+    a, s = alpha_fn(t), S_fn(t)
+    da, ds = sp.Derivative(a, t), sp.Derivative(s, t)
+    return {S.beta_f(t): -da / a, S.D_f(t): ds / 2 - da * s / a}
+
+
+def limit_check(ts, values, target: float, *, tol: float, what: str):
+    """A limit ``t -> 0``: ``|value - target|`` shrinks along decreasing ``ts`` and ends below ``tol``."""
+    from ..derive import CheckResult, fmt_num
+
+    ts, v = np.asarray(ts, dtype=float), np.asarray(values, dtype=float)
+    if ts.ndim != 1 or ts.size < 2 or np.any(np.diff(ts) >= 0):
+        raise ValueError(f"ts must be >= 2 decreasing times, got {ts}")
+    dev = np.abs(v - target)
+    ok = bool(np.all(np.isfinite(v)) and np.all(np.diff(dev) <= 1e-12) and dev[-1] <= tol)
+    pairs = ", ".join(f"t = {t:g}: {fmt_num(d)}" for t, d in zip(ts, dev, strict=True))
+    return CheckResult(ok, f"{what}; |value - {target:g}| by t ({pairs}): decreasing, last "
+                           f"below {tol:g}", float(dev[-1]))

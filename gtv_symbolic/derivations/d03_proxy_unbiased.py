@@ -1,8 +1,14 @@
-r"""The proxy score is an unbiased estimate of the score: ``E_{x0|x,t}[s~(x,t;x0)] = s(x,t)``.
+r"""The proxy score is an unbiased estimate of the score (paper Sec. 2).
 
-``s~ = grad_x log p(x|x0,t) = (alpha_t x0 - x)/sigma_t^2`` (paper Sec. 2, paper-math.md 2.1-2.2):
-differentiate ``p(x|t) = int p(x|x0,t) p_data(x0) dx0`` under the integral, use
-``grad p(x|x0,t) = p(x|x0,t) s~`` and Bayes' rule.
+.. math::
+
+    \tilde s(x,t;x_0) = \nabla_x \log p(x \mid x_0, t) = \frac{\alpha_t x_0 - x}{\sigma_t^2},
+    \qquad \mathbb{E}_{x_0 \mid x,t}[\tilde s(x,t;x_0)] = s(x,t).
+
+Differentiate :math:`p(x \mid t) = \int p(x \mid x_0, t)\, p_{\mathrm{data}}(x_0)\, dx_0` under the
+(finite) sum, use :math:`\nabla_x p(x \mid x_0,t) = p(x \mid x_0,t)\,\tilde s` and Bayes' rule. The
+result is checked for every M with an indexed ``Sum`` (D = 2), with the package's explicit forms,
+and by Monte Carlo over posterior draws with the production :mod:`gtv_symbolic.proxy` functions.
 """
 
 from __future__ import annotations
@@ -16,76 +22,132 @@ from ..derive import CheckResult, Derivation, Step, compare_mc
 from . import _common as c
 
 NAME = "proxy-unbiased"
-TITLE = "The proxy score is unbiased: E_post[s~] = s"
+TITLE = r"The proxy score is unbiased: $\mathbb{E}_{x_0 \mid x,t}[\tilde{s}] = s$"
+
+_DATA = np.array([[-1.0, 0.0], [0.0, 0.5], [1.0, -0.3], [0.2, 1.0]])
 
 
 def _mc_check(rng: np.random.Generator) -> CheckResult:
-    """Draw x0 from the posterior at fixed (x, t); the mean proxy score vs the true score."""
+    """x0 drawn from proxy.posterior_weights at fixed (x, t): mean proxy_score vs true_score."""
     vp = c.vp()
-    data = np.array([[-1.0, 0.0], [0.0, 0.5], [1.0, -0.3], [0.2, 1.0]])
     x = np.array([[0.1, 0.2], [-0.4, 0.1], [0.5, 0.3]])
     t = np.array([0.3, 0.5, 0.2])
     n = 20000
-    est, ref, se = [], [], []
-    w = proxy.posterior_weights(x, t, data, vp)
-    s = proxy.true_score(x, t, data, vp)
+    w = proxy.posterior_weights(x, t, _DATA, vp)
+    s = proxy.true_score(x, t, _DATA, vp)
+    est, se = [], []
     for j in range(len(x)):
-        idx = rng.choice(len(data), size=n, p=w[j])
-        st = proxy.proxy_score(x[j], t[j], data[idx], vp)
+        st = proxy.proxy_score(x[j], t[j], _DATA[rng.choice(len(_DATA), size=n, p=w[j])], vp)
         est.append(st.mean(0))
         se.append(st.std(0, ddof=1) / np.sqrt(n))
-        ref.append(s[j])
-    return compare_mc(est, ref, se, n=n, what="4 training points in 2-D, VP schedule, 3 points "
-                      "(x, t); mean of proxy scores with x0 drawn from the posterior vs the "
-                      "lambdified true score")
+    return compare_mc(
+        est,
+        s,
+        se,
+        n=n,
+        what="4 training points in 2-D, VP schedule, 3 points "
+        "(x, t); mean of proxy.proxy_score with x0 drawn from proxy.posterior_weights "
+        "vs proxy.true_score",
+    )
 
 
 def build() -> Derivation:
-    g1 = proxy.generic_forms(1)
-    x1 = S.x_vec(1)[0]
-    m, M = c.m, S.M
-    kern, pst = g1["kernel"], g1["proxy_score"][0]
+    g = proxy.generic_forms(2)
+    x = S.x_vec(2)
+    m, M, a, s2 = c.m, S.M, S.alpha, S.sigma2
+    kern, pst = g["kernel"], g["proxy_score"]
     z = sp.Sum(kern, (m, 1, M))
-    logp = sp.log(g1["marginal"])
+    grad = lambda f: sp.Matrix([sp.diff(f, xi) for xi in x])  # noqa: E731
+    sum_vec = lambda v: sp.Matrix([sp.Sum(e, (m, 1, M)) for e in v])  # noqa: E731
+
+    x0 = sp.Matrix(sp.symbols("x0_1 x0_2", real=True))
+    stilde, xs, x0s = sp.Symbol("stilde"), sp.Symbol("x_disp"), sp.Symbol("x0_disp")
+    log_cond = -((x - a * x0).T * (x - a * x0))[0, 0] / (2 * s2) - sp.log(2 * sp.pi * s2)
+    gl = sp.Symbol("gradlogcond")
 
     def explicit(n_pts, dim):
         mus = list(S.mu_vecs(n_pts, dim))
         w = proxy.sym_posterior_weights(mus)
-        e_st = sum((wi * proxy.sym_proxy_score(mu, dim) for wi, mu in zip(w, mus, strict=False)),
-                   sp.zeros(dim, 1))
-        return e_st - proxy.sym_true_score(mus, None, "grad")
+        e_st = sum(
+            (wi * proxy.sym_proxy_score(mu, dim) for wi, mu in zip(w, mus, strict=True)), sp.zeros(dim, 1)
+        )
+        return {c.E_st: e_st, c.score: proxy.sym_true_score(mus, None, "grad")}
 
-    x0, xs = sp.Symbol("x_0", real=True), sp.Symbol("x", real=True)
     steps = [
-        Step(sp.Symbol("stilde"), (S.alpha * x0 - xs) / S.sigma2, "Proxy score: the score of the "
-             "Gaussian conditional $p(x \\mid x_0, t)$, the DSM regression target (paper Sec. 2).",
-             residual=(sp.diff(-(xs - S.alpha * x0) ** 2 / (2 * S.sigma2), xs)
-                       - (S.alpha * x0 - xs) / S.sigma2),
-             simplifier=sp.expand, label="proxy score"),
-        Step(c.w[m], c.Nm[m] / sp.Sum(c.Nm[S.n_idx], (S.n_idx, 1, M)), "Bayes' rule with the "
-             "uniform prior $1/M$ over training points: $p(x_0 = \\mu_m \\mid x, t)$.",
-             method="definition", label="posterior"),
-        Step(c.E_st, c.msum(c.w[m] * c.st[m]), "Posterior expectation over the M training points.",
-             method="definition", label="posterior mean of the proxy score"),
-        Step(c.msum(c.w[m] * c.st[m]), c.grad_logp, "Differentiate the mixture under the (finite) sum "
-             "and divide by $p$; checked for generic M with an indexed Sum (D = 1).",
-             residual=sp.Sum(kern * pst, (m, 1, M)) / z - sp.diff(logp, x1),
-             simplifier=sp.simplify, label="generic M"),
-        Step(sp.Symbol("ex_M3D1"), c.grad_logp, "Explicit check, M = 3 symbolic points in D = 1.",
-             residual=explicit(3, 1), simplifier=sp.simplify, label="explicit M = 3, D = 1"),
-        Step(sp.Symbol("ex_M2D2"), c.grad_logp, "Explicit check, M = 2 symbolic points in D = 2.",
-             residual=explicit(2, 2), simplifier=sp.simplify, label="explicit M = 2, D = 2"),
-        Step(c.E_st, c.score, "Result: the proxy score is an unbiased estimate of the true score "
-             "(paper Sec. 2): steps 3-4 combined with Tweedie's formula.",
-             method="definition", label="result"),
-        Step(sp.Symbol("E_mc"), c.score, "Monte Carlo over posterior draws of $x_0$.",
-             method="numeric", check=_mc_check, label="Monte Carlo"),
+        Step(
+            stilde,
+            (a * x0s - xs) / s2,
+            "Proxy score $\\tilde{s} = \\nabla_x \\log p(x \\mid x_0, "
+            "t)$, the regression target of denoising score matching (paper Sec. 2), for $p(x \\mid "
+            "x_0, t) = N(x; \\alpha_t x_0, \\sigma_t^2 I)$ (D = 2).",
+            status="symbolic",
+            defs={stilde: grad(log_cond), x0s: x0, xs: x},
+            label="closed form",
+        ),
+        Step(
+            c.w[m],
+            c.Nm[m] / sp.Sum(c.Nm[S.n_idx], (S.n_idx, 1, M)),
+            "Bayes' rule with the uniform prior $1/M$ over training points: $p(x_0 = \\mu_m \\mid x, t)$.",
+            status="definition",
+            label="posterior weights",
+        ),
+        Step(
+            c.E_st,
+            c.score,
+            "Result: the posterior expectation $\\mathbb{E}_{x_0 \\mid x,t}[\\tilde{s}] = \\sum_m w_m "
+            "\\tilde{s}_m$ is the score. Differentiate the mixture under the finite sum, use "
+            "$\\nabla_x \\mathcal{N}_m = \\mathcal{N}_m \\tilde{s}_m$ and divide by $p$ (Bayes' "
+            "rule); checked for every M with an indexed sum, D = 2, with $s = \\nabla_x \\log p(x "
+            "\\mid t)$ (tweedie derivation).",
+            status="symbolic",
+            defs={c.E_st: sum_vec(kern * pst) / z, c.score: grad(sp.log(g["marginal"]))},
+            label="unbiased (every $M$)",
+        ),
+        Step(
+            c.E_st,
+            c.score,
+            "The same with the package's explicit forms (`proxy."
+            "sym_posterior_weights`, `proxy.sym_proxy_score`, `proxy.sym_true_score`): three "
+            "symbolic points on a line.",
+            status="symbolic",
+            defs=explicit(3, 1),
+            where={M: 3, c.DIM: 1},
+            label="explicit $M = 3$",
+        ),
+        Step(
+            c.E_st,
+            c.score,
+            "And two symbolic points in the plane.",
+            status="symbolic",
+            defs=explicit(2, 2),
+            where={M: 2, c.DIM: 2},
+            label="explicit $M = 2$",
+        ),
+        Step(
+            sp.Symbol("E_mc"),
+            c.score,
+            "Monte Carlo over posterior draws of $x_0$ with the production functions.",
+            status="monte-carlo",
+            check=_mc_check,
+            label="Monte Carlo",
+        ),
     ]
     names = dict(c.NAMES)
-    names.update({sp.Symbol("stilde"): r"\tilde{s}(x,t;x_0)", x0: "x_0", xs: "x",
-                  sp.Symbol("ex_M3D1"): r"\mathbb{E}_{x_0 \mid x,t}[\tilde{s}]|_{M=3,D=1}",
-                  sp.Symbol("ex_M2D2"): r"\mathbb{E}_{x_0 \mid x,t}[\tilde{s}]|_{M=2,D=2}",
-                  sp.Symbol("E_mc"): r"\widehat{\mathbb{E}}_{x_0 \mid x,t}[\tilde{s}]"})
-    return Derivation(NAME, TITLE, "Averaged over the posterior of the training example, the "
-                      "noisy DSM target equals the true score (paper Sec. 2; paper-math.md 2.2).",
-                      steps, result=6, names=names)
+    names.update(
+        {
+            stilde: r"\tilde{s}(x,t;x_0)",
+            x0s: "x_0",
+            xs: "x",
+            gl: r"\nabla_x \log p(x \mid x_0, t)",
+            sp.Symbol("E_mc"): r"\widehat{\mathbb{E}}_{x_0 \mid x,t}[\tilde{s}]",
+        }
+    )
+    return Derivation(
+        NAME,
+        TITLE,
+        "Averaged over the posterior of the training example, the "
+        "noisy DSM target equals the true score (paper Sec. 2).",
+        steps,
+        result=(2, 5),
+        names=names,
+    )

@@ -1,8 +1,14 @@
-r"""Gaussian data ``x0 ~ N(m0, S0)``: everything in closed form (paper-math.md 2.5, 9.6).
+r"""Gaussian data :math:`x_0 \sim N(m_0, \Sigma_0)`: every quantity of the theory in closed form.
 
-``p(x|t) = N(alpha m0, K)``, ``K = alpha^2 S0 + sigma^2 I``; score ``-K^-1 (x - alpha m0)``;
-posterior ``Sigma_post = (S0^-1 + alpha^2/sigma^2 I)^-1`` (constant in x); proxy covariance
-``C = alpha^2 Sigma_post / sigma^4 = I/sigma^2 - K^-1`` (paper Eq. (5)), a nonzero constant.
+.. math::
+
+    p(x \mid t) = N(\alpha_t m_0, K_t),\ K_t = \alpha_t^2 \Sigma_0 + \sigma_t^2 I, \qquad
+    \Sigma_{\mathrm{post}} = (\Sigma_0^{-1} + \tfrac{\alpha_t^2}{\sigma_t^2} I)^{-1}, \qquad
+    C = \frac{\alpha_t^2}{\sigma_t^4}\Sigma_{\mathrm{post}} = \frac{I}{\sigma_t^2} - K_t^{-1},
+
+a nonzero constant in :math:`x` (paper Eq. (5) for this data; a benign case of paper Sec. 6). The
+two forms of :func:`gtv_symbolic.proxy.sym_gaussian_covariance` are compared with each other and
+with :math:`I/\sigma_t^2 - K_t^{-1}`, for a general symmetric 2x2 :math:`\Sigma_0`.
 """
 
 from __future__ import annotations
@@ -10,13 +16,14 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .. import proxy
 from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_mc
 from ..numeric import lambdify
 from . import _common as c
 
 NAME = "gaussian-data"
-TITLE = "Gaussian data N(m0, S0): score, posterior, constant C"
+TITLE = r"Gaussian data $N(m_0, \Sigma_0)$: score, posterior, constant $C$"
 
 _S0 = np.array([[0.5, 0.2], [0.2, 0.3]])
 _M0 = np.array([0.3, -0.2])
@@ -31,96 +38,177 @@ def _symbols():
 
 
 def _C_expr():
+    """``I/sigma^2 - K^-1`` for the symbolic 2x2 Sigma_0."""
     S0, _, _ = _symbols()
     K = S.alpha**2 * S0 + S.sigma2 * sp.eye(2)
     return sp.eye(2) / S.sigma2 - K.inv()
 
 
 def _mc_check(rng: np.random.Generator) -> CheckResult:
-    """E over (x0, x) of (s~ - s(x))(s~ - s(x))^T equals the constant C (forward sampling only)."""
+    """E over (x0, x) of (s~ - s)(s~ - s)^T vs the lambdified proxy.sym_gaussian_covariance."""
     vp = c.vp()
-    S0, _, (a11, a12, a22) = _symbols()
-    Cf = lambdify([S.alpha, S.sigma2, a11, a12, a22], _C_expr(), stable=False)
+    S0, m0, (a11, a12, a22) = _symbols()
+    Cf = lambdify(
+        [S.alpha, S.sigma2, a11, a12, a22], proxy.sym_gaussian_covariance(m0, S0, "posterior"), stable=False
+    )
     n, t = 100000, 0.3
     a, s2 = float(vp.alpha(t)), float(vp.sigma2(t))
-    L = np.linalg.cholesky(_S0)
-    x0 = _M0 + rng.standard_normal((n, 2)) @ L.T
+    x0 = _M0 + rng.standard_normal((n, 2)) @ np.linalg.cholesky(_S0).T
     x = a * x0 + np.sqrt(s2) * rng.standard_normal((n, 2))
-    K = a**2 * _S0 + s2 * np.eye(2)
-    s = -np.linalg.solve(K, (x - a * _M0).T).T
-    d = (a * x0 - x) / s2 - s
+    s = -np.linalg.solve(a**2 * _S0 + s2 * np.eye(2), (x - a * _M0).T).T
+    d = proxy.proxy_score(x, t, x0, vp) - s
     prod = d[:, :, None] * d[:, None, :]
     ref = Cf(a, s2, _S0[0, 0], _S0[0, 1], _S0[1, 1])
-    return compare_mc(prod.mean(0), ref, prod.std(0, ddof=1) / np.sqrt(n), n=n,
-                      what="2-D Gaussian data, VP at t = 0.3, (x0, x) from the forward process; "
-                           "mean of (s~ - s)(s~ - s)^T vs the lambdified constant C")
+    return compare_mc(
+        prod.mean(0),
+        ref,
+        prod.std(0, ddof=1) / np.sqrt(n),
+        n=n,
+        what="2-D Gaussian data, VP at t = 0.3, (x0, x) from the forward process; "
+        "mean of (proxy.proxy_score - s)(...)^T vs proxy.sym_gaussian_covariance",
+    )
 
 
 def build() -> Derivation:
     a, s2 = S.alpha, S.sigma2
-    S0, m0, _ = _symbols()
+    S0, m0, (a11, a12, a22) = _symbols()
     x = S.x_vec(2)
     x0 = sp.Matrix(sp.symbols("x0_1 x0_2", real=True))
     I2 = sp.eye(2)
     K = a**2 * S0 + s2 * I2
-    Kinv = K.inv()
     quad = lambda v, A: (v.T * A * v)[0, 0]  # noqa: E731
-    logp = -quad(x - a * m0, Kinv) / 2
-    score = -Kinv * (x - a * m0)
+    logp = -quad(x - a * m0, K.inv()) / 2
     Sp = (S0.inv() + a**2 / s2 * I2).inv()
     mp = Sp * (S0.inv() * m0 + a * x / s2)
-    log_joint = -quad(x - a * x0, I2) / (2 * s2) - quad(x0 - m0, S0.inv()) / 2
-    log_post = -quad(x0 - mp, Sp.inv()) / 2
-    post_res = sp.Matrix([sp.diff(log_joint - log_post, v) for v in x0])
-    C_den = a**2 * Sp / s2**2
+    log_ratio = -quad(x - a * x0, I2) / (2 * s2) - quad(x0 - m0, S0.inv()) / 2 + quad(x0 - mp, Sp.inv()) / 2
     v0 = sp.Symbol("v_0", positive=True)
+    Kg, S0g, Ig, Spg, mpg, sg, Cg = (
+        sp.Symbol(n) for n in ("K_g", "S0_g", "I_g", "Sp_g", "mp_g", "s_g", "C_g")
+    )
+    Kinv, Sp_r = sp.Symbol("Kinv_g"), sp.Symbol("Sp_r")
+    xg, x0g, m0g, grad0, dCdx = (sp.Symbol(n) for n in ("x_g", "x0_g", "m0_g", "grad0", "dCdx"))
+    base = {Kg: K, S0g: S0, Ig: I2, xg: x, x0g: x0, m0g: m0, Spg: Sp, mpg: mp, Kinv: K.inv()}
 
     def cancel_then_factor(e):
         return sp.factor(sp.cancel(e))
 
-    D = {sp.Symbol("p_g"): r"p(x \mid t)", sp.Symbol("K_g"): "K_t", sp.Symbol("s_g"): r"s(x,t)",
-         sp.Symbol("Sp_g"): r"\Sigma_{\mathrm{post}}", sp.Symbol("mp_g"): r"m(x,t)",
-         sp.Symbol("C_g"): r"C(x,t)", sp.Symbol("C_1d"): r"C(x,t)|_{D=1}",
-         sp.Symbol("C_mc"): r"\widehat{\mathbb{E}}[(\tilde{s} - s)(\tilde{s} - s)^{T}]",
-         sp.Symbol("dCdx"): r"\nabla_x C(x,t)", v0: "v_0"}
+    C_post = proxy.sym_gaussian_covariance(m0, S0, "posterior")
+    C_hess = proxy.sym_gaussian_covariance(m0, S0, "hessian")
     steps = [
-        Step(sp.Symbol("K_g"), a**2 * sp.Symbol("S0_g") + s2 * sp.Symbol("I_g"),
-             "$x = \\alpha_t x_0 + \\sigma_t z$ with independent Gaussians: "
-             "$p(x|t) = N(\\alpha_t m_0, K_t)$ (general symmetric $\\Sigma_0 = [[a_{11}, a_{12}], "
-             "[a_{12}, a_{22}]]$, D = 2).",
-             method="definition", label="marginal"),
-        Step(sp.Symbol("s_g"), -sp.Symbol("Kinv_g") * sp.Symbol("x_m_disp"), "Gradient of the "
-             "Gaussian log-density.", residual=sp.Matrix([sp.diff(logp, v) for v in x]) - score,
-             simplifier=sp.cancel, label="score"),
-        Step(sp.Symbol("Sp_g"), sp.Symbol("Sp_r"), "Posterior of $x_0$: "
-             "$\\log p(x|x_0) + \\log p(x_0) - \\log N(x_0; m, \\Sigma_{post})$ has zero gradient in "
-             "$x_0$ (completing the square), with $m = \\Sigma_{post}(\\Sigma_0^{-1} m_0 + \\alpha_t "
-             "x/\\sigma_t^2)$.", residual=post_res, simplifier=cancel_then_factor, label="posterior"),
-        Step(sp.Symbol("s_g"), (a * sp.Symbol("mp_g") - sp.Symbol("x_disp")) / s2, "Tweedie's "
-             "formula holds: $(\\alpha_t m - x)/\\sigma_t^2 = -K_t^{-1}(x - \\alpha_t m_0)$.",
-             residual=(a * mp - x) / s2 - score, simplifier=cancel_then_factor, label="Tweedie"),
-        Step(sp.Symbol("C_g"), sp.Symbol("I_g") / s2 - sp.Symbol("Kinv_g"), "Paper Eq. (5): the "
-                                                                            "denoiser form "
-             "$\\alpha_t^2 \\Sigma_{post}/\\sigma_t^4$ equals $I/\\sigma_t^2 + \\nabla^2 \\log p = "
-             "I/\\sigma_t^2 - K_t^{-1}$.", residual=C_den - (I2 / s2 + sp.hessian(logp, list(x))),
-             simplifier=cancel_then_factor, label="proxy covariance"),
-        Step(sp.Symbol("dCdx"), sp.zeros(2, 4), "C does not depend on x: Gaussian data have the "
-             "same nonzero proxy variance everywhere (no boundary regions).",
-             residual=sp.Matrix([[sp.diff(C_den[i, j], v) for v in x] for i in range(2) for j in range(2)]),
-             simplifier=sp.cancel, label="constant in x"),
-        Step(sp.Symbol("C_1d"), a**2 * v0 / (s2 * (a**2 * v0 + s2)), "One dimension, $\\Sigma_0 = "
-             "v_0$.", residual=(C_den[0, 0] - a**2 * v0 / (s2 * (a**2 * v0 + s2))).subs(
-                 {S0[0, 1]: 0, S0[0, 0]: v0}), simplifier=sp.cancel, label="D = 1"),
-        Step(sp.Symbol("C_mc"), sp.Symbol("C_g"), "Monte Carlo from the forward process only: "
-             "$\\mathbb{E}_x[C] = C$ because C is constant.", method="numeric", check=_mc_check,
-             label="Monte Carlo"),
+        Step(
+            sg,
+            -Kinv * (xg - a * m0g),
+            "$x = \\alpha_t x_0 + \\sigma_t z$ with independent Gaussians: $p(x|t) = "
+            "N(\\alpha_t m_0, K_t)$, $K_t = \\alpha_t^2 \\Sigma_0 + \\sigma_t^2 I$, with $\\Sigma_0 = "
+            "[[a_{11}, a_{12}], [a_{12}, a_{22}]]$ general symmetric (D = 2); its score.",
+            status="symbolic",
+            defs={sg: sp.Matrix([sp.diff(logp, v) for v in x]), Kinv: K.inv(), xg: x, m0g: m0},
+            simplifier=sp.cancel,
+            label="score",
+        ),
+        Step(
+            grad0,
+            sp.zeros(2, 1),
+            "The posterior of $x_0$ given $x$ is $N(m, \\Sigma_{\\mathrm{post}})$ with "
+            "$\\Sigma_{\\mathrm{post}} = (\\Sigma_0^{-1} + \\alpha_t^2 I/\\sigma_t^2)^{-1}$ and $m(x,t) = "
+            "\\Sigma_{\\mathrm{post}}(\\Sigma_0^{-1} m_0 + \\alpha_t x/\\sigma_t^2)$ (completing the "
+            "square): $\\log p(x \\mid x_0) + \\log p(x_0) - \\log N(x_0; m, \\Sigma_{\\mathrm{post}})$ "
+            "does not depend on $x_0$.",
+            status="symbolic",
+            defs={grad0: sp.Matrix([sp.diff(log_ratio, v) for v in x0])},
+            simplifier=cancel_then_factor,
+            label="completing the square",
+        ),
+        Step(
+            sg,
+            (a * mpg - xg) / s2,
+            "Tweedie's formula holds: $(\\alpha_t m - x)/\\sigma_t^2 = -K_t^{-1}(x - \\alpha_t m_0)$.",
+            status="symbolic",
+            defs={sg: -K.inv() * (x - a * m0), **base},
+            simplifier=cancel_then_factor,
+            label="Tweedie",
+        ),
+        Step(
+            Cg,
+            a**2 / s2**2 * Spg,
+            "Paper Eq. (5) for Gaussian data: the denoiser form "
+            "(`proxy.sym_gaussian_covariance`, form 'posterior') equals the Hessian form "
+            "$I/\\sigma_t^2 + \\nabla^2 \\log p$ (form 'hessian').",
+            status="symbolic",
+            defs={Cg: C_hess, **base},
+            simplifier=cancel_then_factor,
+            label="proxy covariance",
+        ),
+        Step(
+            Cg,
+            Ig / s2 - Kinv,
+            "And both equal $I/\\sigma_t^2 - K_t^{-1}$.",
+            status="symbolic",
+            defs={Cg: C_post, **base},
+            simplifier=cancel_then_factor,
+            label="closed form",
+        ),
+        Step(
+            dCdx,
+            sp.zeros(4, 2),
+            "$C$ does not depend on $x$: Gaussian data have the same "
+            "nonzero proxy variance everywhere (no boundary regions).",
+            status="symbolic",
+            defs={
+                dCdx: sp.Matrix([[sp.diff(C_hess[i, j], v) for v in x] for i in range(2) for j in range(2)])
+            },
+            simplifier=sp.cancel,
+            label="constant in $x$",
+        ),
+        Step(
+            sp.Symbol("C11"),
+            a**2 * v0 / (s2 * (a**2 * v0 + s2)),
+            "One dimension: the (1,1) entry with $\\Sigma_0$ diagonal.",
+            status="symbolic",
+            defs={sp.Symbol("C11"): C_post[0, 0]},
+            where={a12: 0, a11: v0},
+            simplifier=sp.cancel,
+            label="$D = 1$",
+        ),
+        Step(
+            sp.Symbol("C_mc"),
+            Cg,
+            "Monte Carlo from the forward process only (no posterior "
+            "sampling): $\\mathbb{E}_x[C] = C$ because $C$ is constant.",
+            status="monte-carlo",
+            check=_mc_check,
+            label="Monte Carlo",
+        ),
     ]
-    D.update({sp.Symbol("S0_g"): r"\Sigma_0",
-              sp.Symbol("Sp_r"): r"\left(\Sigma_0^{-1} + \frac{\alpha_t^{2}}{\sigma_t^{2}} I\right)^{-1}, "
-                                 r"\quad m(x,t) = \Sigma_{\mathrm{post}}\left(\Sigma_0^{-1} m_0 + "
-                                 r"\frac{\alpha_t}{\sigma_t^{2}} x\right)",
-              sp.Symbol("Kinv_g"): r"K_t^{-1}", sp.Symbol("I_g"): "I",
-              sp.Symbol("x_m_disp"): r"(x - \alpha_t m_0)", sp.Symbol("x_disp"): "x"})
-    return Derivation(NAME, TITLE, "A data distribution where every quantity of the theory is "
-                      "explicit (paper-math.md 2.5): the proxy covariance is a nonzero constant.",
-                      steps, result=4, names=D)
+    names = {
+        Kg: "K_t",
+        Kinv: r"K_t^{-1}",
+        Sp_r: r"\left(\Sigma_0^{-1} + \frac{\alpha_t^{2}}{\sigma_t^{2}} I\right)^{-1}",
+        S0g: r"\Sigma_0",
+        Ig: "I",
+        Spg: r"\Sigma_{\mathrm{post}}",
+        mpg: r"m(x,t)",
+        sg: r"s(x,t)",
+        Cg: r"C(x,t)",
+        xg: "x",
+        x0g: "x_0",
+        m0g: "m_0",
+        grad0: r"\nabla_{x_0}\left[\log p(x \mid x_0) + \log p(x_0) - \log N(x_0; m, "
+        r"\Sigma_{\mathrm{post}})\right]",
+        dCdx: r"\nabla_x C(x,t)",
+        sp.Symbol("C11"): r"C_{11}(x,t)",
+        sp.Symbol("C_mc"): r"\widehat{\mathbb{E}}[(\tilde{s} - s)(\tilde{s} - s)^{T}]",
+        v0: "v_0",
+        a11: "a_{11}",
+        a12: "a_{12}",
+        a22: "a_{22}",
+    }
+    return Derivation(
+        NAME,
+        TITLE,
+        "A data distribution where every quantity of the theory is "
+        "explicit: the proxy covariance is a nonzero constant.",
+        steps,
+        result=(3, 4),
+        names=names,
+    )

@@ -14,6 +14,7 @@ import sympy as sp
 from .. import pathintegral as pi
 from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_mc
+from . import _common as c
 from ..numeric import lambdify
 
 NAME = "path-integral"
@@ -122,69 +123,69 @@ def build() -> Derivation:
          sp.Symbol("cont_r"): r"-\beta_t x_t - D_t s_{\mathrm{avg}}(x_t, t) + \xi(x_t, t), \quad "
                               r"\langle \xi(x,t) \xi(x',t')^{T} \rangle = V(x,t;x',t')"}
     steps = [
-        Step(sp.Symbol("euler_l"), pi.euler_step(path.x[0], path.beta[0], path.D[0], path.s_hat[0]).subs(
+        c.legacy_step(sp.Symbol("euler_l"), pi.euler_step(path.x[0], path.beta[0], path.D[0], path.s_hat[0]).subs(
             {path.x[0]: sp.Symbol("x_k", real=True), path.beta[0]: sp.Symbol("beta_k", real=True),
              path.D[0]: sp.Symbol("D_k", positive=True), path.s_hat[0]: sp.Symbol("shat_k")}),
              "Euler step of the PF-ODE on the reversed grid $t_k = T - k\\Delta t$ with the learned "
              "score $\\hat{s}_k = \\hat{s}_\\theta(x_k, t_k)$ (paper-math.md 3.2).",
              method="definition", label="Euler sampler"),
-        Step(sp.Symbol("delta_l"), sp.exp(-y**2 / (2 * eps_r)) / sp.sqrt(2 * sp.pi * eps_r),
+        c.legacy_step(sp.Symbol("delta_l"), sp.exp(-y**2 / (2 * eps_r)) / sp.sqrt(2 * sp.pi * eps_r),
              "Fourier representation of the delta function, "
              "regularised: $\\int \\frac{dp}{2\\pi} e^{ipy - \\varepsilon p^2/2}$ is $N(y; 0, "
              "\\varepsilon)$, which tends to $\\delta(y)$ as $\\varepsilon \\to 0$ (SymPy integral).",
              residual=fourier - sp.exp(-y**2 / (2 * eps_r)) / sp.sqrt(2 * sp.pi * eps_r),
              simplifier=sp.simplify, label="delta function"),
-        Step(sp.Symbol("q_l"), sp.Symbol("q_r"), "One delta function per Euler step, each written "
+        c.legacy_step(sp.Symbol("q_l"), sp.Symbol("q_r"), "One delta function per Euler step, each written "
              "as a Fourier integral: the MSR path integral, paper Eq. (6) in discrete time.",
              method="definition", label="MSR, Eq. (6)"),
-        Step(sp.Symbol("d2"), 0, "The model enters the exponent linearly, with coefficient "
+        c.legacy_step(sp.Symbol("d2"), 0, "The model enters the exponent linearly, with coefficient "
              "$-i\\Delta t D_k p_k$ (checked for 3 steps: second derivatives vanish and first "
              "derivatives match).", residual=lin_res, simplifier=sp.expand, label="linear in s^"),
-        Step(sp.Symbol("kap"), sp.Tuple(*kap_expected), "Cumulant expansion $\\log \\mathbb{E} "
+        c.legacy_step(sp.Symbol("kap"), sp.Tuple(*kap_expected), "Cumulant expansion $\\log \\mathbb{E} "
                                                         "e^{\\lambda Z} "
              "= \\sum_n \\kappa_n \\lambda^n/n!$ in terms of raw moments (SymPy series).",
              residual=sp.Matrix(kappas) - kap_expected, simplifier=sp.expand, label="cumulants"),
-        Step(sp.Symbol("k2Z"), -sp.Symbol("M2"), "Second cumulant of the model term: "
+        c.legacy_step(sp.Symbol("k2Z"), -sp.Symbol("M2"), "Second cumulant of the model term: "
              "$(-i\\Delta t)^2 \\sum_{kl} p_k D_k \\mathrm{Cov}[\\hat{s}_k, \\hat{s}_l] D_l p_l = -M_2$ "
              "with $M_2 = \\Delta t^2 \\sum_{kl} p_k V_{kl} p_l$ (3 steps).",
              residual=kappa2_Z + pi.m2(path), simplifier=sp.expand, label="M2"),
-        Step(sp.Symbol("qavg_l"), sp.Symbol("qavg_r"), "Average over training randomness: the first "
+        c.legacy_step(sp.Symbol("qavg_l"), sp.Symbol("qavg_r"), "Average over training randomness: the first "
              "cumulant replaces $\\hat{s}$ by $s_{avg}$ in the exponent ($M_1$), the second gives "
              "$-M_2/2$ (paper Eq. (7)).", method="definition", label="Eq. (7)"),
-        Step(sp.Symbol("char_l"), sp.exp(-p**2 * v1 / 2), "Gaussian characteristic function (SymPy "
+        c.legacy_step(sp.Symbol("char_l"), sp.exp(-p**2 * v1 / 2), "Gaussian characteristic function (SymPy "
                                                           "integral).",
              residual=char1 - sp.exp(-p**2 * v1 / 2), simplifier=sp.simplify,
              label="Gaussian average, D = 1"),
-        Step(sp.Symbol("sq_l"), sp.Symbol("sq_r"), "Completing the square for a general 2x2 "
+        c.legacy_step(sp.Symbol("sq_l"), sp.Symbol("sq_r"), "Completing the square for a general 2x2 "
              "covariance V: the multivariate Gaussian average of $e^{ip\\cdot\\xi}$ is "
              "$e^{-p^T V p/2}$.", residual=sq, simplifier=sp.simplify, label="Gaussian average, D = 2"),
-        Step(sp.Symbol("noise_l"), -sp.Symbol("M2") / 2, "So Gaussian noise $\\Delta t\\,\\xi_k$ "
+        c.legacy_step(sp.Symbol("noise_l"), -sp.Symbol("M2") / 2, "So Gaussian noise $\\Delta t\\,\\xi_k$ "
              "added to each Euler step, with $\\langle\\xi_k\\xi_l\\rangle = V_{kl}$, produces "
              "exactly the $-M_2/2$ term (3 steps).", residual=noise_res, simplifier=sp.expand,
              label="noise = M2"),
-        Step(sp.Symbol("eff_l"), sp.Symbol("eff_r"), "Prop. 3.1 / Eq. (8) in discrete time: under "
+        c.legacy_step(sp.Symbol("eff_l"), sp.Symbol("eff_r"), "Prop. 3.1 / Eq. (8) in discrete time: under "
              "the Gaussian truncation the averaged sampler is the Euler scheme with mean score and "
              "coloured noise.", method="definition", label="effective SDE"),
-        Step(sp.Symbol("one_l"), sp.Symbol("one_r"), "Check of the machinery, one step: the "
+        c.legacy_step(sp.Symbol("one_l"), sp.Symbol("one_r"), "Check of the machinery, one step: the "
              "truncated path integral over $p_0$ is the Gaussian $N(x_1;\\ \\text{Euler step with } "
              "s_{avg},\\ \\Delta t^2 D_0^2 \\mathrm{Cov}[\\hat{s}_0])$.",
              residual=one_step, simplifier=sp.simplify, label="one step exactly"),
-        Step(sp.Symbol("var2"), var_c, "Two steps with affine mean score $s_{avg}(x_k) = g_k x_k + "
+        c.legacy_step(sp.Symbol("var2"), var_c, "Two steps with affine mean score $s_{avg}(x_k) = g_k x_k + "
              "h_k$ and $a_k = 1 + \\Delta t(\\beta_k + D_k g_k)$: integrating over $p_0, p_1, x_1$ "
              "gives a Gaussian in $x_2$ with this variance, equal to that of the effective SDE "
              "propagated directly (both checked).",
              residual=sp.Matrix([var2 - var_c.subs(a_sub), var2 - var_d]),
              simplifier=sp.cancel, label="two steps: variance"),
-        Step(sp.Symbol("mean2"), mean_c, "Its mean, equal to the directly propagated mean.",
+        c.legacy_step(sp.Symbol("mean2"), mean_c, "Its mean, equal to the directly propagated mean.",
              residual=sp.Matrix([mean2 - mean_c.subs(a_sub), mean2 - mean_d]),
              simplifier=sp.cancel, label="two steps: mean"),
-        Step(sp.Symbol("norm"), 1, "And it is normalised: prefactor$^2 \\cdot 2\\pi\\,\\mathrm{Var} = 1$.",
+        c.legacy_step(sp.Symbol("norm"), 1, "And it is normalised: prefactor$^2 \\cdot 2\\pi\\,\\mathrm{Var} = 1$.",
              residual=sp.simplify(pref**2 * 2 * sp.pi * var2) - 1, simplifier=sp.simplify,
              label="two steps: normalisation"),
-        Step(sp.Symbol("cont_l"), sp.Symbol("cont_r"), "Continuum limit: Prop. 3.1 / Eq. (8), "
+        c.legacy_step(sp.Symbol("cont_l"), sp.Symbol("cont_r"), "Continuum limit: Prop. 3.1 / Eq. (8), "
              "integrated from $T$ down to $\\epsilon$; with $s_{avg} = s$, $V = 0$ gives back the "
              "memorizing PF-ODE.", method="definition", label="Prop. 3.1"),
-        Step(sp.Symbol("mc"), var_c, "Monte Carlo ensemble of Gaussian random score models against "
+        c.legacy_step(sp.Symbol("mc"), var_c, "Monte Carlo ensemble of Gaussian random score models against "
              "the lambdified two-step path-integral result.", method="numeric", check=_mc_check,
              label="Monte Carlo"),
     ]
@@ -194,4 +195,4 @@ def build() -> Derivation:
     return Derivation(NAME, TITLE, "From the sampler of a trained model to the typical learned "
                       "distribution: paper Eqs. (6)-(8) (paper-math.md 3.2-3.4), in discrete time "
                       "with one spatial dimension. $\\Delta t$ is the step, $c_{kl} = "
-                      "\\mathrm{Cov}[\\hat{s}_k, \\hat{s}_l]$.", steps, result=15, names=N)
+                      "\\mathrm{Cov}[\\hat{s}_k, \\hat{s}_l]$.", steps, result=16, names=N)

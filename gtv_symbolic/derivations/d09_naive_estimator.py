@@ -78,36 +78,36 @@ def build() -> Derivation:
          sp.Symbol("mc"): r"\frac{\Delta t}{\kappa} \widehat{\mathrm{Var}}[\hat{s}]",
          Dk: "D_k", Cs: "C_k"}
     steps = [
-        Step(sp.Symbol("shat"), sp.Symbol("shat_r"), "Naive estimator: a fresh $x_{0t} \\sim "
+        c.legacy_step(sp.Symbol("shat"), sp.Symbol("shat_r"), "Naive estimator: a fresh $x_{0t} \\sim "
              "p(x_0 \\mid x_t, t)$ at every step and for every trajectory; $\\kappa$ sets the noise "
              "scale (paper Sec. 4).", method="definition", label="construction"),
-        Step(sp.Symbol("E_shat"), sp.Symbol("s"), "Unbiased because $\\mathbb{E}_{post}[\\tilde{s}] "
+        c.legacy_step(sp.Symbol("E_shat"), sp.Symbol("s"), "Unbiased because $\\mathbb{E}_{post}[\\tilde{s}] "
              "= s$ (proxy-unbiased); checked per coordinate for three posterior weights summing "
              "to one.", residual=E_shat - s_mean, simplifier=sp.expand, label="mean"),
-        Step(sp.Symbol("Var_shat"), kappa / dt * sp.Symbol("C"), "Its covariance is the proxy "
+        c.legacy_step(sp.Symbol("Var_shat"), kappa / dt * sp.Symbol("C"), "Its covariance is the proxy "
              "covariance scaled by $\\kappa/\\Delta t$ (same check).",
              residual=Var_shat - kappa / dt * Cq, simplifier=sp.expand, label="covariance"),
-        Step(sp.Symbol("incr"), kappa * dt * Dk * Cs * Dk, "Noise of one Euler increment "
+        c.legacy_step(sp.Symbol("incr"), kappa * dt * Dk * Cs * Dk, "Noise of one Euler increment "
              "$\\Delta t\\, D_k \\hat{s}_k$: $\\Delta t^2 D_k^2 (\\kappa/\\Delta t) C_k$, finite as "
              "$\\Delta t \\to 0$ per unit time.",
              residual=dt**2 * Dk**2 * kappa * Cs / dt - kappa * dt * Dk * Cs * Dk,
              simplifier=sp.cancel, label="per-step noise"),
-        Step(sp.Symbol("M2w"), m2_expected, "Fresh draws make different steps independent: "
+        c.legacy_step(sp.Symbol("M2w"), m2_expected, "Fresh draws make different steps independent: "
              "$\\mathrm{Cov}[\\hat{s}_k, \\hat{s}_l] = \\delta_{kl}\\kappa C_k/\\Delta t$, and $M_2$ of "
              "the path-integral derivation becomes a single sum, $\\Delta t \\sum_k p_k V_k p_k$ "
              "(3 steps).", residual=m2_white - m2_expected, simplifier=sp.expand,
              label="white in time"),
-        Step(sp.Symbol("V"), sp.Symbol("V_r"), "Continuum limit $\\delta_{kl}/\\Delta t \\to "
+        c.legacy_step(sp.Symbol("V"), sp.Symbol("V_r"), "Continuum limit $\\delta_{kl}/\\Delta t \\to "
              "\\delta(t - t')$: Prop. 4.1 / Eq. (9).", method="definition", label="Prop. 4.1"),
-        Step(sp.Symbol("sde_l"), kappa * dt * Dk * Cs * Dk, "Equivalent Ito SDE in reversed time "
+        c.legacy_step(sp.Symbol("sde_l"), kappa * dt * Dk * Cs * Dk, "Equivalent Ito SDE in reversed time "
              "$\\tau = T - t$: $dx = [\\beta x + D s]\\,d\\tau + \\sqrt{\\kappa}\\, D\\, C^{1/2} dW_\\tau$ "
              "has the same increment variance.", residual=(sp.sqrt(kappa) * Dk * sp.sqrt(Cs)) ** 2 * dt
              - kappa * dt * Dk * Cs * Dk, simplifier=sp.expand, label="SDE form"),
-        Step(sp.Symbol("mc"), sp.Symbol("C"), "Monte Carlo draws of the estimator against the "
+        c.legacy_step(sp.Symbol("mc"), sp.Symbol("C"), "Monte Carlo draws of the estimator against the "
              "lambdified score and covariance.", method="numeric", check=_mc_check,
              label="Monte Carlo"),
     ]
     return Derivation(NAME, TITLE, "A model that only ever uses training examples still does not "
                       "reproduce $p(x \\mid \\epsilon)$: the variance of the DSM target alone "
                       "adds white noise in boundary regions (paper Sec. 4, Prop. 4.1).",
-                      steps, result=5, names=N)
+                      steps, result=7, names=N)

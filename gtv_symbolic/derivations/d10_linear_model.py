@@ -228,66 +228,66 @@ def build() -> Derivation:
          sp.Symbol("mc"): r"\widehat{\mathrm{Cov}}[\hat{s}(x), \hat{s}(x')]",
          sp.Symbol("trmc"): r"\widehat{\mathbb{E}}[\lambda k_\rho(y,y)]", rho: r"\rho"}
     steps = [
-        Step(sp.Symbol("shat"), sp.Symbol("model"), "Linear model in fixed features "
+        c.legacy_step(sp.Symbol("shat"), sp.Symbol("model"), "Linear model in fixed features "
              "$\\phi \\in \\mathbb{R}^F$ with a fixed offset $b$ (paper Sec. 5.1; the code's "
              "denoiser form is the case $b = -x/\\sigma_t^2$, features $(\\alpha_t/\\sigma_t^2)\\phi$).",
              method="definition", label="model"),
-        Step(sp.Symbol("J"), sp.Symbol("J_r"), "Ridge-regularised empirical DSM objective on P "
+        c.legacy_step(sp.Symbol("J"), sp.Symbol("J_r"), "Ridge-regularised empirical DSM objective on P "
              "i.i.d. samples $(t_i, x_{0i}, x_i)$.", method="definition", label="objective"),
-        Step(sp.Symbol("gradJ"), sp.zeros(1, Fn), "The closed form $W = \\hat{A}(\\hat{\\Sigma} + "
+        c.legacy_step(sp.Symbol("gradJ"), sp.zeros(1, Fn), "The closed form $W = \\hat{A}(\\hat{\\Sigma} + "
              "\\rho I)^{-1}$ is the stationary point (the objective is strictly convex for "
              "$\\rho > 0$); checked for F = 2 features, P = 3 symbolic samples.",
              residual=grad, simplifier=sp.cancel, label="ridge solution"),
-        Step(sp.Symbol("Wstar"), sp.Symbol("Wstar_r"), "Population limit; $A$ can use $s$ or "
+        c.legacy_step(sp.Symbol("Wstar"), sp.Symbol("Wstar_r"), "Population limit; $A$ can use $s$ or "
              "$\\tilde{s}$ by the tower property ($\\mathbb{E}[\\tilde{s} \\mid y, u] = s$), so the mean "
              "model $s_{avg} = W_*\\phi + b + O(1/P)$ never sees the proxy noise.",
              method="definition", label="mean estimator"),
-        Step(sp.Symbol("dW"), sp.Symbol("dW_r"), "Delta method: first-order change of the solution "
+        c.legacy_step(sp.Symbol("dW"), sp.Symbol("dW_r"), "Delta method: first-order change of the solution "
              "under $\\hat{A} = A + \\delta A$, $\\hat{\\Sigma} = \\Sigma + \\delta\\Sigma$ (F = 2, "
              "general symmetric $\\Sigma$, $B$).", residual=delta_res, simplifier=sp.cancel,
              label="delta method"),
-        Step(sp.Symbol("zeta_l"), sp.Symbol("zeta_r"), "The fluctuation $\\delta A - W_*\\delta"
+        c.legacy_step(sp.Symbol("zeta_l"), sp.Symbol("zeta_r"), "The fluctuation $\\delta A - W_*\\delta"
              "\\Sigma$ is an average of i.i.d. terms (and $A - W_*\\Sigma = \\mathbb{E}\\zeta$); "
              "checked for F = 2, P = 3.", residual=zeta_res, simplifier=sp.expand, label="i.i.d. terms"),
-        Step(sp.Symbol("fluct_l"), sp.Symbol("fluct_r"), "Apply $(\\Sigma + \\rho I)^{-1}\\phi(x,t)$: "
+        c.legacy_step(sp.Symbol("fluct_l"), sp.Symbol("fluct_r"), "Apply $(\\Sigma + \\rho I)^{-1}\\phi(x,t)$: "
              "each term is $\\lambda_i e_i$ times the feature kernel $k_\\rho(x,t;y,u) = \\phi(x,t)^T"
              "(\\Sigma + \\rho I)^{-1}\\phi(y,u)$ (checked for F = 2); "
              "$m(x,t) = \\mathbb{E}[\\lambda_u k_\\rho(x,t;y,u) r(y,u)]$.",
              residual=kernel_res, simplifier=sp.expand, label="kernel form"),
-        Step(sp.Symbol("e2"), sp.Symbol("e2_r"), "Conditional second moment of the residual target, "
+        c.legacy_step(sp.Symbol("e2"), sp.Symbol("e2_r"), "Conditional second moment of the residual target, "
              "$r = s - b - W_*\\phi$ the approximation error (bias-variance over the posterior of "
              "$x_0$; one coordinate, three weights summing to one).", residual=e2_res,
              simplifier=sp.expand, label="C appears"),
-        Step(sp.Symbol("cov"), sp.Symbol("cov_r"), "Covariance of an average of P i.i.d. terms: "
+        c.legacy_step(sp.Symbol("cov"), sp.Symbol("cov_r"), "Covariance of an average of P i.i.d. terms: "
              "$1/P$ times the covariance of one term; $O(P^{-2})$ corrections dropped. This is "
              "the reconstructed Prop. 5.1 / Eq. (13) of paper-math.md 5.4, confirmed here, "
              "including the $-m m^T$ term.", method="definition", label="Prop. 5.1"),
-        Step(sp.Symbol("V"), sp.Symbol("V_r"), "Expressive features ($r \\approx 0$, then $m = 0$): "
+        c.legacy_step(sp.Symbol("V"), sp.Symbol("V_r"), "Expressive features ($r \\approx 0$, then $m = 0$): "
              "the proxy covariance filtered by the feature kernel on both sides; $V = D_t "
              "\\mathrm{Cov} D_{t'}$ (paper Eq. (13) as reconstructed).", method="definition",
              label="V-kernel"),
-        Step(sp.Symbol("tr_l"), sp.Symbol("tr_r"), "Trace identity: $\\mathbb{E}[\\lambda \\phi^T "
+        c.legacy_step(sp.Symbol("tr_l"), sp.Symbol("tr_r"), "Trace identity: $\\mathbb{E}[\\lambda \\phi^T "
              "A \\phi] = \\mathrm{tr}(A\\, \\mathbb{E}[\\lambda\\phi\\phi^T])$; checked for a "
              "three-point distribution of $(\\lambda, \\phi)$, F = 2. So the size of V scales as "
              "$F_{eff}/P$, i.e. $\\kappa = F/P$ at $\\rho = 0$.", residual=trace_res,
              simplifier=sp.cancel, label="trace identity"),
-        Step(sp.Symbol("tr_l"), 2, "At $\\rho = 0$, $F_{eff} = F$ (here F = 2).",
+        c.legacy_step(sp.Symbol("tr_l"), 2, "At $\\rho = 0$, $F_{eff} = F$ (here F = 2).",
              residual=(Sg * Sg.inv()).trace() - 2, simplifier=sp.cancel, label="F_eff at rho = 0"),
-        Step(sp.Symbol("den_l"), sp.Symbol("den_r"), "Denoiser form with $\\lambda_u = \\sigma_u^2$: "
+        c.legacy_step(sp.Symbol("den_l"), sp.Symbol("den_r"), "Denoiser form with $\\lambda_u = \\sigma_u^2$: "
              "$C = \\alpha_u^2\\Sigma_{post}/\\sigma_u^4$, so $\\mathrm{Cov}[\\hat{\\mu}, \\hat{\\mu}'] "
              "= \\frac{1}{P}\\mathbb{E}[\\tilde{\\lambda}_u^2 k k' \\Sigma_{post}]$ with $k$ built from "
              "$\\mathbb{E}[\\tilde{\\lambda}\\phi\\phi^T]$.", residual=den_res, simplifier=sp.cancel,
              label="denoiser form"),
-        Step(sp.Symbol("trmc"), sp.Symbol("tr_r"), "Monte Carlo of the trace identity for "
+        c.legacy_step(sp.Symbol("trmc"), sp.Symbol("tr_r"), "Monte Carlo of the trace identity for "
              "explicit features.", method="numeric", check=_trace_check, label="trace, Monte Carlo"),
-        Step(sp.Symbol("mc"), sp.Symbol("cov_r"), "Ensemble of trained models against the "
+        c.legacy_step(sp.Symbol("mc"), sp.Symbol("cov_r"), "Ensemble of trained models against the "
              "lambdified-kernel evaluation of the 1/P formula.", method="numeric",
              check=_mc_check, label="ensemble Monte Carlo"),
     ]
     _ = lambdify  # the numeric kernels come from proxy (lambdified SymPy)
     return Derivation(NAME, TITLE, "Closed-form training of linear models on the noisy DSM "
                       "objective, and the resulting V-kernel to leading order in $1/P$ "
-                      "(paper Sec. 5.1, Prop. 5.1; derived here, see Notes).", steps, result=8,
+                      "(paper Sec. 5.1, Prop. 5.1; derived here, see Notes).", steps, result=14,
                       names=N, notes=NOTES)
 
 

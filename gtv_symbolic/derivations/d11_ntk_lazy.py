@@ -189,65 +189,65 @@ def build() -> Derivation:
          sp.Symbol("mc"): r"\widehat{\mathrm{Cov}}[f_\tau(x), f_\tau(x') \mid X]",
          sp.Symbol("num_flow"): r"f_\tau^{\mathrm{ODE}}(x)", mu: r"\mu_k", xpv: "x'", yv: "y", xv: "x"}
     steps = [
-        Step(sp.Symbol("f"), sp.Symbol("f_r"), "Lazy (linearised) network around its initialisation; "
+        c.legacy_step(sp.Symbol("f"), sp.Symbol("f_r"), "Lazy (linearised) network around its initialisation; "
              "the NTK is the kernel of the Jacobian features (paper Sec. 5.2).",
              method="definition", label="lazy model"),
-        Step(sp.Symbol("flow"), sp.Symbol("flow_r"), "Gradient flow in training time $\\tau$ on the "
+        c.legacy_step(sp.Symbol("flow"), sp.Symbol("flow_r"), "Gradient flow in training time $\\tau$ on the "
              "empirical DSM objective, $\\Lambda = \\mathrm{diag}(\\lambda_{t_i})$, no ridge.",
              method="definition", label="gradient flow"),
-        Step(sp.Symbol("drdt"), sp.Symbol("drdt_r"), "The training residual $r = f_\\tau(X) - "
+        c.legacy_step(sp.Symbol("drdt"), sp.Symbol("drdt_r"), "The training residual $r = f_\\tau(X) - "
              "\\tilde{s}_X$ obeys a linear ODE (chain rule; P = 2 samples, 3 parameters).",
              residual=ode_res, simplifier=sp.expand, label="residual ODE"),
-        Step(sp.Symbol("rt"), sp.Symbol("rt_r"), "Its solution; checked with SymPy's matrix "
+        c.legacy_step(sp.Symbol("rt"), sp.Symbol("rt_r"), "Its solution; checked with SymPy's matrix "
              "exponential for $\\Theta_{XX} = [[2,1],[1,3]]$, $\\Lambda = \\mathrm{diag}(1,2)$, P = 2.",
              residual=sol_res, simplifier=sp.simplify, label="solution (exact)"),
-        Step(sp.Symbol("rt"), sp.Symbol("rt_r"), "The same for random kernels (SciPy expm).",
+        c.legacy_step(sp.Symbol("rt"), sp.Symbol("rt_r"), "The same for random kernels (SciPy expm).",
              method="numeric", check=_residual_ode_check, label="solution (random kernels)"),
-        Step(sp.Symbol("ft"), sp.Symbol("ft_r"), "Integrating $d\\theta/d\\tau$ gives the "
+        c.legacy_step(sp.Symbol("ft"), sp.Symbol("ft_r"), "Integrating $d\\theta/d\\tau$ gives the "
              "predictions at any point (paper-math.md 6; checked against direct integration of the "
              "parameter flow).", method="numeric", check=_flow_check, label="predictions"),
-        Step(sp.Symbol("finf"), sp.Symbol("sX"), "Infinite training time: the network interpolates "
+        c.legacy_step(sp.Symbol("finf"), sp.Symbol("sX"), "Infinite training time: the network interpolates "
              "the noisy proxy targets exactly, it memorizes them (exact limit for the 2x2 example).",
              residual=inf_res, simplifier=sp.simplify, label="tau -> infinity"),
-        Step(sp.Symbol("f0lin"), sp.Symbol("f0lin_r"), "Short training time: first order in "
+        c.legacy_step(sp.Symbol("f0lin"), sp.Symbol("f0lin_r"), "Short training time: first order in "
              "$\\tau$ since $e^{-\\tau A} = I - \\tau A + O(\\tau^2)$ (general symmetric 2x2 kernel).",
              residual=small_res, simplifier=sp.cancel, label="tau -> 0"),
-        Step(sp.Symbol("ccov"), sp.Symbol("ccov_r"), "Given the sample locations, the targets "
+        c.legacy_step(sp.Symbol("ccov"), sp.Symbol("ccov_r"), "Given the sample locations, the targets "
              "$\\tilde{s}_i$ are independent with variance $C(y_i, u_i)$ (paper Eq. (5)); $f_\\tau$ is "
              "linear in them (deterministic initialisation).", method="definition",
              label="conditional covariance"),
-        Step(sp.Symbol("filt"), 1 - sp.exp(-tau * mu), "Large P: $\\frac{1}{P}\\Theta_{XX}\\Lambda$ "
+        c.legacy_step(sp.Symbol("filt"), 1 - sp.exp(-tau * mu), "Large P: $\\frac{1}{P}\\Theta_{XX}\\Lambda$ "
              "tends to the operator $\\mathcal{T}$ with eigenpairs $(\\mu_k, e_k)$; each mode of "
              "$G_\\tau = \\frac{1}{P}\\Theta\\Lambda\\int_0^\\tau e^{-s\\Theta\\Lambda/P}ds$ is "
              "filtered by $1 - e^{-\\tau\\mu_k}$ (SymPy integral).", residual=filt_res,
              simplifier=sp.simplify, label="spectral filter"),
-        Step(sp.Symbol("cov"), sp.Symbol("cov_r"), "Prop. 5.2 / Eq. (16) as reconstructed in "
+        c.legacy_step(sp.Symbol("cov"), sp.Symbol("cov_r"), "Prop. 5.2 / Eq. (16) as reconstructed in "
              "paper-math.md 6: the sum over i.i.d. samples becomes $P$ times an expectation; "
              "confirmed. $V = D_t \\mathrm{Cov} D_{t'}$.", method="definition", label="Prop. 5.2"),
-        Step(sp.Symbol("lim0"), lim0, "$\\tau \\to 0$: $G_\\tau \\approx \\tau\\Theta$, so $V \\approx "
+        c.legacy_step(sp.Symbol("lim0"), lim0, "$\\tau \\to 0$: $G_\\tau \\approx \\tau\\Theta$, so $V \\approx "
              "\\frac{\\tau^2}{P} D\\, \\mathbb{E}[\\lambda^2 \\Theta C \\Theta] D$: smooth, "
              "kernel-filtered noise.", residual=lim0 - mu, simplifier=sp.simplify,
              label="small tau"),
-        Step(sp.Symbol("liminf"), liminf, "$\\tau \\to \\infty$: every mode passes, $G_\\infty = "
+        c.legacy_step(sp.Symbol("liminf"), liminf, "$\\tau \\to \\infty$: every mode passes, $G_\\infty = "
              "\\sum_k e_k \\otimes e_k = \\delta/(\\lambda p)$ for a universal kernel.",
              residual=liminf - 1, simplifier=sp.simplify, label="large tau"),
-        Step(sp.Symbol("dint"), Cfun(xv) * sp.DiracDelta(xv - xpv) / pfun(xv), "Hence the "
+        c.legacy_step(sp.Symbol("dint"), Cfun(xv) * sp.DiracDelta(xv - xpv) / pfun(xv), "Hence the "
              "infinite-time covariance is $\\frac{1}{P} C(x,t)\\delta(x-x')\\delta(t-t')/p(x,t)$: white "
              "and local, the structure of Prop. 4.1 ('pure memorization', Eq. (17)); SymPy "
              "integral over y (the time delta works the same way).", residual=delta_res,
              simplifier=sp.simplify, label="Eq. (17)"),
-        Step(sp.Symbol("interp"), sp.zeros(2, 2), "At finite P and $\\tau = \\infty$: "
+        c.legacy_step(sp.Symbol("interp"), sp.zeros(2, 2), "At finite P and $\\tau = \\infty$: "
              "$G_\\infty(X,X) = I$, so the predictions at the training points are the proxy "
              "targets themselves, with covariance $\\mathrm{diag}(C_i)$.", residual=interp_res,
              simplifier=sp.cancel, label="finite P memorization"),
-        Step(sp.Symbol("mc"), sp.Symbol("ccov_r"), "Monte Carlo over proxy targets at fixed "
+        c.legacy_step(sp.Symbol("mc"), sp.Symbol("ccov_r"), "Monte Carlo over proxy targets at fixed "
              "sample locations against the conditional covariance formula.", method="numeric",
              check=_mc_check, label="Monte Carlo"),
     ]
     return Derivation(NAME, TITLE, "Kernel gradient flow of a lazy network on the noisy DSM "
                       "objective, and how training time interpolates between a smooth "
                       "kernel-filtered V-kernel and the memorizing one (paper Sec. 5.2; derived "
-                      "here, see Notes).", steps, result=10, names=N, notes=NOTES)
+                      "here, see Notes).", steps, result=15, names=N, notes=NOTES)
 
 
 NOTES = """\

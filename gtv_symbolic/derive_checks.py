@@ -1,0 +1,239 @@
+"""Checks behind the derivation engine: comparisons, rounding, time limits, random points.
+
+:func:`compare_mc`, :func:`compare_close` and :func:`compare_scaling` return a
+:class:`~gtv_symbolic.derive.CheckResult` whose one-line detail prints numbers with two
+significant digits (:func:`fmt_num`), so committed documents are the same on every machine.
+:func:`time_limit` bounds symbolic work; :func:`evaluate` computes expressions at random
+admissible points (undefined functions replaced by random smooth positive functions, integer
+symbols such as Sum limits by small random integers).
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+__all__ = ["CheckResult", "fmt_num", "compare_mc", "compare_close", "compare_scaling", "StepTimeout",
+           "time_limit",
+           "evaluate", "POSITIVE_BOX", "NONNEGATIVE_BOX", "REAL_BOX", "INTEGER_BOX"]
+
+#: Default sampling boxes for random admissible points, by assumption.
+POSITIVE_BOX = (0.2, 2.0)
+NONNEGATIVE_BOX = (0.0, 2.0)
+REAL_BOX = (-2.0, 2.0)
+INTEGER_BOX = (1, 4)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of a check: ``ok``, a one-line ``detail`` and the worst normalised ``residual``."""
+
+    ok: bool
+    detail: str
+    residual: float | None = None
+
+
+class StepTimeout(BaseException):
+    """Raised by :func:`time_limit`. A BaseException, so SymPy's ``except Exception`` cannot eat it."""
+
+
+def fmt_num(x, digits: int = 2) -> str:
+    """``x`` with ``digits`` significant digits; below ``1e-12`` in size it prints ``< 1e-12``.
+
+    Committed documents print numbers this way so that they do not change between machines.
+
+    >>> fmt_num(0.012345), fmt_num(3e-15), fmt_num(float("nan"))
+    ('0.012', '< 1e-12', 'nan')
+    """
+    x = float(x)
+    if not math.isfinite(x):
+        return str(x)
+    if abs(x) < 1e-12:
+        return "< 1e-12"
+    text = f"{x:.{digits}g}"
+    return text.replace("e-0", "e-").replace("e+0", "e+")
+
+
+# ------------------------------------------------------------------------------------------
+# Comparisons used by custom checks
+# ------------------------------------------------------------------------------------------
+def compare_mc(estimate, reference, stderr, *, k: float = 5.0, n: int, what: str) -> CheckResult:
+    """Monte Carlo comparison: pass iff ``|estimate - reference| <= k * stderr`` elementwise."""
+    est = np.atleast_1d(np.asarray(estimate, dtype=float))
+    ref = np.atleast_1d(np.asarray(reference, dtype=float))
+    se = np.atleast_1d(np.asarray(stderr, dtype=float))
+    z = np.abs(est - ref) / np.maximum(se, 1e-300)
+    ok = bool(np.all(np.isfinite(z)) and np.all(z <= k))
+    worst = float(np.max(z)) if z.size else 0.0
+    return CheckResult(ok, f"Monte Carlo, {what}; N = {n}; max |estimate - formula| / s.e. = "
+                           f"{worst:.1f} (tolerance {k:g} standard errors)", worst)
+
+
+def compare_close(value, reference, *, rtol: float, atol: float = 0.0, what: str) -> CheckResult:
+    """Deterministic comparison: pass iff ``|value - reference| <= atol + rtol |reference|``."""
+    v = np.asarray(value, dtype=float)
+    r = np.asarray(reference, dtype=float)
+    err = np.abs(v - r)
+    ok = bool(np.all(np.isfinite(v)) and np.all(err <= atol + rtol * np.abs(r)))
+    rel = float(np.max(err / np.maximum(np.abs(r), 1e-300))) if r.size else 0.0
+    return CheckResult(ok, f"{what}; max abs error {fmt_num(np.max(err))}, max rel error "
+                           f"{fmt_num(rel)} (tolerance rtol = {rtol:g}, atol = {atol:g})", rel)
+
+
+def compare_scaling(sizes, ratios, ratio_se, *, what: str, k: float = 5.0) -> CheckResult:
+    """A leading-order statement ``lhs ~ rhs``: the ratio lhs/rhs tends to 1 as the size grows.
+
+    Pass iff there are two or more increasing sizes, the ratio at the largest size is within
+    ``k`` standard errors of 1, and ``|ratio - 1|`` does not grow with the size beyond its error.
+    Deterministic ratios have ``ratio_se = 0`` (then the last ratio must be within ``1e-3``).
+    """
+    n = np.asarray(sizes, dtype=float)
+    r = np.asarray(ratios, dtype=float)
+    se = np.broadcast_to(np.asarray(ratio_se, dtype=float), r.shape)
+    if n.ndim != 1 or n.size < 2 or r.shape != n.shape or np.any(np.diff(n) <= 0):
+        raise ValueError(f"sizes must be >= 2 increasing values matching ratios, got {n}, {r}")
+    dev = np.abs(r - 1)
+    band = np.maximum(k * se, 1e-3)
+    ok_last = bool(dev[-1] <= band[-1])
+    grow = dev[1:] - dev[:-1] - k * np.hypot(se[1:], se[:-1])
+    ok = bool(np.all(np.isfinite(r)) and ok_last and np.all(grow <= 1e-12))
+    pairs = ", ".join(f"{int(s) if float(s).is_integer() else s:g}: {fmt_num(x, 3)}"
+                      for s, x in zip(n, r, strict=True))
+    return CheckResult(ok, f"{what}; ratio lhs/rhs by size ({pairs}); |ratio - 1| at the largest "
+                           f"size {fmt_num(dev[-1])} (tolerance {k:g} s.e., s.e. "
+                           f"{fmt_num(se[-1])}), not increasing with size", float(dev[-1]))
+
+
+# ------------------------------------------------------------------------------------------
+# Time limit for symbolic work
+# ------------------------------------------------------------------------------------------
+@contextmanager
+def time_limit(seconds: float | None, what: str = "simplification"):
+    """Raise :class:`StepTimeout` if the block runs longer than ``seconds`` (SIGALRM, main thread).
+
+    The alarm repeats every 0.5 s after the first expiry, so an interrupt swallowed by a broad
+    ``except`` inside SymPy is raised again. Outside the main thread (or without SIGALRM) the block
+    runs without a limit.
+    """
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)  # an outer limit governs
+    if not usable:
+        yield
+        return
+    state = {"on": True}
+
+    def handler(signum, frame):
+        if state["on"]:
+            raise StepTimeout(f"{what} did not finish within {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+    try:
+        yield
+    finally:
+        state["on"] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# ------------------------------------------------------------------------------------------
+# Random admissible points
+# ------------------------------------------------------------------------------------------
+def _is_matrix(e) -> bool:
+    return isinstance(e, sp.MatrixBase)
+
+
+def _entries(e):
+    return list(e) if _is_matrix(e) else [sp.sympify(e)]
+
+
+def _box(atom, domain):
+    if atom in domain:
+        return domain[atom]
+    if isinstance(atom, sp.Symbol) and atom.is_integer:
+        return INTEGER_BOX
+    base = atom.base.label if isinstance(atom, sp.Indexed) else None
+    if base is not None and base in domain:
+        return domain[base]
+    if getattr(atom, "is_positive", None):
+        return POSITIVE_BOX
+    if getattr(atom, "is_nonnegative", None):
+        return NONNEGATIVE_BOX
+    return REAL_BOX
+
+
+def _random_function(func, nargs, rng):
+    """A random smooth positive function for an undefined function (any identity must hold)."""
+    args = sp.symbols(f"_a0:{nargs}", real=True)
+    c0, c1, c2 = rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5, nargs), rng.uniform(-0.2, 0.2, nargs)
+    body = sp.exp(sp.Float(c0) + sum(sp.Float(a) * v + sp.Float(b) * v**2
+                                     for a, b, v in zip(c1, c2, args, strict=True)))
+    return sp.Lambda(args, body)
+
+
+def _ground(exprs, rng, domain, timeout):
+    """Replace integers (Sum limits), undefined functions and integrals by concrete ones."""
+    exprs = [sp.sympify(e) for e in exprs]
+    free = set().union(*(e.free_symbols for e in exprs))
+    ints = {s: sp.Integer(int(rng.integers(*_box(s, domain), endpoint=True)))
+            for s in sorted(free, key=str) if s.is_integer}
+    funcs = {}
+    for f in sorted(set().union(*(e.atoms(AppliedUndef) for e in exprs)), key=str):
+        if f.func not in funcs:
+            funcs[f.func] = _random_function(f.func, len(f.args), rng)
+    out = []
+    with time_limit(timeout, "grounding for the numeric check"):
+        for e in exprs:
+            e = e.subs(ints)  # subs, not xreplace: bound Sum indices stay bound
+            for fn, lam in funcs.items():
+                e = e.replace(fn, lam)
+            out.append(e.doit(integrals=False))
+    return out
+
+
+def evaluate(exprs, rng, n, domain, timeout, groups: int = 4):
+    """Values of each expression at ``n`` random admissible points: array (len(exprs), n).
+
+    The points come in up to ``groups`` groups, each with its own draw of the integer symbols
+    (e.g. the number of training points M of an indexed sum) and of the undefined functions.
+    """
+    exprs = [sp.sympify(e) for e in exprs]
+    ints = any(s.is_integer for e in exprs for s in e.free_symbols)
+    funcs = any(e.atoms(AppliedUndef) for e in exprs)
+    k = min(groups, n) if (ints or funcs) else 1
+    sizes = [n // k + (i < n % k) for i in range(k)]
+    return np.concatenate([_evaluate_group(exprs, rng, m, domain, timeout) for m in sizes], axis=1)
+
+
+def _evaluate_group(exprs, rng, n, domain, timeout):
+    exprs = _ground(exprs, rng, domain, timeout)
+    atoms = sorted(set().union(*(e.free_symbols | e.atoms(sp.Indexed) for e in exprs)), key=str)
+    atoms = [a for a in atoms if not (isinstance(a, sp.Symbol) and any(
+        isinstance(i, sp.Indexed) and a in i.indices for i in atoms))]
+    boxes = [_box(a, domain) for a in atoms]
+    # plain real symbols (not Dummy): SymPy answers their assumption queries quickly
+    syms = [sp.Symbol(f"_v{i}", real=True, positive=lo > 0 or None) for i, (lo, _) in enumerate(boxes)]
+    vals = [rng.uniform(lo, hi, n) for lo, hi in boxes]
+    out = np.empty((len(exprs), n), dtype=complex)
+    with np.errstate(all="ignore"), time_limit(timeout, "numeric evaluation"):
+        exprs = [e.xreplace(dict(zip(atoms, syms, strict=True))) for e in exprs]
+        hard = [bool(e.atoms(sp.Integral, sp.Derivative, sp.Sum, AppliedUndef)) for e in exprs]
+        easy = [i for i, h in enumerate(hard) if not h]
+        if easy:
+            f = sp.lambdify(syms, [exprs[i] for i in easy], "numpy", dummify=False)
+            for i, v in zip(easy, f(*vals), strict=True):
+                out[i] = np.broadcast_to(np.asarray(v, dtype=complex), (n,))
+        for i in (i for i, h in enumerate(hard) if h):
+            import mpmath
+
+            f = sp.lambdify(syms, exprs[i], [{"erfi": mpmath.erfi}, "mpmath"], dummify=False)
+            out[i] = [complex(f(*(v[j] for v in vals))) for j in range(n)]
+    return out
