@@ -46,7 +46,7 @@ def source_hash() -> str:
 
 
 def store_dir() -> Path:
-    from .cache import default_dir
+    from ._runtime.cache import default_dir
 
     return default_dir() / "derive"
 
