@@ -1,4 +1,4 @@
-"""Lazy/NTK regime: kernel gradient flow and its V-kernel (Prop. 5.2).
+"""Lazy/NTK regime: kernel gradient flow and its 1/P covariance (Prop. 5.2, corrected).
 
 Builds the ``ntk-lazy`` derivation
 (``gtv_symbolic/derivations/d11_ntk_lazy.py``), verifies every step

@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ._validate import check_schedule
+from ._validate import check_schedule, finite_array
 from .data import as_data
 from .proxy import posterior_covariance, posterior_mean
 
@@ -50,6 +50,10 @@ class Denoiser(Protocol):
     def value_and_jacobian(self, x, t) -> tuple[np.ndarray, np.ndarray]: ...
 
     def divergence(self, x, t) -> np.ndarray: ...
+
+
+def _finite_xt(x, t):
+    return finite_array(x, "x"), finite_array(t, "t")
 
 
 class LinearDenoiser:
@@ -81,6 +85,7 @@ class LinearDenoiser:
         return LinearDenoiser(self.features, self.W.mean(axis=0) if self.W.ndim == 3 else self.W)
 
     def __call__(self, x, t):
+        x, t = _finite_xt(x, t)
         if np.ndim(t) == 0:
             return self.features.apply(self.W, x, float(t))
         phi = self.features(x, t)
@@ -89,6 +94,7 @@ class LinearDenoiser:
         return np.einsum("m...f,mdf->m...d", phi, self.W)
 
     def jacobian(self, x, t):
+        x, t = _finite_xt(x, t)
         if np.ndim(t) == 0:
             return self.features.apply(self.W, x, float(t), jacobian=True)[1]
         g = self.features.grad_x(x, t)
@@ -97,6 +103,7 @@ class LinearDenoiser:
         return np.einsum("m...fe,mdf->m...de", g, self.W)
 
     def value_and_jacobian(self, x, t):
+        x, t = _finite_xt(x, t)
         if np.ndim(t) == 0:
             return self.features.apply(self.W, x, float(t), jacobian=True)
         return self(x, t), self.jacobian(x, t)

@@ -34,14 +34,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_schedule, int_arg
+from ._validate import MAX_STEPS, check_schedule, int_arg
 from .schedules import Schedule
 
 __all__ = ["TimeGrid", "check_window", "KINDS", "MAX_STEPS"]
 
 KINDS = ("linear", "geometric")
 #: Largest number of steps of a grid.
-MAX_STEPS = 10**6
 
 
 def check_window(schedule: Schedule | None, eps, T=1.0) -> tuple[float, float]:

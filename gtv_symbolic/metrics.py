@@ -50,6 +50,8 @@ def histogram_masses(samples, edges) -> np.ndarray:
     x = np.asarray(samples, dtype=float)
     if x.ndim < 2 or x.shape[-1] not in (1, 2) or x.shape[-2] < 1:
         raise ValueError(f"samples must have shape (..., n >= 1, D) with D = 1 or 2, got {x.shape}")
+    if not np.all(np.isfinite(x)):  # np.histogram would drop them silently
+        raise ValueError("samples must be finite (found NaN or inf)")
     D = x.shape[-1]
     lead = x.shape[:-2]
     n = x.shape[-2]
@@ -138,7 +140,7 @@ def ensemble_moments(values) -> dict[str, np.ndarray]:
         raise ValueError("values must be finite (found NaN or inf)")
     n = v.shape[0]
     if n < 4:
-        raise ValueError(f"need at least 4 models for skewness/kurtosis, got {n}")
+        raise ValueError(f"values must hold at least 4 models (leading axis) for skewness/kurtosis, got {n}")
     m = v.mean(0)
     c = v - m
     m2 = (c**2).mean(0)

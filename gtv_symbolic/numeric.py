@@ -22,6 +22,8 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
+__all__ = ["STABLE_OPTIMIZATIONS", "stabilize", "NumericFunction", "lambdify"]
+
 STABLE_OPTIMIZATIONS = (expm1_opt, log1p_opt)
 
 
@@ -52,6 +54,9 @@ class NumericFunction:
             names = ", ".join(str(a) for a in self.args)
             raise TypeError(f"expected {len(self.args)} arguments ({names}), got {len(values)}")
         arrays = [np.asarray(v, dtype=float) for v in values]
+        for a, arr in zip(self.args, arrays, strict=True):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"argument {a} must be finite (found NaN or inf)")
         batch = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         raw = self._func(*arrays)
         if not self.shape:
@@ -82,6 +87,8 @@ def lambdify(args: Sequence[sp.Symbol], expr, *, cse: bool = True,
     stable : bool
         Apply the expm1/log1p rewrites first (see :func:`stabilize`).
     """
+    if isinstance(args, sp.Basic) or not isinstance(args, Sequence):
+        raise TypeError(f"args must be a sequence of Symbols, got {type(args).__name__}")
     args = tuple(args)
     for a in args:
         if not isinstance(a, sp.Symbol):

@@ -1,24 +1,23 @@
 r"""Point-mass data model: posterior, true score, proxy score and its covariance.
 
 For ``p_data = (1/M) sum_m delta(x0 - mu_m)`` and the isotropic forward process
-``p(x | x0, t) = N(x; alpha_t x0, sigma_t^2 I)`` (paper-math.md sections 1.3-2.4):
+``p(x | x0, t) = N(x; alpha_t x0, sigma_t^2 I)`` (paper Sec. 2, Background):
 
 * posterior weights  ``w_m = softmax_m(-|x - alpha mu_m|^2 / (2 sigma^2))``
 * posterior mean     ``m(x,t) = sum_m w_m mu_m``
 * posterior cov      ``Sigma_post = sum_m w_m (mu_m - m)(mu_m - m)^T``
-* true score         ``s = (alpha m - x) / sigma^2``                  (Tweedie, 1.4)
-* proxy score        ``s~(x,t;x0) = (alpha x0 - x) / sigma^2``         (2.1)
-* its covariance     ``C = alpha^2 Sigma_post / sigma^4``              (paper Eq. (5), 2.3)
-* Figure 1 ratio     ``R = tr C / (tr C + |s|^2)``                      (2.4)
+* true score         ``s = (alpha m - x) / sigma^2``                  (Tweedie)
+* proxy score        ``s~(x,t;x0) = (alpha x0 - x) / sigma^2``         (paper Sec. 2)
+* its covariance     ``C = alpha^2 Sigma_post / sigma^4``              (paper Eq. (5))
+* Figure 1 ratio     ``R = tr C / (tr C + |s|^2)``                      (paper Fig. 1)
 
 Each quantity has a SymPy form (``sym_*``: explicit small data sets, numeric or symbolic
 points; ``generic_*``: any M with an indexed sum) and a vectorized NumPy evaluator. The
 evaluators are built from lambdified SymPy kernels (:mod:`gtv_symbolic.numeric`) plus a
-log-sum-exp softmax over the training points, and are accurate for t down to 1e-6,
-|x| up to 50, M up to 1e4 and D up to 64.
+log-sum-exp softmax over the training points whose logits are centred on the nearest
+noised training point: backward stable (the exact value at an input within a few ulps)
+for |x|, |mu| up to 1e4 and more, t down to 1e-8, M up to 1e4 and D up to 64.
 
-Examples
---------
 >>> import numpy as np
 >>> from gtv_symbolic import proxy, schedules, data
 >>> vp = schedules.VP()
@@ -36,18 +35,31 @@ import sympy as sp
 from scipy.special import expit, logsumexp
 
 from . import symbols as S
-from ._validate import check_schedule
+from ._validate import FLOAT_MAX, check_schedule, coord_array, int_arg
 from .data import as_data
 from .numeric import lambdify
 
+__all__ = [
+    "LOGIT_EXPR", "SCORE_EXPR", "COV_FACTOR_EXPR",
+    "posterior_weights", "posterior_mean", "posterior_covariance", "true_score", "proxy_score",
+    "covariance", "variance_ratio", "log_density", "density",
+    "sym_marginal", "sym_posterior_weights", "sym_posterior_mean", "sym_posterior_covariance",
+    "sym_proxy_score", "sym_true_score", "sym_covariance", "sym_variance_ratio",
+    "generic_forms", "latex_formulas", "sym_gaussian_covariance",
+]
+
 # Work arrays of shape (chunk, M, D) are kept under this many float64 elements (32 MB).
 _CHUNK_ELEMS = 2**22
+#: Largest D accepted by generic_forms / latex_formulas (symbolic expressions grow as D^2).
+MAX_SYMBOLIC_DIM = 8
+_MAX_SYMBOLIC_ENTRIES = 64
 
 # ----------------------------------------------------------------------------------------
 # Symbolic kernels shared by the numeric evaluators
 # ----------------------------------------------------------------------------------------
-#: Logit of w_m up to an m-independent term: -|x - a mu|^2/(2 s2) + |x|^2/(2 s2).
-LOGIT_EXPR = (S.alpha * S.xdotmu - S.alpha**2 * S.musq / 2) / S.sigma2
+#: Centred logit of w_m: log w_m - log w_ref = -(q_m - q_ref) / (2 sigma^2), with
+#: q_m = |x - alpha mu_m|^2 computed from the differences (no |x||mu| cancellation).
+LOGIT_EXPR = -(S.q_m - S.q_ref) / (2 * S.sigma2)
 _m_sym = sp.Symbol("m_post", real=True)
 _x_sym = sp.Symbol("x_c", real=True)
 #: Tweedie score, one coordinate: (alpha m - x) / sigma^2.
@@ -59,7 +71,7 @@ COV_FACTOR_EXPR = S.alpha**2 / S.sigma2**2
 @lru_cache(maxsize=None)
 def _kernels():
     return {
-        "logit": lambdify([S.alpha, S.sigma2, S.xdotmu, S.musq], LOGIT_EXPR),
+        "logit": lambdify([S.sigma2, S.q_m, S.q_ref], LOGIT_EXPR),
         "score": lambdify([S.alpha, S.sigma2, _m_sym, _x_sym], SCORE_EXPR),
         "cov_factor": lambdify([S.alpha, S.sigma2], COV_FACTOR_EXPR),
     }
@@ -72,12 +84,14 @@ def _prepare(x, t, data, schedule):
     check_schedule(schedule)
     mu = as_data(data)
     dim = mu.shape[1]
-    xa = np.asarray(x, dtype=float)
+    try:
+        xa = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("x must be an array of real numbers with shape (..., D)") from exc
     if xa.ndim == 0 or xa.shape[-1] != dim:
         raise ValueError(f"x must have shape (..., D) with D = {dim} (the data's dimension), "
                          f"got shape {xa.shape}")
-    if not np.all(np.isfinite(xa)):
-        raise ValueError("x must be finite (found NaN or inf)")
+    coord_array(xa, "x")
     ta = schedule.validate_t(t)
     try:
         batch = np.broadcast_shapes(xa.shape[:-1], ta.shape)
@@ -96,35 +110,52 @@ def _chunks(n_batch: int, mu: np.ndarray):
         yield slice(start, min(start + size, n_batch))
 
 
-def _log_weights(x, alpha, sigma2, mu, musq):
-    logits = _kernels()["logit"](alpha[:, None], sigma2[:, None], x @ mu.T, musq[None, :])
-    return logits - logsumexp(logits, axis=1, keepdims=True)
+def _centred(x, alpha, sigma2, mu):
+    r"""Posterior pieces of one chunk, centred on the nearest noised training point.
+
+    With ``ref = argmin_m q_m``, ``q_m = |x - alpha mu_m|^2`` (each from its own difference
+    vector, so its error is relative to q_m, not to |x||mu_m|):
+
+    .. math:: \log w_m = -\frac{q_m - q_{\mathrm{ref}}}{2\sigma^2}
+              - \operatorname{LSE}_n\Bigl(-\frac{q_n - q_{\mathrm{ref}}}{2\sigma^2}\Bigr),
+
+    all logits are <= 0 and the reference one is exactly 0. Returns ``log w`` (c, M),
+    ``e = x - alpha mu_ref`` (c, D), ``d_m = mu_m - mu_ref`` (c, M, D) and
+    ``dbar = sum_m w_m d_m`` (c, D): the posterior mean is ``mu_ref + dbar`` and every
+    moment is taken about ``mu_ref``, so no large common offset cancels.
+    """
+    rows = np.arange(x.shape[0])
+    diff = x[:, None, :] - alpha[:, None, None] * mu[None]
+    q = np.einsum("cmi,cmi->cm", diff, diff)
+    ref = np.argmin(q, axis=1)
+    e = diff[rows, ref]  # fancy indexing copies: diff's memory is reused below
+    logits = _kernels()["logit"](sigma2[:, None], q, q[rows, ref][:, None])
+    # the reference logit is exactly 0: log Z = log1p(sum of the others), no shift needed
+    others = np.exp(logits)
+    others[rows, ref] = 0.0
+    lw = logits - np.log1p(others.sum(axis=1, keepdims=True))
+    d = np.subtract(mu[None], mu[ref][:, None, :], out=diff)
+    dbar = np.einsum("cm,cmi->ci", np.exp(lw), d)
+    return lw, e, d, dbar, mu[ref]
 
 
 def _posterior(x, t, data, schedule, *, cov=False, log_trace=False):
     """Posterior summaries on a flattened batch; see module docstring for the formulas."""
     xf, alpha, sigma2, mu, batch = _prepare(x, t, data, schedule)
     n, dim = xf.shape
-    musq = np.einsum("md,md->m", mu, mu)
-    out = {"mean": np.empty((n, dim))}
-    if cov:
-        out["cov"] = np.empty((n, dim, dim))
-    if log_trace:
-        out["log_trace"] = np.empty(n)
+    out = {"mean": np.empty((n, dim)), "dbar": np.empty((n, dim)), "e": np.empty((n, dim))}
+    out.update({"cov": np.empty((n, dim, dim))} if cov else {})
+    out.update({"log_trace": np.empty(n)} if log_trace else {})
     for sl in _chunks(n, mu):
-        lw = _log_weights(xf[sl], alpha[sl], sigma2[sl], mu, musq)
-        w = np.exp(lw)
-        m = w @ mu
-        out["mean"][sl] = m
+        lw, e, d, dbar, mu_ref = _centred(xf[sl], alpha[sl], sigma2[sl], mu)
+        out["mean"][sl], out["dbar"][sl], out["e"][sl] = mu_ref + dbar, dbar, e
         if cov or log_trace:
-            d = mu[None, :, :] - m[:, None, :]  # centred: no E[mu mu^T] - m m^T cancellation
+            d -= dbar[:, None, :]  # mu_m - m, from the centred differences
             if cov:
-                out["cov"][sl] = np.einsum("cm,cmi,cmj->cij", w, d, d)
-            if log_trace:
+                out["cov"][sl] = np.einsum("cm,cmi,cmj->cij", np.exp(lw), d, d)
+            if log_trace:  # log space keeps tr Sigma_post finite where the weights underflow
                 with np.errstate(divide="ignore"):
-                    # log-space keeps tr Sigma_post finite where the weights underflow
-                    out["log_trace"][sl] = logsumexp(lw + np.log(np.einsum("cmi,cmi->cm", d, d)),
-                                                     axis=1)
+                    out["log_trace"][sl] = logsumexp(lw + np.log(np.einsum("cmi,cmi->cm", d, d)), axis=1)
     return out, xf, alpha, sigma2, batch
 
 
@@ -132,12 +163,16 @@ def _posterior(x, t, data, schedule, *, cov=False, log_trace=False):
 # Numeric evaluators (public, stable names)
 # ----------------------------------------------------------------------------------------
 def posterior_weights(x, t, data, schedule) -> np.ndarray:
-    """``w_m(x,t) = p(x0 = mu_m | x, t)``; shape ``(..., M)`` (log-sum-exp softmax)."""
+    r"""``w_m(x,t) = p(x0 = mu_m | x, t)``; shape ``(..., M)`` (paper Sec. 2).
+
+    .. math:: w_m = \operatorname{softmax}_m\bigl(-|x - \alpha_t \mu_m|^2 / (2\sigma_t^2)\bigr)
+
+    with logits centred on the nearest noised training point (:func:`_centred`).
+    """
     xf, alpha, sigma2, mu, batch = _prepare(x, t, data, schedule)
-    musq = np.einsum("md,md->m", mu, mu)
     out = np.empty((xf.shape[0], mu.shape[0]))
     for sl in _chunks(xf.shape[0], mu):
-        out[sl] = np.exp(_log_weights(xf[sl], alpha[sl], sigma2[sl], mu, musq))
+        out[sl] = np.exp(_centred(xf[sl], alpha[sl], sigma2[sl], mu)[0])
     return out.reshape(batch + (mu.shape[0],))
 
 
@@ -148,7 +183,7 @@ def posterior_mean(x, t, data, schedule) -> np.ndarray:
 
 
 def posterior_covariance(x, t, data, schedule) -> np.ndarray:
-    """``Sigma_post(x,t) = Cov[x0 | x, t]``; shape ``(..., D, D)``."""
+    """``Sigma_post(x,t) = Cov[x0 | x, t] = sum_m w_m (mu_m - m)(mu_m - m)^T``; ``(..., D, D)``."""
     out, xf, _, _, batch = _posterior(x, t, data, schedule, cov=True)
     dim = xf.shape[1]
     return out["cov"].reshape(batch + (dim, dim))
@@ -158,20 +193,39 @@ def true_score(x, t, data, schedule) -> np.ndarray:
     """True score ``s(x,t) = grad_x log p(x|t) = (alpha_t m(x,t) - x) / sigma_t^2``; ``(..., D)``.
 
     x has shape ``(..., D)``, data ``(M, D)``; t is a scalar or broadcasts against ``x[..., 0]``.
+    Evaluated as ``(alpha dbar - e) / sigma^2`` about the nearest training point, with
+    ``e = x - alpha mu_ref`` and ``dbar = m - mu_ref`` (no cancellation of ``alpha m`` and x).
     """
     out, xf, alpha, sigma2, batch = _posterior(x, t, data, schedule)
-    s = _kernels()["score"](alpha[:, None], sigma2[:, None], out["mean"], xf)
+    s = _kernels()["score"](alpha[:, None], sigma2[:, None], out["dbar"], out["e"])
     return s.reshape(batch + xf.shape[1:])
 
 
 def proxy_score(x, t, x0, schedule) -> np.ndarray:
-    """Proxy score ``s~(x,t;x0) = (alpha_t x0 - x) / sigma_t^2`` (paper-math.md 2.1); ``(..., D)``."""
-    xa = np.asarray(x, dtype=float)
-    x0a = np.asarray(x0, dtype=float)
-    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(x0a))):
-        raise ValueError("x and x0 must be finite")
-    ta = schedule.validate_t(t)[..., None]
-    return _kernels()["score"](schedule.alpha(ta), schedule.sigma2(ta), x0a, xa)
+    """Proxy score ``s~(x,t;x0) = (alpha_t x0 - x) / sigma_t^2`` (paper Sec. 2).
+
+    ``x`` and ``x0`` have shape ``(..., D)`` with the same D (a one-dimensional training
+    point is ``x0[:, None]``, never a bare ``(n,)`` vector, which would broadcast into
+    ``(n, n)``); their batch shapes and ``t`` broadcast. Returns ``(..., D)``.
+    """
+    check_schedule(schedule)
+    xa = coord_array(x, "x")
+    x0a = coord_array(x0, "x0")
+    if xa.ndim == 0:
+        raise ValueError(f"x must have shape (..., D), got shape {xa.shape}")
+    dim = xa.shape[-1]
+    if x0a.ndim == 0 or x0a.shape[-1] != dim:
+        raise ValueError(f"x0 must have shape (..., D) with D = {dim} (x's last axis), got shape "
+                         f"{x0a.shape}; for one-dimensional data pass data[:, None]")
+    ta = schedule.validate_t(t)
+    try:
+        batch = np.broadcast_shapes(xa.shape[:-1], x0a.shape[:-1], ta.shape)
+    except ValueError:
+        raise ValueError(f"x batch shape {xa.shape[:-1]}, x0 batch shape {x0a.shape[:-1]} and t "
+                         f"shape {ta.shape} do not broadcast") from None
+    ta = ta[..., None]
+    s = _kernels()["score"](schedule.alpha(ta), schedule.sigma2(ta), x0a, xa)
+    return np.broadcast_to(s, batch + (dim,)).copy()
 
 
 def covariance(x, t, data, schedule) -> np.ndarray:
@@ -186,20 +240,24 @@ def covariance(x, t, data, schedule) -> np.ndarray:
 
 
 def variance_ratio(x, t, data, schedule) -> np.ndarray:
-    """Figure 1 ratio ``R = tr C / (tr C + |s|^2)`` in [0, 1]; shape ``(...)``.
+    r"""Figure 1 ratio ``R = tr C / (tr C + |s|^2)`` in [0, 1]; shape ``(...)`` (paper Fig. 1).
 
-    The factor ``alpha^2 / sigma^4`` cancels, so ``R = tr Sigma_post / (tr Sigma_post +
-    |x/alpha - m|^2)``; evaluated in log space, so it stays exact where the posterior
-    weights underflow (small t). ``R = 0`` where ``C = 0`` exactly (e.g. M = 1).
+    The factor ``1 / sigma^4`` cancels:
+
+    .. math:: R = \frac{\alpha^2 \operatorname{tr}\Sigma_{\mathrm{post}}}
+                   {\alpha^2 \operatorname{tr}\Sigma_{\mathrm{post}} + |x - \alpha m|^2},
+
+    evaluated in log space, so it stays exact where the posterior weights underflow
+    (small t); ``x - alpha m = e - alpha dbar`` about the nearest training point.
+    ``R = 0`` where ``C = 0`` exactly (e.g. M = 1).
     """
     out, xf, alpha, _, batch = _posterior(x, t, data, schedule, log_trace=True)
-    resid = xf / alpha[:, None] - out["mean"]
-    with np.errstate(divide="ignore"):
+    resid = out["e"] - alpha[:, None] * out["dbar"]
+    with np.errstate(divide="ignore", invalid="ignore"):
         log_r2 = np.log(np.einsum("ci,ci->c", resid, resid))
-    log_tr = out["log_trace"]
-    zero_c = np.isneginf(log_tr)
-    diff = np.where(zero_c, 0.0, log_tr - np.where(np.isneginf(log_r2), -np.inf, log_r2))
-    ratio = np.where(zero_c, 0.0, expit(diff))
+        log_num = 2 * np.log(alpha) + out["log_trace"]
+        zero_c = np.isneginf(out["log_trace"])
+        ratio = np.where(zero_c, 0.0, expit(log_num - log_r2))
     return ratio.reshape(batch)
 
 
@@ -216,8 +274,17 @@ def log_density(x, t, data, schedule) -> np.ndarray:
 
 
 def density(x, t, data, schedule) -> np.ndarray:
-    """``p(x|t)`` (see :func:`log_density`)."""
-    return np.exp(log_density(x, t, data, schedule))
+    """``p(x|t)`` (see :func:`log_density`).
+
+    Raises ValueError where ``p`` exceeds the float64 range (large D at small t, where
+    ``(2 pi sigma^2)^(-D/2)`` alone overflows): use :func:`log_density` there.
+    """
+    lp = log_density(x, t, data, schedule)
+    top = float(np.max(lp)) if lp.size else -np.inf
+    if top > np.log(FLOAT_MAX):
+        raise ValueError(f"density p(x|t) exceeds the float64 range (log p up to {top:.4g} > "
+                         f"{np.log(FLOAT_MAX):.4g}) at this t and data dimension; use log_density")
+    return np.exp(lp)
 
 
 # ----------------------------------------------------------------------------------------
@@ -229,10 +296,15 @@ def _sym_setup(data, schedule):
         mus = [sp.Matrix(m) for m in data]
     else:
         arr = as_data(data)
+        if arr.size > _MAX_SYMBOLIC_ENTRIES:
+            raise ValueError(f"data must have at most {_MAX_SYMBOLIC_ENTRIES} entries (M * D) for a "
+                             f"symbolic form, got shape {arr.shape}")
         mus = [sp.Matrix([sp.nsimplify(v, rational=True) for v in row]) for row in arr]
     dim = mus[0].shape[0]
     if any(m.shape != (dim, 1) for m in mus):
-        raise ValueError("all training points must have the same dimension")
+        raise ValueError("data: all training points must be column vectors of the same dimension")
+    if schedule is not None:
+        check_schedule(schedule)
     if schedule is None:
         a, s2 = S.alpha, S.sigma2
     else:
@@ -282,9 +354,19 @@ def sym_posterior_covariance(data, schedule=None) -> sp.Matrix:
 
 def sym_proxy_score(x0, data_dim: int, schedule=None) -> sp.Matrix:
     """``s~(x,t;x0) = (alpha x0 - x) / sigma^2`` for a given training point ``x0``."""
+    data_dim = int_arg(data_dim, "data_dim", 1, MAX_SYMBOLIC_DIM)
+    if isinstance(x0, sp.MatrixBase) or (isinstance(x0, (list, tuple))
+                                        and any(isinstance(v, sp.Basic) for v in x0)):
+        x0 = sp.Matrix(x0)
+    else:
+        x0 = sp.Matrix([sp.nsimplify(float(v), rational=True) for v in np.ravel(coord_array(x0, "x0"))])
+    if x0.shape != (data_dim, 1):
+        raise ValueError(f"x0 must have {data_dim} (data_dim) entries, got shape {x0.shape}")
+    if schedule is not None:
+        check_schedule(schedule)
     x = S.x_vec(data_dim)
     a, s2 = (S.alpha, S.sigma2) if schedule is None else (schedule.expr("alpha"), schedule.expr("sigma2"))
-    return (a * sp.Matrix(x0) - x) / s2
+    return (a * x0 - x) / s2
 
 
 def sym_true_score(data, schedule=None, form: str = "tweedie") -> sp.Matrix:
@@ -338,6 +420,7 @@ def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
     ``diff(log p, x_i)`` is available; the per-term identity ``grad N_m = N_m s~_m`` is what
     proves E_post[s~] = s for every M (see derivations).
     """
+    dim = int_arg(dim, "dim", 1, MAX_SYMBOLIC_DIM)
     x = S.x_vec(dim)
     mu = sp.IndexedBase("mu", real=True)
     m = S.m_idx
@@ -369,6 +452,7 @@ def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
 
 def latex_formulas(dim: int = 1) -> dict[str, str]:
     """LaTeX of the generic-M forms of :func:`generic_forms` (package symbol names)."""
+    dim = int_arg(dim, "dim", 1, MAX_SYMBOLIC_DIM)
     g = generic_forms(dim)
     keys = ("marginal", "weight", "posterior_mean", "posterior_covariance", "tweedie_score",
             "proxy_score", "covariance", "variance_ratio")
@@ -381,15 +465,28 @@ def latex_formulas(dim: int = 1) -> dict[str, str]:
     return out
 
 
+def _sym_matrix(v, name):
+    if isinstance(v, sp.MatrixBase):
+        return sp.Matrix(v)
+    arr = np.atleast_1d(coord_array(v, name, ndim=(1, 2)))
+    return sp.Matrix(arr.reshape(arr.shape[0], -1)).applyfunc(lambda e: sp.nsimplify(float(e), rational=True))
+
+
 def sym_gaussian_covariance(m0: sp.Matrix, S0: sp.Matrix, form: str = "hessian") -> sp.Matrix:
-    """Proxy covariance for Gaussian data ``N(m0, S0)`` (paper-math.md 2.5, claim 9.6).
+    """Proxy covariance for Gaussian data ``N(m0, S0)`` (paper Sec. 2, Eq. (5)).
 
     * ``'hessian'``:   ``I / sigma^2 + hess log N(x; alpha m0, alpha^2 S0 + sigma^2 I)``;
     * ``'posterior'``: ``alpha^2 S^-1 Sigma_post S^-1`` with
       ``Sigma_post = (S0^-1 + alpha^2 / sigma^2 I)^-1`` (constant in x).
     """
-    m0, S0 = sp.Matrix(m0), sp.Matrix(S0)
+    m0, S0 = _sym_matrix(m0, "m0"), _sym_matrix(S0, "S0")
     dim = m0.shape[0]
+    if m0.shape[1] != 1 or dim > MAX_SYMBOLIC_DIM:
+        raise ValueError(f"m0 must be a column of at most {MAX_SYMBOLIC_DIM} entries, got shape {m0.shape}")
+    if S0.shape != (dim, dim):
+        raise ValueError(f"S0 must have shape ({dim}, {dim}) (m0's dimension), got {S0.shape}")
+    if S0 != S0.T:
+        raise ValueError("S0 must be symmetric")
     x = S.x_vec(dim)
     a, s2 = S.alpha, S.sigma2
     if form == "hessian":

@@ -1,13 +1,31 @@
-"""Forward processes ``dx = -beta_t x dt + sqrt(2 D_t) dW`` as SymPy expressions of ``t``.
+r"""Forward processes ``dx = -beta_t x dt + sqrt(2 D_t) dW`` as SymPy expressions of ``t``.
 
 A schedule holds ``alpha(t)``, ``sigma2(t)`` (= S_t, isotropic), ``beta(t)`` and
-``D(t) = g_t^2 / 2`` (paper-math.md section 1.2). Consistency is checked symbolically:
+``D(t) = g_t^2 / 2`` (paper Sec. 2). Consistency is checked symbolically:
 
 * ``alpha_t = exp(-int_0^t beta)``, i.e. ``alpha' = -beta alpha``;
 * ``dS/dt = -2 beta S + 2 D`` with ``S(0) = 0``.
 
 Numeric evaluation (``sched.alpha(t)`` etc.) goes through :mod:`gtv_symbolic.numeric`, so
 ``sigma^2 = 1 - exp(-a)`` is evaluated as ``-expm1(-a)``: accurate at ``t = 1e-6``.
+
+Accepted times
+--------------
+Each schedule accepts ``t`` in ``[t_min, T]`` (``[t_min, T)`` for Fig1), where ``t_min`` is
+the time at which :math:`\sigma_t^2` reaches :data:`gtv_symbolic._validate.SIGMA2_MIN`:
+above it every evaluator of :mod:`gtv_symbolic.proxy` is finite for coordinates up to
+:data:`gtv_symbolic._validate.MAX_COORD` (below it :math:`\sigma^4` and
+:math:`\alpha^2 \Sigma_{\mathrm{post}} / \sigma^4` leave the float64 range). Solving
+:math:`\sigma^2(t_{\min}) = S_{\min}`:
+
+* VE, EDM (:math:`\sigma^2 = t^2`): :math:`t_{\min} = \sqrt{S_{\min}}`;
+* Fig1 (:math:`\sigma^2 = t`): :math:`t_{\min} = S_{\min}`;
+* VP (:math:`\sigma^2 = 1 - e^{-2 I(t)}`, :math:`I = \beta_{\min} t + \beta_d t^2 / 2`):
+  :math:`I(t_{\min}) = a := -\tfrac12 \log(1 - S_{\min})`, i.e.
+  :math:`t_{\min} = 2 a / (\beta_{\min} + \sqrt{\beta_{\min}^2 + 2 \beta_d a})`.
+
+``t_min`` is rounded up to two significant digits (there is a factor 2 of headroom in
+``SIGMA2_MIN``). The message of a rejected ``t`` states the interval.
 
 Examples
 --------
@@ -17,10 +35,13 @@ Examples
 2.0001987...e-07
 >>> vp.check()
 True
+>>> vp.t_min  # doctest: +ELLIPSIS
+3...e-143
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -28,13 +49,25 @@ import numpy as np
 import sympy as sp
 
 from . import symbols as S
+from ._validate import FLOAT_MAX, MAX_STEPS, SIGMA2_MIN, count, real_arg
 from .numeric import NumericFunction, lambdify
+
+__all__ = ["Schedule", "VP", "VE", "EDM", "Fig1", "SCHEDULES", "get", "edm_time_grid"]
+
+#: VP: largest accepted beta_min T + beta_d T^2 / 2 (alpha_T >= e^-690 ~ 1e-300, a normal float).
+VP_MAX_INTEGRAL = 690.0
+#: VE/EDM: largest accepted T (sigma_T^2 = T^2 <= 1e300 stays finite).
+VE_MAX_T = 1e150
 
 
 def _exact(value: float, name: str) -> sp.Rational:
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return sp.Rational(str(float(value)))
+    return sp.Rational(str(real_arg(value, name)))
+
+
+def _round_up(v: float) -> float:
+    """``v`` rounded up to two significant digits (a readable bound that is still safe)."""
+    e = math.floor(math.log10(v)) - 1
+    return float(f"{math.ceil(v / 10.0**e)}e{e}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +87,19 @@ class Schedule:
     T: float
     params: dict = field(default_factory=dict)
     include_T: bool = True
+    #: smallest accepted t: sigma_t^2 >= SIGMA2_MIN there (module docstring).
+    t_min: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty str, got {self.name!r}")
+        for k in ("alpha_expr", "sigma2_expr", "beta_expr", "D_expr"):
+            if not isinstance(getattr(self, k), sp.Basic):
+                raise TypeError(f"{k} must be a SymPy expression, got {type(getattr(self, k)).__name__}")
+        T = real_arg(self.T, "T", 0.0, FLOAT_MAX, lo_open=True)
+        t_min = real_arg(self.t_min, "t_min", 0.0, T, hi_open=True)
+        object.__setattr__(self, "T", T)
+        object.__setattr__(self, "t_min", t_min)
 
     # -- symbolic -------------------------------------------------------------------
     def expr(self, which: str, *, substitute: bool = True) -> sp.Expr:
@@ -87,16 +133,32 @@ class Schedule:
     def _compiled(self) -> dict[str, NumericFunction]:
         return {k: lambdify([S.t], self.expr(k)) for k in ("alpha", "sigma2", "beta", "D")}
 
+    @property
+    def t_domain(self) -> str:
+        """The accepted interval of ``t`` as text, e.g. ``'[3e-143, 1]'``.
+
+        A hand-built Schedule with ``t_min = 0`` accepts ``(0, T]``.
+        """
+        lo = f"[{self.t_min:.2g}" if self.t_min > 0 else "(0"
+        return f"{lo}, {self.T:g}{']' if self.include_T else ')'}"
+
     def validate_t(self, t, name: str = "t") -> np.ndarray:
-        """Return ``t`` as a float array, or raise ValueError naming ``name`` and the domain."""
-        arr = np.asarray(t, dtype=float)
-        hi = "]" if self.include_T else ")"
-        domain = f"(0, {self.T:g}{hi}"
+        """Return ``t`` as a float array, or raise naming ``name`` and the accepted interval.
+
+        The interval is ``[t_min, T]`` (see the module docstring): every evaluator is finite
+        on it. TypeError for non-numbers, ValueError for NaN, inf or values outside.
+        """
+        try:
+            arr = np.asarray(t, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be a real number or array of real numbers") from exc
+        domain = self.t_domain
+        why = f"for the {self.name} schedule (where every evaluator is finite)"
         if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite and in {domain} for the {self.name} schedule")
-        bad = (arr <= 0) | ((arr > self.T) if self.include_T else (arr >= self.T))
+            raise ValueError(f"{name} must be finite and lie in {domain} {why}")
+        bad = (arr <= 0) | (arr < self.t_min) | ((arr > self.T) if self.include_T else (arr >= self.T))
         if np.any(bad):
-            raise ValueError(f"{name} must lie in {domain} for the {self.name} schedule; "
+            raise ValueError(f"{name} must lie in {domain} {why}; "
                              f"got values in [{arr.min():g}, {arr.max():g}]")
         return arr
 
@@ -121,7 +183,7 @@ class Schedule:
         return self._compiled["D"](t)
 
     def snr_weight(self, t) -> np.ndarray:
-        """Denoiser-form DSM weight alpha_t^2 / sigma_t^2 (paper-math.md section 1.6)."""
+        """Denoiser-form DSM weight alpha_t^2 / sigma_t^2 (paper Sec. 2)."""
         return self.alpha(t) ** 2 / self.sigma2(t)
 
     def __repr__(self) -> str:
@@ -139,10 +201,18 @@ def VP(beta_min: float = 0.1, beta_d: float = 19.9, T: float = 1.0) -> Schedule:
     ``beta_t = beta_min + beta_d t``, ``D_t = beta_t``,
     ``alpha_t = exp(-(beta_min t + beta_d t^2 / 2))``, ``sigma_t^2 = 1 - alpha_t^2``.
     """
-    if not beta_min >= 0 or not beta_d >= 0 or beta_min + beta_d <= 0:
-        raise ValueError(f"beta_min and beta_d must be >= 0 and not both 0, got {beta_min}, {beta_d}")
-    if not T > 0:
-        raise ValueError(f"T must be > 0, got {T}")
+    beta_min = real_arg(beta_min, "beta_min", 0.0, 1e6)
+    beta_d = real_arg(beta_d, "beta_d", 0.0, 1e6)
+    T = real_arg(T, "T", 0.0, lo_open=True)
+    if beta_min + beta_d <= 0:
+        raise ValueError(f"beta_min and beta_d must not both be 0, got {beta_min}, {beta_d}")
+    if beta_min * T + beta_d * T**2 / 2 > VP_MAX_INTEGRAL:
+        raise ValueError(f"T must satisfy beta_min*T + beta_d*T^2/2 <= {VP_MAX_INTEGRAL:g} "
+                         f"(alpha_T >= 1e-300), got T = {T:g}")
+    a = -math.log1p(-SIGMA2_MIN) / 2  # I(t_min) = a; cancellation-free root of the quadratic
+    t_min = _round_up(2 * a / (beta_min + math.sqrt(beta_min**2 + 2 * beta_d * a)))
+    if not t_min < T:
+        raise ValueError(f"T must be > t_min = {t_min:.2g}, got T = {T:g}")
     t, b0, bd = S.t, S.beta_min, S.beta_d
     integral = b0 * t + bd * t**2 / 2
     return Schedule(
@@ -153,16 +223,17 @@ def VP(beta_min: float = 0.1, beta_d: float = 19.9, T: float = 1.0) -> Schedule:
         D_expr=b0 + bd * t,
         T=float(T),
         params={b0: _exact(beta_min, "beta_min"), bd: _exact(beta_d, "beta_d")},
+        t_min=t_min,
     )
 
 
 def VE(T: float = 1.0) -> Schedule:
     """Variance-exploding schedule in EDM parametrisation: ``alpha = 1``, ``sigma^2 = t^2``, ``D = t``."""
-    if not T > 0:
-        raise ValueError(f"T must be > 0, got {T}")
+    t_min = _round_up(math.sqrt(SIGMA2_MIN))
+    T = real_arg(T, "T", t_min, VE_MAX_T, lo_open=True)
     t = S.t
     return Schedule(name="VE", alpha_expr=sp.Integer(1), sigma2_expr=t**2,
-                    beta_expr=sp.Integer(0), D_expr=t, T=float(T))
+                    beta_expr=sp.Integer(0), D_expr=t, T=T, t_min=t_min)
 
 
 def EDM(T: float = 80.0, rho: float = 7.0) -> Schedule:
@@ -170,22 +241,33 @@ def EDM(T: float = 80.0, rho: float = 7.0) -> Schedule:
 
     ``rho`` is the exponent of the EDM time grid, see :func:`edm_time_grid`.
     """
+    rho = real_arg(rho, "rho", 0.0, 1e3, lo_open=True)
     sched = VE(T)
-    if not rho > 0:
-        raise ValueError(f"rho must be > 0, got {rho}")
     object.__setattr__(sched, "name", "EDM")
     object.__setattr__(sched, "params", {S.rho: _exact(rho, "rho")})
     return sched
 
 
 def edm_time_grid(eps: float, T: float, n_steps: int, rho: float = 7.0) -> np.ndarray:
-    """``t_i = (T^(1/rho) + i (eps^(1/rho) - T^(1/rho)) / N)^rho``, i = 0..N (T down to eps)."""
-    if not 0 < eps < T:
-        raise ValueError(f"need 0 < eps < T, got eps={eps}, T={T}")
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    r"""EDM time grid from T down to eps (Karras et al.), ``n_steps + 1`` decreasing times.
+
+    .. math:: t_i = \bigl(T^{1/\rho} + \tfrac{i}{N} (\epsilon^{1/\rho} - T^{1/\rho})\bigr)^{\rho},
+              \quad i = 0, \dots, N,
+
+    with the ends set exactly: ``t_0 = T``, ``t_N = eps``.
+
+    >>> g = edm_time_grid(0.002, 80.0, 18)
+    >>> float(g[0]), float(g[-1]), len(g)
+    (80.0, 0.002, 19)
+    """
+    T = real_arg(T, "T", 0.0, FLOAT_MAX, lo_open=True)
+    eps = real_arg(eps, "eps", 0.0, T, lo_open=True, hi_open=True)
+    n_steps = count(n_steps, "n_steps", MAX_STEPS)
+    rho = real_arg(rho, "rho", 0.0, 1e3, lo_open=True)
     i = np.arange(n_steps + 1)
-    return (T ** (1 / rho) + i * (eps ** (1 / rho) - T ** (1 / rho)) / n_steps) ** rho
+    g = (T ** (1 / rho) + i * (eps ** (1 / rho) - T ** (1 / rho)) / n_steps) ** rho
+    g[0], g[-1] = T, eps
+    return g
 
 
 def Fig1() -> Schedule:
@@ -197,7 +279,7 @@ def Fig1() -> Schedule:
     t = S.t
     return Schedule(name="Fig1", alpha_expr=sp.sqrt(1 - t), sigma2_expr=t,
                     beta_expr=1 / (2 * (1 - t)), D_expr=1 / (2 * (1 - t)), T=1.0,
-                    include_T=False)
+                    include_T=False, t_min=_round_up(SIGMA2_MIN))
 
 
 SCHEDULES = {"VP": VP, "VE": VE, "EDM": EDM, "Fig1": Fig1}
@@ -205,6 +287,6 @@ SCHEDULES = {"VP": VP, "VE": VE, "EDM": EDM, "Fig1": Fig1}
 
 def get(name: str, **kwargs) -> Schedule:
     """Schedule by name: one of ``VP``, ``VE``, ``EDM``, ``Fig1``."""
-    if name not in SCHEDULES:
+    if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}, got {name!r}")
     return SCHEDULES[name](**kwargs)

@@ -5,7 +5,7 @@ and break substitution and ``lambdify``; so all modules import their symbols fro
 LaTeX names are applied through :func:`latex` (``symbol_names=``), never by patching the
 global printer.
 
-Notation follows ``paper-math.md`` section 1: data ``x0`` in R^D, forward process
+Notation follows the paper (Sec. 2, Background): data ``x0`` in R^D, forward process
 ``dx = -beta_t x dt + G_t dW`` with ``D_t = G_t G_t^T / 2``, conditional law
 ``N(alpha_t x0, S_t)`` with ``S_t = sigma_t^2 I`` (isotropic throughout).
 """
@@ -15,6 +15,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sympy as sp
+
+from ._validate import MAX_DIM, int_arg
+
+__all__ = [
+    "t", "t_prime", "u", "T", "eps", "dt", "beta_min", "beta_d", "rho", "kappa", "tau", "P", "F",
+    "M", "m_idx", "n_idx", "alpha", "sigma2", "beta", "Dcoef", "alpha_f", "S_f", "beta_f", "D_f",
+    "xdotmu", "musq", "q_m", "q_ref", "lam", "LATEX_NAMES", "x_vec", "mu_vecs", "latex",
+    "mu_k", "mu_l", "F_eff", "post_var",
+]
 
 # --- time and schedule parameters -------------------------------------------------------
 t = sp.Symbol("t", positive=True)
@@ -49,6 +58,8 @@ D_f = sp.Function("D", positive=True)
 # --- scalar helpers for the proxy-score kernels --------------------------------------------
 xdotmu = sp.Symbol("xdotmu", real=True)  # x . mu_m
 musq = sp.Symbol("musq", nonnegative=True)  # |mu_m|^2
+q_m = sp.Symbol("q_m", nonnegative=True)  # |x - alpha mu_m|^2
+q_ref = sp.Symbol("q_ref", nonnegative=True)  # |x - alpha mu_ref|^2 (nearest training point)
 lam = sp.Symbol("lambda", positive=True)  # objective weight lambda_t
 
 LATEX_NAMES: dict[sp.Basic, str] = {
@@ -63,6 +74,8 @@ LATEX_NAMES: dict[sp.Basic, str] = {
     Dcoef: r"D_t",
     xdotmu: r"x\cdot\mu_m",
     musq: r"\lVert\mu_m\rVert^{2}",
+    q_m: r"\lVert x - \alpha_t\mu_m\rVert^{2}",
+    q_ref: r"\lVert x - \alpha_t\mu_{\mathrm{ref}}\rVert^{2}",
     lam: r"\lambda_t",
 }
 
@@ -75,8 +88,7 @@ def _register(sym: sp.Symbol, latex_name: str) -> sp.Symbol:
 @lru_cache(maxsize=None)
 def x_vec(dim: int, name: str = "x") -> sp.Matrix:
     """Column vector of real coordinate symbols ``x_1..x_D`` (cached: same call, same symbols)."""
-    if dim < 1:
-        raise ValueError(f"dim must be >= 1, got {dim}")
+    dim = int_arg(dim, "dim", 1, MAX_DIM)
     syms = [_register(sp.Symbol(f"{name}_{i + 1}", real=True), f"{name}_{{{i + 1}}}")
             for i in range(dim)]
     return sp.Matrix(syms)
@@ -85,6 +97,8 @@ def x_vec(dim: int, name: str = "x") -> sp.Matrix:
 @lru_cache(maxsize=None)
 def mu_vecs(n_points: int, dim: int) -> tuple[sp.Matrix, ...]:
     """Generic training points ``mu_m`` (m = 1..M) as real symbol vectors."""
+    n_points = int_arg(n_points, "n_points", 1, 10**4)
+    dim = int_arg(dim, "dim", 1, MAX_DIM)
     out = []
     for m in range(n_points):
         syms = [_register(sp.Symbol(f"mu_{m + 1}{i + 1}", real=True),

@@ -49,7 +49,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from ._blas import blas_threads
-from ._validate import int_arg
+from ._validate import MAX_MODELS, MAX_TRAIN, int_arg
 from .data import as_data
 from .grids import check_window
 from .proxy import posterior_mean
@@ -61,7 +61,6 @@ __all__ = ["sample_training_set", "train_ensemble", "population_weights", "popul
 
 TARGETS = ("proxy", "true")
 #: Largest P accepted (P x P and P x F work arrays per model).
-MAX_TRAIN = 100_000
 #: Work-array budget (float64 elements) for one chunk of models: 2**24 = 128 MB.
 _CHUNK_ELEMS = 2**24
 
@@ -213,13 +212,18 @@ def ridge_fit(phi, targets, weights, ridge: float = 0.1, *, method: str = "auto"
     """
     phi, y, w = (np.asarray(a, dtype=float) for a in (phi, targets, weights))
     ridge = _check_ridge(ridge)
-    if phi.ndim < 2 or y.ndim != phi.ndim or y.shape[:-1] != phi.shape[:-1] \
-            or w.shape != phi.shape[:-1]:
-        raise ValueError(f"need phi (..., P, F), targets (..., P, D), weights (..., P); got "
-                         f"{phi.shape}, {y.shape}, {w.shape}")
+    if phi.ndim < 2:
+        raise ValueError(f"phi must have shape (..., P, F), got {phi.shape}")
+    if y.ndim != phi.ndim or y.shape[:-1] != phi.shape[:-1]:
+        raise ValueError(f"targets must have shape (..., P, D) = {phi.shape[:-1]} + (D,) (phi's "
+                         f"batch and P; one output is targets[..., None]), got {y.shape}")
+    if w.shape != phi.shape[:-1]:
+        raise ValueError(f"weights must have shape (..., P) = {phi.shape[:-1]}, got {w.shape}")
     for name, a in (("phi", phi), ("targets", y), ("weights", w)):
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} must be finite (found NaN or inf)")
+    if np.any(w < 0):
+        raise ValueError(f"weights must be >= 0, got min {w.min():g}")
     P, F = phi.shape[-2:]
     if method == "auto":
         method = "dual" if P <= F else "primal"
@@ -315,7 +319,7 @@ def train_ensemble(features, data, schedule: Schedule, *, P: int, n_models: int,
         raise TypeError(f"features must be a FeatureMap or a callable (x, t) -> (n, F), got "
                         f"{type(features).__name__}")
     P = int_arg(P, "P", 1, MAX_TRAIN)
-    n_models = int_arg(n_models, "n_models", 1, 100_000)
+    n_models = int_arg(n_models, "n_models", 1, MAX_MODELS)
     eps, T = check_window(schedule, eps, T)
     if filt is None:
         filt = ridge_filter(_check_ridge(ridge))

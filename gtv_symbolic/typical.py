@@ -44,7 +44,7 @@ import numpy as np
 from scipy.linalg import solve_banded
 
 from . import proxy
-from ._validate import int_arg
+from ._validate import MAX_MODELS, finite_array, int_arg, real_arg
 from .denoisers import ExactDenoiser
 from .kernels import NaiveKernel, VKernel
 from .solvers import velocity, velocity_jacobian
@@ -87,7 +87,7 @@ def moment_matched_weights(W, n_models: int, rng) -> np.ndarray:
         raise ValueError("W must be finite (found NaN or inf)")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    n_models = int_arg(n_models, "n_models", 1, 100_000)
+    n_models = int_arg(n_models, "n_models", 1, MAX_MODELS)
     n, d, f = W.shape
     flat = W.reshape(n, d * f)
     mean = flat.mean(0)
@@ -123,6 +123,8 @@ def naive_step(kernel: NaiveKernel, x, t: float, dt: float, rng):
     _check_naive(kernel)
     mu, sched = kernel.data, kernel.schedule
     x = np.asarray(x, dtype=float)
+    t = real_arg(t, "t")
+    dt = real_arg(dt, "dt", 0.0, t, lo_open=True)  # the step lands at t - dt >= 0
     a, s2 = float(sched.alpha(t)), float(sched.sigma2(t))
     b, d = float(sched.beta(t)), float(sched.D(t))
     m = proxy.posterior_mean(x, t, mu, sched)
@@ -187,6 +189,7 @@ def naive_fokker_planck(kernel: NaiveKernel, grid, *, x=None, dx: float | None =
     i.e. ``p(x|eps)`` up to discretisation. Returns ``(x, q(x))`` (on ``x`` when given, else
     on the cell centres).
     """
+    x = None if x is None else finite_array(x, "x")
     _check_naive(kernel)
     ts = check_grid(grid).ts
     mu, schedule, kappa = kernel.data, kernel.schedule, kernel.kappa
@@ -248,7 +251,7 @@ def mean_flow(denoiser, x_T, grid):
     ``dX/dx_T = prod_k gain_k``); the denoiser must provide ``value_and_jacobian``.
     """
     ts = check_grid(grid).ts
-    x = np.asarray(x_T, dtype=float).reshape(-1, 1).copy()
+    x = finite_array(x_T, "x_T").reshape(-1, 1).copy()
     path, gains = [x[:, 0].copy()], []
     for k in range(len(ts) - 1):
         h = ts[k + 1] - ts[k]
@@ -303,6 +306,7 @@ def semiclassical_linear(kernel: VKernel, grid, x, *, n_seeds: int = 4001,
     Eq. (18). Valid for ``sqrt(v) <<`` mode separation (module docstring).
     Returns ``(density on x, details dict)``.
     """
+    x = finite_array(x, "x")  # before the long computation
     if not isinstance(kernel, VKernel):
         raise TypeError(f"kernel must be a VKernel, got {type(kernel).__name__}")
     if kernel.dim != 1:
@@ -327,6 +331,7 @@ def semiclassical_naive(kernel: NaiveKernel, grid, x, *, n_seeds: int = 4001):
     PF-ODE path; ``[q](x) = E_{x_T} N(x; X(x_T), v(x_T))``. Same stated range as
     :func:`semiclassical_linear`. Returns ``(density, details)``.
     """
+    x = finite_array(x, "x")  # before the long computation
     _check_naive(kernel)
     ts = check_grid(grid).ts
     if kernel.dim != 1:

@@ -1,4 +1,4 @@
-"""Symbolic identities of the point-mass model (paper-math.md sections 1.3-2.5)."""
+"""Symbolic identities of the point-mass model (paper Sec. 2, Eq. (5))."""
 
 import pytest
 import sympy as sp

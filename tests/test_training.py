@@ -157,7 +157,7 @@ def test_bad_input(rng):
         train_ensemble(3, mu, VP, P=10, n_models=1, eps=1e-2, rng=rng)
     with pytest.raises(TypeError, match="rng"):
         train_ensemble(fm, mu, VP, P=10, n_models=1, eps=1e-2, rng=0)
-    with pytest.raises(ValueError, match="need phi"):
+    with pytest.raises(ValueError, match=r"^targets must have shape \(\.\.\., P, D\)"):
         ridge_fit(np.ones((4, 3)), np.ones(4), np.ones(4))  # 1-D targets: a shape error
     with pytest.raises(ValueError, match="finite"):
         ridge_fit(np.full((4, 3), np.nan), np.ones((4, 1)), np.ones(4))

@@ -75,6 +75,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "boundary-regions": ("d12_boundary_regions", r"Boundary regions: $C$ and $R$ as $t \to 0$ near, at and between training points"),
     "benign-cases": ("d13_benign_cases", r"Benign cases: $M = 1$ gives $C = 0$ and $V = 0$; Gaussian data give a constant $C$"),
     "ratio-identities": ("d14_ratio_identities", r"Figure 1 ratio $R = \mathrm{tr}\, C / (\mathrm{tr}\, C + \|s\|^2)$: forms and bounds"),
+    "small-noise": ("d15_small_noise", "Small-noise (linear-noise) expansion behind typical.semiclassical_*"),
 }
 
 

@@ -1,307 +1,404 @@
-r"""Linear models trained on the empirical DSM objective (paper Sec. 5.1, Prop. 5.1 / Eq. (13)).
+r"""Linear models trained on the empirical DSM objective (paper Sec. 5.1, Prop. 5.1).
 
-``s^(x,t) = W phi(x,t) + b(x,t)``, ridge-regularised empirical J1 on P samples:
-``W = A^ (Sigma^ + rho I)^-1`` with ``A^ = (1/P) sum lambda_i (s~_i - b_i) phi_i^T``,
-``Sigma^ = (1/P) sum lambda_i phi_i phi_i^T``. Mean ``W* phi + b`` with ``W* = A (Sigma + rho I)^-1``;
-to leading order in 1/P (delta method)
+``s^(x,t) = W psi(x,t) + b(x,t)``, ridge-regularised empirical J1 on P samples with training
+times ``t_i ~ U[eps, T]``: ``W = A^ (Sigma^ + rho I)^-1``. Mean ``W* psi + b`` with
+``W* = A (Sigma + rho I)^-1``; to leading order in 1/P (delta method)
 
-    Cov[s^(x,t), s^(x',t')]
-        = (1/P) { E[lambda_u^2 k(x,t;y,u) k(y,u;x',t') (C(y,u) + r r^T)] - m(x,t) m(x',t')^T },
+.. math::
+    \mathrm{Cov}[\hat s(x,t), \hat s(x',t')] = \frac1P\left\{\mathbb E_{u,y}\big[\lambda_u^2
+    k(x,t;y,u)\,k(y,u;x',t')\,(C(y,u) + r r^\top)\big] - m(x,t)\,m(x',t')^\top\right\},
 
-``k(x,t;y,u) = phi(x,t)^T (Sigma + rho I)^-1 phi(y,u)``, ``r = s - b - W* phi``,
-``m = E[lambda_u k(x,t;y,u) r(y,u)]``; ``V = D_t Cov D_t'``. This is derived here (the paper's
-statement could not be read; paper-math.md 5.2-5.4 is a reconstruction, which it confirms).
+``k = psi^T (Sigma + rho I)^-1 psi'``, ``r = s - b - W* psi`` and
+``m(x,t) = E[lambda_u k(x,t;y,u) r(y,u)] = rho psi(x,t)^T (Sigma + rho I)^-1 W*^T`` exactly.
+The production code (``kernels.linear_kernel``, ``training.train_ensemble``,
+``training.population_weights``) is the denoiser form ``psi = (alpha/sigma^2) phi``,
+``b = -x/sigma^2``, ``lambda = sigma^2``; the checks run on it.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy as sp
 
-from .. import proxy
+from .. import data as data_mod
+from .. import features as features_mod
+from .. import kernels, proxy, training
 from .. import symbols as S
-from ..derive import CheckResult, Derivation, Step, compare_mc
-from ..numeric import lambdify
+from ..derive import CheckResult, Derivation, Step, compare_close, compare_mc
 from . import _common as c
+from ._scaling import compare_scaling_all
+
+__all__ = ["NAME", "TITLE", "build", "check_wstar", "check_m_identity", "check_kernel_is_formula",
+           "check_ensemble_mean", "check_ensemble_cov", "check_trace"]
 
 NAME = "linear-model"
-TITLE = "Linear models: ridge solution, mean, 1/P V-kernel (Prop. 5.1)"
+TITLE = r"Linear models: ridge solution, mean, $1/P$ covariance (Prop. 5.1)"
 
-_DATA = np.array([[-1.0], [1.0]])
-_T, _RHO = 0.1, 0.01
-
-
-def _features(x):
-    """phi(x) = [1, x, tanh(2x)] (F = 3) at the fixed time of the check: nearly expressive."""
-    x = np.asarray(x, dtype=float)
-    return np.stack([np.ones_like(x), x, np.tanh(2 * x)], axis=-1)
-
-
-def _features_affine(x):
-    """phi(x) = [1, x] (F = 2): misspecified, so the r r^T and m m^T terms matter."""
-    x = np.asarray(x, dtype=float)
-    return np.stack([np.ones_like(x), x], axis=-1)
+#: The setting of every numeric check: Figure 2's data and schedule, smaller features.
+EPS, T_END, RIDGE = 1e-2, 1.0, 0.1
+N_X, N_T = 4, 4
+P_SIZES = (400, 1600)
+N_MODELS = 2000
+#: query points (x, t) at four different times
+XQ = np.array([-0.5, 0.0, 0.5, 1.0])
+TQ = np.array([0.05, 0.1, 0.3, 0.7])
 
 
-FEATURES = {"[1, x, tanh 2x]": _features, "[1, x]": _features_affine}
+@lru_cache(maxsize=None)
+def _nodes():
+    """Production quadrature nodes of the training law (built once; about 2 s)."""
+    return kernels.training_nodes(data_mod.three_points(), c.vp(), EPS, T_END)
 
 
-def _population(vp, features=_features):
-    """Quadrature over y ~ p(y|t) (fine grid): Sigma, W*, residual r, C, and the kernel pieces."""
-    y = np.linspace(-6, 6, 6001)
-    dy = y[1] - y[0]
-    py = proxy.density(y[:, None], _T, _DATA, vp) * dy
-    lam = float(vp.sigma2(_T))
-    phi = features(y)
-    F = phi.shape[1]
-    s = proxy.true_score(y[:, None], _T, _DATA, vp)[:, 0]
-    C = proxy.covariance(y[:, None], _T, _DATA, vp)[:, 0, 0]
-    Sig = np.einsum("n,ni,nj->ij", py * lam, phi, phi)
-    A = np.einsum("n,n,ni->i", py * lam, s, phi)
-    Rinv = np.linalg.inv(Sig + _RHO * np.eye(F))
-    Wstar = A @ Rinv
-    r = s - phi @ Wstar
-    return dict(y=y, py=py, lam=lam, phi=phi, C=C, Rinv=Rinv, Wstar=Wstar, r=r)
+def _setting():
+    """(data, schedule, features) of the checks: three points, VP, Gaussian 4 x 4 features."""
+    return (data_mod.three_points(), c.vp(),
+            features_mod.make_features("gaussian", 1, N_X, N_T, EPS, T=T_END))
 
 
-def delta_method_cov(xq, vp, P, features=_features, terms=("C", "r", "m")):
-    """Leading-order covariance of s^ at the points ``xq`` (the derived formula) and W* phi.
+def _kernel(P):
+    mu, vp, fm = _setting()
+    return kernels.linear_kernel(fm, mu, vp, P=P, eps=EPS, T=T_END, ridge=RIDGE,
+                                 nodes=_nodes())
 
-    ``terms`` selects which parts of ``E[lam^2 k k (C + r^2)] - m m`` to keep (tests drop one
-    to show that the Monte Carlo comparison can tell them apart).
+
+def _score_features(fm, vp, x, t):
+    """psi = (alpha/sigma^2) phi: the score-form features of the denoiser model."""
+    t = np.asarray(t, dtype=float)
+    return fm(np.asarray(x, dtype=float).reshape(-1, 1), t) * (vp.alpha(t) / vp.sigma2(t))[:, None]
+
+
+def _formula_parts(x, t):
+    """The displayed Prop. 5.1 ingredients on the training law (production quadrature nodes).
+
+    Returns ``(kxy, lam, C, r, m_direct, Sigma, Wstar)``: ``k(x_a, t_a; y_n, u_n)``,
+    ``lambda_u = sigma_u^2``, ``C(y,u)``, ``r = s - b - W* psi`` at the nodes, and
+    ``m = E[lambda k r]`` by quadrature.
     """
-    pop = _population(vp, features)
-    k = features(xq) @ pop["Rinv"] @ pop["phi"].T  # k(x_a; y_n)
-    lam, py = pop["lam"], pop["py"]
-    m = (k * lam * pop["r"]) @ py if "m" in terms else np.zeros(len(xq))
-    inner = pop["C"] * ("C" in terms) + pop["r"] ** 2 * ("r" in terms)
-    second = (k * lam**2 * inner * py) @ k.T
-    return (second - np.outer(m, m)) / P, features(xq) @ pop["Wstar"]
+    mu, vp, fm = _setting()
+    nodes = _nodes()
+    Wstar = training.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)[0]
+    y, u, w = nodes.y[:, 0], nodes.u, nodes.w
+    psi_n = _score_features(fm, vp, y, u)
+    lam = vp.sigma2(u)
+    Sig = np.einsum("n,nf,ng->fg", w * lam, psi_n, psi_n)
+    Rinv = np.linalg.inv(Sig + RIDGE * np.eye(Sig.shape[0]))
+    b = -y / vp.sigma2(u)
+    s = proxy.true_score(y[:, None], u, mu, vp)[:, 0]
+    C = proxy.covariance(y[:, None], u, mu, vp)[:, 0, 0]
+    r = s - b - psi_n @ Wstar
+    kxy = _score_features(fm, vp, x, t) @ Rinv @ psi_n.T
+    m = kxy @ (w * lam * r)
+    return dict(kxy=kxy, lam=lam, C=C, r=r, w=w, m=m, Sigma=Sig, Rinv=Rinv, Wstar=Wstar)
 
 
-def ensemble_predictions(rng, features, xq, P, n_models, vp):
-    """Train ``n_models`` ridge models (each on P fresh DSM samples); predictions at ``xq``."""
-    a, s2 = float(vp.alpha(_T)), float(vp.sigma2(_T))
-    lam = s2
-    x0 = _DATA[rng.integers(0, len(_DATA), (n_models, P)), 0]
-    x = a * x0 + np.sqrt(s2) * rng.standard_normal((n_models, P))
-    st = (a * x0 - x) / s2
-    phi = features(x)
-    F = phi.shape[-1]
-    Sig = np.einsum("npi,npj->nij", phi, phi) * lam / P
-    A = np.einsum("np,npi->ni", st, phi) * lam / P
-    W = np.linalg.solve(Sig + _RHO * np.eye(F), A[..., None])[..., 0]  # Sig symmetric
-    return W @ features(xq).T  # (n_models, len(xq))
+def _displayed_cov(x, t, P, terms=("C", "r", "m")):
+    p = _formula_parts(x, t)
+    inner = p["C"] * ("C" in terms) + p["r"] ** 2 * ("r" in terms)
+    second = (p["kxy"] * (p["w"] * p["lam"] ** 2 * inner)) @ p["kxy"].T
+    m = p["m"] if "m" in terms else np.zeros_like(p["m"])
+    return (second - np.outer(m, m)) / P
 
 
-def compare_ensemble(pred, cov_f, mean_f):
-    """(estimates, formula values, standard errors) for the means and the covariance entries."""
-    n = pred.shape[0]
-    d = pred - pred.mean(0)
-    cov_e = d.T @ d / (n - 1)
-    se_cov = np.sqrt((np.outer(np.diag(cov_e), np.diag(cov_e)) + cov_e**2) / n)
-    iu = np.triu_indices(pred.shape[1])
-    return (np.r_[pred.mean(0), cov_e[iu]], np.r_[mean_f, cov_f[iu]],
-            np.r_[np.sqrt(np.diag(cov_e) / n), se_cov[iu]])
+# ------------------------------------------------------------------------------------------
+# checks (each calls the production functions through their modules)
+# ------------------------------------------------------------------------------------------
+def check_wstar(rng: np.random.Generator) -> CheckResult:
+    """training.population_weights (exact Gaussian expectations) vs the quadrature of A (Sigma+rho)^-1."""
+    mu, vp, fm = _setting()
+    Ws = training.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)
+    K = _kernel(P_SIZES[0])
+    return compare_close(Ws, K.W_star, rtol=1e-6, atol=1e-8 * np.abs(Ws).max(),
+                         what="W* = A (Sigma + rho I)^-1: `training.population_weights` vs "
+                              "`kernels.linear_kernel(...).W_star` (independent quadratures), "
+                              f"{N_X} x {N_T} Gaussian features, rho = {RIDGE}")
 
 
-def _mc_check(rng: np.random.Generator) -> CheckResult:
-    """Ensembles of ridge-trained linear models vs the delta-method covariance and the mean."""
-    vp = c.vp()
-    P, n_models = 1000, 3000
-    xq = np.array([0.0, 0.6])
-    est, ref, se = [], [], []
-    for feats in FEATURES.values():
-        pred = ensemble_predictions(rng, feats, xq, P, n_models, vp)
-        cov_f, mean_f = delta_method_cov(xq, vp, P, feats)
-        e, r, s = compare_ensemble(pred, cov_f, mean_f)
-        est.append(e), ref.append(r), se.append(s)
-    return compare_mc(np.concatenate(est), np.concatenate(ref), np.concatenate(se), n=n_models,
-                      what=f"{n_models} ridge-trained models per feature set, each on P = {P} DSM "
-                           f"samples; data {{-1, 1}}, VP at t = {_T}, lambda = sigma^2, rho = "
-                           f"{_RHO}, features {' and '.join(FEATURES)}; mean and covariance of s^ "
-                           "at x in {0, 0.6} vs W* phi and the 1/P formula (quadrature over y)")
+def check_m_identity(rng: np.random.Generator) -> CheckResult:
+    """m = E[lambda k r] by quadrature vs rho psi^T (Sigma + rho)^-1 W*^T."""
+    sel = XQ != 0  # m(0, t) = 0 by the symmetry of the data and features
+    p = _formula_parts(XQ[sel], TQ[sel])
+    mu, vp, fm = _setting()
+    closed = RIDGE * _score_features(fm, vp, XQ[sel], TQ[sel]) @ p["Rinv"] @ p["Wstar"]
+    return compare_close(p["m"], closed, rtol=1e-6, atol=1e-8 * np.abs(closed).max(),
+                         what="m(x,t) = E[lambda_u k r] on the production quadrature nodes "
+                              "(`kernels.training_nodes`, `proxy.true_score`, W* from "
+                              "`training.population_weights`) vs rho psi^T (Sigma + rho I)^-1 W*^T "
+                              f"at {sel.sum()} points (x, t), t in {{{', '.join(map(str, TQ[sel]))}}}")
 
 
-def _trace_check(rng: np.random.Generator) -> CheckResult:
-    """E[lambda k(y,y)] by Monte Carlo vs tr(Sigma (Sigma + rho I)^-1)."""
-    vp = c.vp()
-    pop = _population(vp)
-    n = 200000
-    x0 = _DATA[rng.integers(0, 2, n), 0]
-    y = float(vp.alpha(_T)) * x0 + np.sqrt(float(vp.sigma2(_T))) * rng.standard_normal(n)
-    phi = _features(y)
-    kyy = pop["lam"] * np.einsum("ni,ij,nj->n", phi, pop["Rinv"], phi)
-    Sig = np.linalg.inv(pop["Rinv"]) - _RHO * np.eye(pop["Rinv"].shape[0])
-    ref = np.trace(Sig @ pop["Rinv"])
-    return compare_mc([kyy.mean()], [ref], [kyy.std(ddof=1) / np.sqrt(n)], n=n,
-                      what=f"y from the forward process (data {{-1, 1}}, VP, t = {_T}), "
-                           f"phi = [1, x, tanh 2x], rho = {_RHO}; mean of lambda k(y, y) vs "
-                           f"tr(Sigma (Sigma + rho I)^-1) = {ref:.4f} (F = 3)")
+def check_kernel_is_formula(rng: np.random.Generator) -> CheckResult:
+    """kernels.linear_kernel score covariance vs the displayed formula (quadrature)."""
+    P = P_SIZES[0]
+    K = _kernel(P)
+    mu, vp, fm = _setting()
+    n = len(XQ)
+    prod = np.array([[K.score_cov(XQ[[a]][:, None], TQ[[a]], XQ[[b]][:, None], TQ[[b]])[0, 0, 0]
+                      for b in range(n)] for a in range(n)])
+    disp = _displayed_cov(XQ, TQ, P)
+    return compare_close(prod, disp, rtol=1e-5, atol=1e-7 * np.abs(disp).max(),
+                         what="`kernels.linear_kernel(...).score_cov` vs the displayed formula "
+                              "(E over the training law t ~ U[eps, T] by the production quadrature "
+                              f"nodes, C from `proxy.covariance`), all {n * n} pairs of {n} "
+                              f"points (x, t), P = {P}")
 
 
+def _ensemble_scores(P, rng):
+    mu, vp, fm = _setting()
+    W = training.train_ensemble(fm, mu, vp, P=P, n_models=N_MODELS, eps=EPS, T=T_END,
+                              ridge=RIDGE, rng=rng)
+    phi = fm(XQ[:, None], TQ)
+    den = np.einsum("ndf,pf->np", W, phi)
+    return (vp.alpha(TQ) * den - XQ) / vp.sigma2(TQ)  # s^ = (alpha mu^ - x)/sigma^2
+
+
+def _cov_and_se(v):
+    n = v.shape[0]
+    d = v - v.mean(0)
+    cov = d.T @ d / (n - 1)
+    prod = d[:, :, None] * d[:, None, :]
+    se = prod.std(0, ddof=1) / np.sqrt(n)
+    return cov, se
+
+
+def check_ensemble_cov(rng: np.random.Generator) -> CheckResult:
+    """Trained ensembles at two P: empirical Cov / kernels.linear_kernel Cov -> 1 as P grows."""
+    iu = np.triu_indices(len(XQ))
+    ratios, ses = [], []
+    for P, r in zip(P_SIZES, rng.spawn(len(P_SIZES)), strict=True):
+        cov_e, se = _cov_and_se(_ensemble_scores(P, r))
+        K = _kernel(P)
+        n = len(XQ)
+        cov_f = np.array([[K.score_cov(XQ[[a]][:, None], TQ[[a]], XQ[[b]][:, None],
+                                       TQ[[b]])[0, 0, 0] for b in range(n)] for a in range(n)])
+        # differences on the correlation scale: 1 + (emp - formula) / sqrt(var_a var_b)
+        scale = np.sqrt(np.outer(np.diag(cov_f), np.diag(cov_f)))
+        ratios.append((1 + (cov_e - cov_f) / scale)[iu])
+        ses.append((se / scale)[iu])
+    return compare_scaling_all(P_SIZES, ratios, ses,
+                           what=f"{N_MODELS} models per P trained by `training.train_ensemble` "
+                                f"(t ~ U[{EPS}, {T_END}], ridge {RIDGE}, {N_X} x {N_T} Gaussian "
+                                f"features, data {{-1, 0, 1}}, VP); empirical / "
+                                "`kernels.linear_kernel` covariance of s^ for all pairs of "
+                                f"{len(XQ)} points (x, t), as 1 + (empirical - formula) / "
+                                "sqrt(Var_a Var_b)")
+
+
+def check_ensemble_mean(rng: np.random.Generator) -> CheckResult:
+    """Ensemble mean of s^ at the largest P vs W* psi + b (W* from training.population_weights)."""
+    mu, vp, fm = _setting()
+    P = P_SIZES[-1]
+    s = _ensemble_scores(P, rng)
+    Ws = training.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)[0]
+    den = fm(XQ[:, None], TQ) @ Ws
+    ref = (vp.alpha(TQ) * den - XQ) / vp.sigma2(TQ)
+    return compare_mc(s.mean(0), ref, s.std(0, ddof=1) / np.sqrt(s.shape[0]), n=s.shape[0],
+                      what=f"mean of s^ over {N_MODELS} models trained by `training.train_ensemble` "
+                           f"at P = {P} vs W* psi + b at {len(XQ)} points (x, t)")
+
+
+def check_trace(rng: np.random.Generator) -> CheckResult:
+    """E[lambda k(y,u;y,u)] by Monte Carlo over the training law vs tr(Sigma (Sigma + rho)^-1)."""
+    mu, vp, fm = _setting()
+    K = _kernel(P_SIZES[0])
+    n = 100_000
+    ts = training.sample_training_set(mu, vp, P=n, eps=EPS, T=T_END, rng=rng)
+    x, t = ts["x"], ts["t"]
+    psi = _score_features(fm, vp, x[:, 0], t)
+    Rinv = np.linalg.inv(K.G + RIDGE * np.eye(K.G.shape[0]))
+    val = vp.sigma2(t) * np.einsum("nf,fg,ng->n", psi, Rinv, psi)
+    return compare_mc([val.mean()], [K.F_eff], [val.std(ddof=1) / np.sqrt(n)], n=n,
+                      what="lambda k(y,u;y,u) over training samples from "
+                           "`training.sample_training_set` (t ~ U[eps, T]) vs "
+                           "`kernels.linear_kernel(...).F_eff`")
+
+
+# ------------------------------------------------------------------------------------------
 def build() -> Derivation:
-    rho, Pn = S.rho, 3
-    Fn = 2
+    rho, Pn, Fn = S.rho, 3, 2
     lam = sp.symbols(f"lambda_1:{Pn + 1}", positive=True)
     y = sp.symbols(f"y_1:{Pn + 1}", real=True)  # targets s~_i - b_i
-    phis = [sp.Matrix([sp.Symbol(f"phi_{i}{j}", real=True) for j in range(1, Fn + 1)])
+    psis = [sp.Matrix([sp.Symbol(f"psi_{i}{j}", real=True) for j in range(1, Fn + 1)])
             for i in range(1, Pn + 1)]
     Wsym = sp.Matrix([[sp.Symbol(f"W_{j}", real=True) for j in range(1, Fn + 1)]])
-    Sig_h = sum((lam[i] * phis[i] * phis[i].T for i in range(Pn)), sp.zeros(Fn, Fn)) / Pn
-    A_h = sum((lam[i] * y[i] * phis[i].T for i in range(Pn)), sp.zeros(1, Fn)) / Pn
+    Sig_h = sum((lam[i] * psis[i] * psis[i].T for i in range(Pn)), sp.zeros(Fn, Fn)) / Pn
+    A_h = sum((lam[i] * y[i] * psis[i].T for i in range(Pn)), sp.zeros(1, Fn)) / Pn
     W_sol = A_h * (Sig_h + rho * sp.eye(Fn)).inv()
-    J = (sum(lam[i] * ((Wsym * phis[i])[0, 0] - y[i]) ** 2 for i in range(Pn)) / (2 * Pn)
+    J = (sum(lam[i] * ((Wsym * psis[i])[0, 0] - y[i]) ** 2 for i in range(Pn)) / (2 * Pn)
          + rho / 2 * (Wsym * Wsym.T)[0, 0])
-    grad = sp.Matrix([sp.diff(J, wj) for wj in Wsym]).subs(dict(zip(Wsym, W_sol, strict=False)))
+    grad = sp.Matrix([[sp.diff(J, wj) for wj in Wsym]]).subs(dict(zip(Wsym, W_sol, strict=True)))
 
-    # delta method for W(eps) = (A + eps a)(Sigma + eps B + rho I)^-1, F = 2
-    e = sp.Symbol("varepsilon_d")
+    # population quantities, F = 2
     Sg = sp.Matrix([[sp.Symbol("Sigma_11", positive=True), sp.Symbol("Sigma_12", real=True)],
                     [sp.Symbol("Sigma_12", real=True), sp.Symbol("Sigma_22", positive=True)]])
-    Bm = sp.Matrix([[sp.Symbol("B_11", real=True), sp.Symbol("B_12", real=True)],
-                    [sp.Symbol("B_12", real=True), sp.Symbol("B_22", real=True)]])
     Am = sp.Matrix([[sp.Symbol("A_1", real=True), sp.Symbol("A_2", real=True)]])
-    am = sp.Matrix([[sp.Symbol("a_1", real=True), sp.Symbol("a_2", real=True)]])
     R = Sg + rho * sp.eye(2)
     Wst = Am * R.inv()
+    e = sp.Symbol("varepsilon_d")
+    Bm = sp.Matrix([[sp.Symbol("B_11", real=True), sp.Symbol("B_12", real=True)],
+                    [sp.Symbol("B_12", real=True), sp.Symbol("B_22", real=True)]])
+    am = sp.Matrix([[sp.Symbol("a_1", real=True), sp.Symbol("a_2", real=True)]])
     Weps = (Am + e * am) * (Sg + e * Bm + rho * sp.eye(2)).inv()
-    delta_res = sp.diff(Weps, e).subs(e, 0) - (am - Wst * Bm) * R.inv()
+    dW_val = sp.diff(Weps, e).subs(e, 0)
 
-    # A^ - W* Sigma^ = (1/P) sum zeta_i, zeta_i = lambda_i (y_i - W* phi_i) phi_i^T
-    Wg = sp.Matrix([[sp.Symbol("Wstar_1", real=True), sp.Symbol("Wstar_2", real=True)]])
-    zeta_res = (A_h - Wg * Sig_h) - sum((lam[i] * (y[i] - (Wg * phis[i])[0, 0]) * phis[i].T
-                                         for i in range(Pn)), sp.zeros(1, Fn)) / Pn
-    # zeta (Sigma + rho)^-1 phi(x) = lambda e k(x; y)
-    phx = sp.Matrix([sp.Symbol("phix_1", real=True), sp.Symbol("phix_2", real=True)])
-    ei = sp.Symbol("e_i", real=True)
-    kernel_res = ((lam[0] * ei * phis[0].T * R.inv() * phx)[0, 0]
-                  - lam[0] * ei * (phis[0].T * R.inv() * phx)[0, 0])
-    # E[(s~ - b - W* phi)^2 | y, u] = C + r^2, three posterior weights
-    w1, w2 = sp.symbols("w_1 w_2", real=True)
+    # first-order fluctuation at a query point, P = 3 samples: kernel form (exact identity)
+    psx = sp.Matrix([sp.Symbol("psix_1", real=True), sp.Symbol("psix_2", real=True)])
+    fluct = ((A_h - Am) - Wst * (Sig_h - Sg)) * R.inv() * psx
+    kx = [(psis[i].T * R.inv() * psx)[0, 0] for i in range(Pn)]
+    fluct_rhs = (sum(lam[i] * (y[i] - (Wst * psis[i])[0, 0]) * kx[i] for i in range(Pn)) / Pn
+                 - rho * (Wst * R.inv() * psx)[0, 0])
+    # E[lambda psi r^T] = A^T - Sigma W*^T = rho W*^T, hence m = rho psi^T R^-1 W*^T
+    m_def = (psx.T * R.inv() * (Am.T - Sg * Wst.T))[0, 0]
+    m_closed = rho * (psx.T * R.inv() * Wst.T)[0, 0]
+
+    # E[(s~ - b - W* psi)^2 | y, u] = C + r^2, three posterior weights
+    w1, w2 = sp.symbols("w_1 w_2", positive=True)
     q = sp.symbols("q_1:4", real=True)
-    bW = sp.Symbol("c_bW", real=True)  # b + W* phi at (y, u)
+    bW = sp.Symbol("c_bW", real=True)  # b + W* psi at (y, u)
     wts = [w1, w2, 1 - w1 - w2]
-    smean = sum(wi * qi for wi, qi in zip(wts, q, strict=False))
-    e2_res = (sum(wi * (qi - bW) ** 2 for wi, qi in zip(wts, q, strict=False))
-              - (sum(wi * (qi - smean) ** 2 for wi, qi in zip(wts, q, strict=False)) + (smean - bW) ** 2))
-    # trace identity for a 3-point distribution of (lambda, phi) with weights pi_j
+    smean = sum(wi * qi for wi, qi in zip(wts, q, strict=True))
+    e2_val = sum(wi * (qi - bW) ** 2 for wi, qi in zip(wts, q, strict=True))
+    e2_rhs = sum(wi * (qi - smean) ** 2 for wi, qi in zip(wts, q, strict=True)) + (smean - bW) ** 2
+    # trace identity for a 3-point distribution of (lambda, psi) with weights pi_j
     pis = sp.symbols("pi_1:4", positive=True)
-    Ainv = R.inv()
-    lam_k = sum(pis[j] * lam[j] * (phis[j].T * Ainv * phis[j])[0, 0] for j in range(Pn))
-    Sig3 = sum((pis[j] * lam[j] * phis[j] * phis[j].T for j in range(Pn)), sp.zeros(2, 2))
-    trace_res = lam_k - (Sig3 * Ainv).trace()
-    # denoiser form: score features (alpha/sigma^2) phi, lambda = sigma^2 -> lambda~ = alpha^2/sigma^2
+    Rinv = R.inv()
+    lam_k = sum(pis[j] * lam[j] * (psis[j].T * Rinv * psis[j])[0, 0] for j in range(Pn))
+    Sig3 = sum((pis[j] * lam[j] * psis[j] * psis[j].T for j in range(Pn)), sp.zeros(2, 2))
+    # denoiser form: psi = (alpha/sigma^2) phi, lambda = sigma^2 -> weight alpha^2/sigma^2
     au, s2u = sp.Symbol("alpha_u", positive=True), sp.Symbol("sigma2_u", positive=True)
-    den_res = s2u**2 * (au / s2u) ** 2 * (au**2 / s2u**2) - (au**2 / s2u) ** 2
 
-    N = {sp.Symbol("shat"): r"\hat{s}(x,t)", sp.Symbol("model"): r"W \phi(x,t) + b(x,t)",
-         sp.Symbol("J"): r"\hat{J}(W)",
-         sp.Symbol("J_r"): r"\frac{1}{2P}\sum_{i=1}^{P} \lambda_{t_i} \| W\phi_i + b_i - "
-                           r"\tilde{s}_i \|^2 + \frac{\rho}{2} \| W \|_F^2",
-         sp.Symbol("gradJ"): r"\nabla_W \hat{J}|_{W = \hat{A}(\hat{\Sigma} + \rho I)^{-1}}",
-         sp.Symbol("Wstar"): r"W_*", sp.Symbol("Wstar_r"): r"A (\Sigma + \rho I)^{-1}, \quad "
-         r"A = \mathbb{E}[\lambda (\tilde{s} - b)\phi^{T}] = \mathbb{E}[\lambda (s - b)\phi^{T}], "
-         r"\quad \Sigma = \mathbb{E}[\lambda \phi \phi^{T}]",
-         sp.Symbol("dW"): r"\frac{d}{d\varepsilon} (A + \varepsilon a)(\Sigma + \varepsilon B + "
-                          r"\rho I)^{-1}|_0",
-         sp.Symbol("dW_r"): r"(a - W_* B)(\Sigma + \rho I)^{-1}",
-         sp.Symbol("zeta_l"): r"\hat{A} - W_* \hat{\Sigma}",
-         sp.Symbol("zeta_r"): r"\frac{1}{P}\sum_i \zeta_i, \quad \zeta_i = \lambda_i (\tilde{s}_i - "
-                              r"b_i - W_* \phi_i) \phi_i^{T}",
-         sp.Symbol("fluct_l"): r"\hat{s}(x,t) - s_{\mathrm{avg}}(x,t)",
-         sp.Symbol("fluct_r"): r"\frac{1}{P}\sum_i \left[\lambda_i e_i\, k_\rho(x,t; y_i,u_i) - "
-                               r"m(x,t)\right] + O(P^{-1}), \quad e_i = \tilde{s}_i - b_i - W_*\phi_i",
-         sp.Symbol("e2"): r"\mathbb{E}[e e^{T} \mid y, u]", sp.Symbol("e2_r"): r"C(y,u) + r r^{T}",
-         sp.Symbol("cov"): r"\mathrm{Cov}[\hat{s}(x,t), \hat{s}(x',t')]",
-         sp.Symbol("cov_r"): r"\frac{1}{P}\left\{\mathbb{E}_{u,y}\left[\lambda_u^2 k_\rho(x,t;y,u)\, "
-                             r"k_\rho(y,u;x',t') \left(C(y,u) + r r^{T}\right)\right] - m(x,t)\, "
-                             r"m(x',t')^{T}\right\}",
-         sp.Symbol("V"): r"V(x,t;x',t')",
-         sp.Symbol("V_r"): r"\frac{1}{P} D_t\, \mathbb{E}_{u,y}\left[\lambda_u^2 k(x,t;y,u)\, C(y,u)\, "
-                           r"k(y,u;x',t')\right] D_{t'}",
-         sp.Symbol("tr_l"): r"\mathbb{E}_{u,y}[\lambda_u k_\rho(y,u;y,u)]",
-         sp.Symbol("tr_r"): r"\mathrm{tr}\left(\Sigma(\Sigma + \rho I)^{-1}\right) = F_{\mathrm{eff}} \leq F",
-         sp.Symbol("den_l"): r"\lambda_u^2 \left(\frac{\alpha_u}{\sigma_u^2}\right)^2 C(y,u)",
-         sp.Symbol("den_r"): r"\tilde{\lambda}_u^2\, \Sigma_{\mathrm{post}}(y,u), \quad "
-                             r"\tilde{\lambda}_u = \alpha_u^2/\sigma_u^2",
-         sp.Symbol("mc"): r"\widehat{\mathrm{Cov}}[\hat{s}(x), \hat{s}(x')]",
-         sp.Symbol("trmc"): r"\widehat{\mathbb{E}}[\lambda k_\rho(y,y)]", rho: r"\rho"}
+    d = {n: sp.Symbol(n) for n in ("shat", "J", "gradJ", "Wstar", "dW", "fluct", "m", "e2",
+                                   "cov", "V", "trl", "den_l", "Ceq", "Wnum", "mnum", "kform",
+                                   "ens", "ensm", "trmc")}
+    N = {d["shat"]: r"\hat{s}(x,t)", d["J"]: r"\hat{J}(W)",
+         d["gradJ"]: r"\nabla_W \hat{J}|_{W = \hat{A}(\hat{\Sigma} + \rho I)^{-1}}",
+         d["Wstar"]: r"\mathbb{E}[\hat{s}(x,t)]", d["dW"]: r"\frac{d}{d\varepsilon} (A + "
+         r"\varepsilon a)(\Sigma + \varepsilon B + \rho I)^{-1}|_{\varepsilon = 0}",
+         d["fluct"]: r"\left(\hat{A} - A - W_*(\hat{\Sigma} - \Sigma)\right)(\Sigma + \rho I)^{-1}"
+                     r"\psi(x,t)",
+         d["m"]: r"m(x,t)", d["e2"]: r"\mathbb{E}[e^2 \mid y, u]",
+         d["cov"]: r"\mathrm{Cov}[\hat{s}(x,t), \hat{s}(x',t')]", d["V"]: r"V(x,t;x',t')",
+         d["trl"]: r"\mathbb{E}_{u,y}[\lambda_u k(y,u;y,u)]",
+         d["den_l"]: r"\lambda_u \psi(y,u) \psi(y,u)^{T}",
+         d["Wnum"]: r"W_*", d["mnum"]: r"\mathbb{E}_{u,y}[\lambda_u k(x,t;y,u)\, r(y,u)]",
+         d["kform"]: r"\mathrm{Cov}[\hat{s}(x,t), \hat{s}(x',t')]_{\texttt{linear\_kernel}}",
+         d["ens"]: r"\widehat{\mathrm{Cov}}_{\mathrm{ens}}[\hat{s}(x,t), \hat{s}(x',t')]",
+         d["ensm"]: r"\widehat{\mathbb{E}}_{\mathrm{ens}}[\hat{s}(x,t)]",
+         d["trmc"]: r"\widehat{\mathbb{E}}[\lambda_u k(y,u;y,u)]", rho: r"\rho"}
+    r_ = {n: sp.Symbol(n + "_r") for n in ("shat", "J", "Wstar", "cov", "V", "Wnum", "trl",
+                                          "den", "e2")}
+    N.update({
+        r_["shat"]: r"W \psi(x,t) + b(x,t)",
+        r_["J"]: r"\frac{1}{2P}\sum_{i=1}^{P} \lambda_{t_i} \| W\psi_i + b_i - \tilde{s}_i \|^2 + "
+                 r"\frac{\rho}{2} \| W \|_F^2, \quad t_i \sim U[\epsilon, T]",
+        r_["Wstar"]: r"W_* \psi(x,t) + b(x,t) + O(P^{-1}), \quad W_* = A (\Sigma + \rho I)^{-1},"
+                     r"\ A = \mathbb{E}[\lambda (s - b)\psi^{T}],\ \Sigma = \mathbb{E}[\lambda \psi"
+                     r"\psi^{T}]",
+        r_["Wnum"]: r"A (\Sigma + \rho I)^{-1} \ \text{(quadrature)}",
+        r_["cov"]: r"\frac{1}{P}\left\{\mathbb{E}_{u,y}\left[\lambda_u^2 k(x,t;y,u)\, "
+                   r"k(y,u;x',t') \left(C(y,u) + r(y,u) r(y,u)^{T}\right)\right] - m(x,t)\, "
+                   r"m(x',t')^{T}\right\}",
+        r_["V"]: r"D_t\, \mathrm{Cov}[\hat{s}(x,t), \hat{s}(x',t')]\, D_{t'}",
+        r_["trl"]: r"\mathrm{tr}\left(\Sigma(\Sigma + \rho I)^{-1}\right) = F_{\mathrm{eff}}",
+        r_["den"]: r"\frac{\alpha_u^2}{\sigma_u^2} \phi(y,u) \phi(y,u)^{T}",
+        r_["e2"]: r"C(y,u) + r(y,u)^2",
+    })
+    fl_r = sp.Symbol("fluct_r")
+    N[fl_r] = (r"\frac{1}{P}\sum_{i=1}^{P} \lambda_i e_i\, k(x,t; y_i,u_i) - m(x,t), \quad "
+               r"e_i = \tilde{s}_i - b_i - W_*\psi_i")
+    mrhs = sp.Symbol("m_r")
+    N[mrhs] = r"\rho\, \psi(x,t)^{T} (\Sigma + \rho I)^{-1} W_*^{T}"
+    dWr = sp.Symbol("dW_r")
+    N[dWr] = r"(a - W_* B)(\Sigma + \rho I)^{-1}"
+
     steps = [
-        c.legacy_step(sp.Symbol("shat"), sp.Symbol("model"), "Linear model in fixed features "
-             "$\\phi \\in \\mathbb{R}^F$ with a fixed offset $b$ (paper Sec. 5.1; the code's "
-             "denoiser form is the case $b = -x/\\sigma_t^2$, features $(\\alpha_t/\\sigma_t^2)\\phi$).",
-             method="definition", label="model"),
-        c.legacy_step(sp.Symbol("J"), sp.Symbol("J_r"), "Ridge-regularised empirical DSM objective on P "
-             "i.i.d. samples $(t_i, x_{0i}, x_i)$.", method="definition", label="objective"),
-        c.legacy_step(sp.Symbol("gradJ"), sp.zeros(1, Fn), "The closed form $W = \\hat{A}(\\hat{\\Sigma} + "
-             "\\rho I)^{-1}$ is the stationary point (the objective is strictly convex for "
-             "$\\rho > 0$); checked for F = 2 features, P = 3 symbolic samples.",
-             residual=grad, simplifier=sp.cancel, label="ridge solution"),
-        c.legacy_step(sp.Symbol("Wstar"), sp.Symbol("Wstar_r"), "Population limit; $A$ can use $s$ or "
-             "$\\tilde{s}$ by the tower property ($\\mathbb{E}[\\tilde{s} \\mid y, u] = s$), so the mean "
-             "model $s_{avg} = W_*\\phi + b + O(1/P)$ never sees the proxy noise.",
-             method="definition", label="mean estimator"),
-        c.legacy_step(sp.Symbol("dW"), sp.Symbol("dW_r"), "Delta method: first-order change of the solution "
-             "under $\\hat{A} = A + \\delta A$, $\\hat{\\Sigma} = \\Sigma + \\delta\\Sigma$ (F = 2, "
-             "general symmetric $\\Sigma$, $B$).", residual=delta_res, simplifier=sp.cancel,
-             label="delta method"),
-        c.legacy_step(sp.Symbol("zeta_l"), sp.Symbol("zeta_r"), "The fluctuation $\\delta A - W_*\\delta"
-             "\\Sigma$ is an average of i.i.d. terms (and $A - W_*\\Sigma = \\mathbb{E}\\zeta$); "
-             "checked for F = 2, P = 3.", residual=zeta_res, simplifier=sp.expand, label="i.i.d. terms"),
-        c.legacy_step(sp.Symbol("fluct_l"), sp.Symbol("fluct_r"), "Apply $(\\Sigma + \\rho I)^{-1}\\phi(x,t)$: "
-             "each term is $\\lambda_i e_i$ times the feature kernel $k_\\rho(x,t;y,u) = \\phi(x,t)^T"
-             "(\\Sigma + \\rho I)^{-1}\\phi(y,u)$ (checked for F = 2); "
-             "$m(x,t) = \\mathbb{E}[\\lambda_u k_\\rho(x,t;y,u) r(y,u)]$.",
-             residual=kernel_res, simplifier=sp.expand, label="kernel form"),
-        c.legacy_step(sp.Symbol("e2"), sp.Symbol("e2_r"), "Conditional second moment of the residual target, "
-             "$r = s - b - W_*\\phi$ the approximation error (bias-variance over the posterior of "
-             "$x_0$; one coordinate, three weights summing to one).", residual=e2_res,
-             simplifier=sp.expand, label="C appears"),
-        c.legacy_step(sp.Symbol("cov"), sp.Symbol("cov_r"), "Covariance of an average of P i.i.d. terms: "
-             "$1/P$ times the covariance of one term; $O(P^{-2})$ corrections dropped. This is "
-             "the reconstructed Prop. 5.1 / Eq. (13) of paper-math.md 5.4, confirmed here, "
-             "including the $-m m^T$ term.", method="definition", label="Prop. 5.1"),
-        c.legacy_step(sp.Symbol("V"), sp.Symbol("V_r"), "Expressive features ($r \\approx 0$, then $m = 0$): "
-             "the proxy covariance filtered by the feature kernel on both sides; $V = D_t "
-             "\\mathrm{Cov} D_{t'}$ (paper Eq. (13) as reconstructed).", method="definition",
-             label="V-kernel"),
-        c.legacy_step(sp.Symbol("tr_l"), sp.Symbol("tr_r"), "Trace identity: $\\mathbb{E}[\\lambda \\phi^T "
-             "A \\phi] = \\mathrm{tr}(A\\, \\mathbb{E}[\\lambda\\phi\\phi^T])$; checked for a "
-             "three-point distribution of $(\\lambda, \\phi)$, F = 2. So the size of V scales as "
-             "$F_{eff}/P$, i.e. $\\kappa = F/P$ at $\\rho = 0$.", residual=trace_res,
+        Step(d["shat"], r_["shat"], "Linear model in fixed features $\\psi \\in \\mathbb{R}^F$ "
+             "with a fixed offset $b$ (paper Sec. 5.1). The code's denoiser form "
+             "$\\hat{\\mu} = W\\phi$ is the case $\\psi = (\\alpha_t/\\sigma_t^2)\\phi$, "
+             "$b = -x/\\sigma_t^2$, $\\lambda_t = \\sigma_t^2$.", status="definition",
+             label="model"),
+        Step(d["J"], r_["J"], "Ridge-regularised empirical DSM objective on $P$ i.i.d. samples "
+             "$(t_i, x_{0i}, x_i)$, training times drawn uniformly on $[\\epsilon, T]$ as in the "
+             "figures.", status="definition", label="objective"),
+        Step(d["gradJ"], sp.zeros(1, Fn), "The closed form $W = \\hat{A}(\\hat{\\Sigma} + "
+             "\\rho I)^{-1}$, $\\hat{A} = \\frac{1}{P}\\sum_i \\lambda_i (\\tilde{s}_i - b_i)"
+             "\\psi_i^T$, $\\hat{\\Sigma} = \\frac{1}{P}\\sum_i \\lambda_i\\psi_i\\psi_i^T$, is the "
+             "stationary point of the strictly convex objective.", status="symbolic",
+             defs={d["gradJ"]: grad}, where={S.F: 2, S.P: 3}, simplifier=sp.cancel,
+             label="ridge solution"),
+        Step(d["dW"], dWr, "Delta method: first-order change of the solution under $\\hat{A} = "
+             "A + \\varepsilon a$, $\\hat{\\Sigma} = \\Sigma + \\varepsilon B$ (general symmetric "
+             "$\\Sigma$, $B$).", status="symbolic",
+             defs={d["dW"]: dW_val, dWr: (am - Wst * Bm) * R.inv()}, where={S.F: 2},
+             simplifier=sp.cancel, label="delta method"),
+        Step(d["fluct"], fl_r, "Applied to a query point, the first-order fluctuation "
+             "$\\hat{s} - s_{\\mathrm{avg}}$ is an average of i.i.d. terms, each $\\lambda_i e_i$ "
+             "times the feature kernel $k(x,t;y,u) = \\psi(x,t)^T(\\Sigma + \\rho I)^{-1}"
+             "\\psi(y,u)$, minus its mean $m$ (exact identity, using $A = W_*(\\Sigma + \\rho I)$).",
+             status="symbolic", defs={d["fluct"]: fluct, fl_r: fluct_rhs},
+             where={S.F: 2, S.P: 3}, simplifier=sp.cancel, label="kernel form"),
+        Step(d["m"], mrhs, "The mean of one term, $m(x,t) = \\mathbb{E}[\\lambda_u k(x,t;y,u) "
+             "r(y,u)]$ with $r = s - b - W_*\\psi$: since $\\mathbb{E}[\\lambda\\psi r^T] = A^T - "
+             "\\Sigma W_*^T = \\rho W_*^T$, it is exactly this. So $m = 0$ only at $\\rho = 0$; "
+             "with $\\rho > 0$ the residual $r$ cannot vanish identically unless $W_* = 0$.",
+             status="symbolic", defs={d["m"]: m_def, mrhs: m_closed}, where={S.F: 2},
+             simplifier=sp.cancel, label="mean term"),
+        Step(d["mnum"], mrhs, "The same identity on the production quadrature of the training "
+             "law.", status="numeric", check=check_m_identity, label="mean term, numeric"),
+        Step(d["e2"], r_["e2"], "Conditional second moment of the residual target $e = \\tilde{s} "
+             "- b - W_*\\psi$ (bias-variance over the posterior of $x_0$; one coordinate, three "
+             "posterior weights).", status="symbolic", defs={d["e2"]: e2_val, r_["e2"]: e2_rhs},
+             where={S.M: 3}, simplifier=sp.expand, label="$C$ appears"),
+        Step(d["cov"], r_["cov"], "Covariance of an average of $P$ i.i.d. terms: $1/P$ times the "
+             "covariance of one term, $O(P^{-2})$ dropped: Prop. 5.1. The production kernel "
+             "(`kernels.linear_kernel`, denoiser form) equals the displayed formula evaluated "
+             "by quadrature over the training law.", status="numeric",
+             check=check_kernel_is_formula, label="Prop. 5.1: formula"),
+        Step(d["Wnum"], r_["Wnum"], "The population optimum of the production code.",
+             status="numeric", check=check_wstar, label="$W_*$"),
+        Step(d["ensm"], r_["Wstar"], "Mean of the trained ensemble: $W_*\\psi + b$ up to "
+             "$O(1/P)$ (the tower property $\\mathbb{E}[\\tilde{s} \\mid y, u] = s$ makes $A$ "
+             "the same for $s$ and $\\tilde{s}$).", status="monte-carlo",
+             check=check_ensemble_mean, label="mean model"),
+        Step(d["ens"], r_["cov"], "Prop. 5.1 against ensembles trained by the production "
+             "trainer with $t \\sim U[\\epsilon, T]$: the ratio of empirical to predicted "
+             "covariance tends to 1 as $P$ grows.", status="monte-carlo", relation="~",
+             check=check_ensemble_cov, label="Prop. 5.1: ensembles"),
+        Step(d["V"], r_["V"], "The V-kernel of this model, as in Prop. 3.1.",
+             status="definition", label="V-kernel"),
+        Step(d["trl"], r_["trl"], "Trace identity $\\mathbb{E}[\\lambda \\psi^T A \\psi] = "
+             "\\mathrm{tr}(A\\, \\mathbb{E}[\\lambda\\psi\\psi^T])$ for a three-point law of "
+             "$(\\lambda, \\psi)$: the size of $V$ scales as $F_{\\mathrm{eff}}/P$, with "
+             "$F_{\\mathrm{eff}} = F$ at $\\rho = 0$.", status="symbolic",
+             defs={d["trl"]: lam_k, r_["trl"]: (Sig3 * Rinv).trace()}, where={S.F: 2},
              simplifier=sp.cancel, label="trace identity"),
-        c.legacy_step(sp.Symbol("tr_l"), 2, "At $\\rho = 0$, $F_{eff} = F$ (here F = 2).",
-             residual=(Sg * Sg.inv()).trace() - 2, simplifier=sp.cancel, label="F_eff at rho = 0"),
-        c.legacy_step(sp.Symbol("den_l"), sp.Symbol("den_r"), "Denoiser form with $\\lambda_u = \\sigma_u^2$: "
-             "$C = \\alpha_u^2\\Sigma_{post}/\\sigma_u^4$, so $\\mathrm{Cov}[\\hat{\\mu}, \\hat{\\mu}'] "
-             "= \\frac{1}{P}\\mathbb{E}[\\tilde{\\lambda}_u^2 k k' \\Sigma_{post}]$ with $k$ built from "
-             "$\\mathbb{E}[\\tilde{\\lambda}\\phi\\phi^T]$.", residual=den_res, simplifier=sp.cancel,
-             label="denoiser form"),
-        c.legacy_step(sp.Symbol("trmc"), sp.Symbol("tr_r"), "Monte Carlo of the trace identity for "
-             "explicit features.", method="numeric", check=_trace_check, label="trace, Monte Carlo"),
-        c.legacy_step(sp.Symbol("mc"), sp.Symbol("cov_r"), "Ensemble of trained models against the "
-             "lambdified-kernel evaluation of the 1/P formula.", method="numeric",
-             check=_mc_check, label="ensemble Monte Carlo"),
+        Step(d["trmc"], r_["trl"], "The trace identity by Monte Carlo over the training law.",
+             status="monte-carlo", check=check_trace, label="trace identity, Monte Carlo"),
+        Step(d["den_l"], r_["den"], "Denoiser form: with $\\psi = (\\alpha_u/\\sigma_u^2)\\phi$ "
+             "and $\\lambda_u = \\sigma_u^2$ the Gram weight is $\\alpha_u^2/\\sigma_u^2$, the "
+             "weight used by `training.train_ensemble` and `kernels.linear_kernel`.",
+             status="symbolic", defs={d["den_l"]: s2u * (au / s2u) ** 2,
+                                      r_["den"]: au**2 / s2u},
+             simplifier=sp.cancel, label="denoiser form"),
     ]
-    _ = lambdify  # the numeric kernels come from proxy (lambdified SymPy)
     return Derivation(NAME, TITLE, "Closed-form training of linear models on the noisy DSM "
-                      "objective, and the resulting V-kernel to leading order in $1/P$ "
-                      "(paper Sec. 5.1, Prop. 5.1; derived here, see Notes).", steps, result=14,
-                      names=N, notes=NOTES)
+                      "objective with training times $t \\sim U[\\epsilon, T]$, and the "
+                      "resulting covariance to leading order in $1/P$ (paper Sec. 5.1, "
+                      "Prop. 5.1; derived here).", steps, result=(8, 11), names=N, notes=NOTES)
 
 
-NOTES = """\
-**Agreement with paper-math.md section 5 (INFERRED there).** The closed form (5.2), the mean
-estimator (5.3) and the leading-order covariance (5.4), including the $-m\\,m^T$ term and the
-$C + r r^T$ structure, agree with the derivation above. The trace identity
-$\\mathbb{E}[\\lambda k_\\rho(y,y)] = \\mathrm{tr}(\\Sigma(\\Sigma + \\rho I)^{-1}) = F_{eff}$ agrees.
-Two precisions: (i) the formula is for $\\mathrm{Cov}[\\hat{s}, \\hat{s}']$; the V-kernel is
-$D_t\\,\\mathrm{Cov}\\,D_{t'}$; (ii) the $O(P^{-2})$ terms dropped include the bias of
-$\\mathbb{E}[W] - W_*$ and random-matrix corrections from the fluctuations of
-$(\\hat{\\Sigma} + \\rho I)^{-1}$, which matter when $F$ is comparable to $P$. The Monte Carlo step
-checks the formula at $F/P = 0.002$-$0.003$ with two feature sets: $[1, x, \\tanh 2x]$
-(nearly expressive) and $[1, x]$ (misspecified, where the $r r^T$ term more than doubles the
-variance, so the check distinguishes the full formula from the $C$-only one). The paper's own
-regime $F/P \\geq 1/4$ is outside the leading-order formula.
+NOTES = f"""\
+**What the numeric steps check.** Data $\\{{-1, 0, 1\\}}$, VP schedule, training times
+$t \\sim U[{EPS}, {T_END}]$, {N_X} x {N_T} Gaussian features, $\\rho = {RIDGE}$ (the figures'
+ridge), query points $(x, t)$ with $t \\in \\{{{', '.join(map(str, TQ))}\\}}$; ensembles of
+{N_MODELS} models at $P \\in \\{{{', '.join(map(str, P_SIZES))}\\}}$. The $O(P^{{-2}})$ terms
+dropped include the bias of $\\mathbb{{E}}[W] - W_*$ and random-matrix corrections from the
+fluctuations of $(\\hat{{\\Sigma}} + \\rho I)^{{-1}}$, which matter when $F$ is comparable to
+$P$. The paper's own regime $F/P \\geq 1/4$ is outside the leading-order formula.
+**Correction.** An earlier version of this document said that expressive features
+($r \\approx 0$) give $m = 0$. In fact $m(x,t) = \\rho\\, \\psi(x,t)^T(\\Sigma + \\rho I)^{-1}W_*^T$
+exactly (step 6), so $m = 0$ only at $\\rho = 0$, and with $\\rho > 0$ the residual $r$
+cannot vanish identically (unless $W_* = 0$).
 """

@@ -10,6 +10,12 @@ population optimum ``W*`` (paper Sec. 5),
 
 its SymPy form, and the constructors :meth:`AbstractBasis1D.for_x` / :meth:`~AbstractBasis1D.for_t`
 used by the figures.
+
+Examples
+--------
+>>> from gtv_symbolic.features import GaussianBasis, FourierBasis
+>>> issubclass(GaussianBasis, AbstractBasis1D), sorted(REGISTRY)[:2]
+(True, ['fourier', 'gaussian'])
 """
 
 from __future__ import annotations

@@ -36,6 +36,11 @@ class FourierBasis(AbstractBasis1D):
     L: float = 0.0
     family = "fourier"
 
+    def __post_init__(self):
+        check_count(self.n, "n")
+        if not (np.isfinite(self.L) and self.L > 0):
+            raise ValueError(f"L (the Fourier period) must be finite and > 0, got {self.L}")
+
     @classmethod
     def for_x(cls, n, lo, hi):
         return fourier_basis(n, hi - lo)

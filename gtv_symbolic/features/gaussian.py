@@ -41,6 +41,14 @@ class GaussianBasis(AbstractBasis1D):
     std: float = 0.0
     family = "gaussian"
 
+    def __post_init__(self):
+        check_count(self.n, "n")
+        c = np.asarray(self.centres, dtype=float)
+        if c.shape != (self.n,) or not np.all(np.isfinite(c)):
+            raise ValueError(f"centres must be {self.n} (n) finite numbers, got shape {c.shape}")
+        if not (np.isfinite(self.std) and self.std > 0):
+            raise ValueError(f"std must be finite and > 0, got {self.std}")
+
     @classmethod
     def for_x(cls, n, lo, hi):
         return gaussian_basis(n, lo, hi)

@@ -14,6 +14,18 @@ denoiser, ``score_cov``, ``V``, Gaussian-field draws):
   order ``1/P`` (Prop. 5.1 / Eq. (13), reconstructed and derived), :class:`LinearKernel`;
 * :mod:`.ntk` -- the lazy / NTK regime of a two-layer network (Prop. 5.2 / Eqs. (16)-(17));
 * :mod:`.nodes` -- quadrature over the training law; :mod:`.symbolic` -- SymPy forms.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gtv_symbolic import data, schedules
+>>> from gtv_symbolic.features import make_features
+>>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)
+>>> K = linear_kernel(fm, data.three_points(), schedules.VP(), P=100, eps=1e-2)
+>>> isinstance(K, VKernel), K.sample_field(5, np.random.default_rng(0)).n_models
+(True, 5)
+>>> K.V(np.zeros((2, 1)), 0.5).shape  # V(x, t; x, t) at two points
+(2, 1, 1)
 """
 
 from ..training import SpectralFilter, gradient_flow_filter, ridge_filter

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import int_arg
+from .._validate import finite_array, int_arg, real_arg
 from ..data import as_data
 from ..grids import check_window
 from ..training import gradient_flow_filter
@@ -50,6 +50,8 @@ class TwoLayerNet:
         self.eps, self.T = check_window(None, eps, T)
         if not isinstance(rng, np.random.Generator):
             raise TypeError("rng must be a numpy.random.Generator")
+        bias_std = real_arg(bias_std, "bias_std", 0.0, 1e6)
+        input_scale = real_arg(input_scale, "input_scale", 0.0, 1e6)
         self.a = rng.standard_normal(self.width)
         self.wx = input_scale * rng.standard_normal(self.width)
         self.wt = input_scale * rng.standard_normal(self.width)
@@ -78,7 +80,7 @@ class TwoLayerNet:
 
     def jacobian(self, x, t) -> np.ndarray:
         """``df/dtheta`` at theta_0, shape ``(n, 4H)``, order ``(a, w_x, w_t, b)``."""
-        x, c, pre = self._pre(x, t)
+        x, c, pre = self._pre(finite_array(x, "x"), finite_array(t, "t"))
         th = np.tanh(pre)
         dth = (1 - th**2) * self.a
         s = 1 / np.sqrt(self.width)

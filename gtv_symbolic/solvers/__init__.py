@@ -10,6 +10,16 @@ r"""Samplers of the learned distributions: one PF-ODE vector field and its integ
 * :mod:`.transport` -- the sample-free law of the 1-D sampler (:func:`pushforward_1d`);
 * :mod:`.euler2d` -- the compiled (Numba) Euler sampler for 2-D tensor-product linear
   denoisers (Fig. 3), the same arithmetic fused over steps.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gtv_symbolic import schedules
+>>> from gtv_symbolic.grids import TimeGrid
+>>> g = TimeGrid.linear(schedules.VP(), eps=0.5, n_steps=2)
+>>> v = velocity(np.zeros(1), np.ones(1), *g.coefficients(0))  # mu = 0: v = -beta x + D x/sigma^2
+>>> bool(np.isclose(v[0], -g.beta[0] + g.D[0] / g.sigma2[0]))
+True
 """
 
 from .pf_ode import (

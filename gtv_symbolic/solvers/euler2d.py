@@ -31,6 +31,15 @@ reduced range; relative error a few ulp), because the C library's versions are s
 that cost more than all the rest of a step.
 
 Numba is imported on first use, so ``import gtv_symbolic`` does not pay for it.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gtv_symbolic.denoisers import LinearDenoiser
+>>> from gtv_symbolic.features import make_features
+>>> fm = make_features("fourier", 2, 3, 2, eps=1e-2)
+>>> supported(LinearDenoiser(fm, np.zeros((2, fm.n_features))))
+True
 """
 
 from __future__ import annotations

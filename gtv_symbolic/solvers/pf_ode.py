@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import int_arg
+from .._validate import MAX_MODELS, MAX_SAMPLES, int_arg
 from ..grids import TimeGrid
 
 __all__ = ["velocity", "velocity_jacobian", "velocity_divergence", "affine_coefficients",
@@ -47,7 +47,7 @@ __all__ = ["velocity", "velocity_jacobian", "velocity_divergence", "affine_coeff
 
 METHODS = ("euler", "heun")
 #: Largest lattice / sample batch held at once (float64 elements per coordinate).
-MAX_POINTS = 2**26
+MAX_POINTS = MAX_SAMPLES
 
 
 def velocity(mu, x, alpha, sigma2, beta, D):
@@ -146,7 +146,7 @@ def initial_samples(grid: TimeGrid, *, n_samples: int, dim: int, rng: np.random.
     check_grid(grid)
     n_samples = int_arg(n_samples, "n_samples", 1, MAX_POINTS)
     dim = int_arg(dim, "dim", 1, 1000)
-    shape = (n_samples, dim) if n_models is None else (int_arg(n_models, "n_models", 1, 100_000),
+    shape = (n_samples, dim) if n_models is None else (int_arg(n_models, "n_models", 1, MAX_MODELS),
                                                        n_samples, dim)
     if np.prod(shape) > MAX_POINTS:
         raise ValueError(f"n_models * n_samples * dim = {np.prod(shape)} exceeds {MAX_POINTS}; "
