@@ -33,14 +33,13 @@ import time
 import numpy as np
 
 from .._blas import blas_threads  # the one copy (threadpoolctl); re-exported for the runtime
+from .._validate import MAX_WORKERS  # bound on local worker processes (no fork bomb by typo)
 
 __all__ = ["CONNECT_TIMEOUT", "MAX_WORKERS", "SCHEDULER_ENV", "WORKERS_ENV", "blas_threads", "check_workers",
            "default_workers", "map_tasks", "resolve_scheduler", "spawn_seeds"]
 
 WORKERS_ENV = "GTV_WORKERS"
 SCHEDULER_ENV = "GTV_DASK_SCHEDULER"
-#: upper bound on local worker processes (a typo such as 10000 must not fork-bomb the machine)
-MAX_WORKERS = 256
 #: how long to try reaching a Dask scheduler before giving up
 CONNECT_TIMEOUT = "10s"
 
