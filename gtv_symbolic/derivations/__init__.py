@@ -59,23 +59,25 @@ from __future__ import annotations
 
 from importlib import import_module
 
+__all__ = ["REGISTRY", "build"]
+
 #: name -> (module, one-line title), in reading order.
 REGISTRY: dict[str, tuple[str, str]] = {
-    "forward-process": ("d01_forward_process", r"Forward process: Gaussian conditional $N(\alpha_t x_0, S_t)$ and the mixture marginal"),
-    "tweedie": ("d02_tweedie", r"Tweedie: the true score $s = (\alpha_t m(x,t) - x)/\sigma_t^2$"),
-    "proxy-unbiased": ("d03_proxy_unbiased", r"The proxy score is unbiased: $\mathbb{E}_{x_0 \mid x,t}[\tilde{s}] = s$"),
-    "proxy-covariance": ("d04_proxy_covariance", r"Proxy-score covariance $C(x,t)$: the three forms of paper Eq. (5)"),
-    "dsm-vs-sm": ("d05_dsm_vs_sm", r"DSM vs score matching: $J_1 = J_0 + \frac{1}{2}\mathbb{E}[\lambda_t \mathrm{tr}\, C]$; denoiser weight"),
-    "pf-ode-marginals": ("d06_pf_ode", "The PF-ODE preserves the marginals (continuity equation)"),
-    "gaussian-data": ("d07_gaussian_data", r"Gaussian data $N(m_0, \Sigma_0)$: score, posterior, constant $C$"),
-    "path-integral": ("d08_path_integral", r"MSR path integral, cumulants $M_1$, $M_2$, effective SDE (Prop. 3.1)"),
-    "naive-estimator": ("d09_naive_estimator", r"Naive estimator: mean $s$, $V = \kappa D_t C D_{t'} \delta(t - t')$ (Prop. 4.1)"),
-    "linear-model": ("d10_linear_model", r"Linear models: ridge solution, mean, $1/P$ V-kernel (Prop. 5.1)"),
-    "ntk-lazy": ("d11_ntk_lazy", "Lazy/NTK regime: kernel gradient flow and its V-kernel (Prop. 5.2)"),
-    "boundary-regions": ("d12_boundary_regions", r"Boundary regions: $C$ and $R$ as $t \to 0$ near, at and between training points"),
-    "benign-cases": ("d13_benign_cases", r"Benign cases: $M = 1$ gives $C = 0$ and $V = 0$; Gaussian data give a constant $C$"),
-    "ratio-identities": ("d14_ratio_identities", r"Figure 1 ratio $R = \mathrm{tr}\, C / (\mathrm{tr}\, C + \|s\|^2)$: forms and bounds"),
-    "small-noise": ("d15_small_noise", "Small-noise (linear-noise) expansion behind typical.semiclassical_*"),
+    "forward-process": ("d01_forward_process", 'Forward process: Gaussian conditional $N(\\alpha_t x_0, S_t)$ and the mixture marginal'),
+    "tweedie": ("d02_tweedie", 'Tweedie: the true score $s = (\\alpha_t m(x,t) - x)/\\sigma_t^2$'),
+    "proxy-unbiased": ("d03_proxy_unbiased", 'The proxy score is unbiased: $\\mathbb{E}_{x_0 \\mid x,t}[\\tilde{s}] = s$'),
+    "proxy-covariance": ("d04_proxy_covariance", 'Proxy-score covariance $C(x,t)$: the three forms of paper Eq. (5)'),
+    "dsm-vs-sm": ("d05_dsm_vs_sm", 'DSM vs score matching: $J_1 = J_0 + \\frac{1}{2}\\mathbb{E}[\\lambda_t \\mathrm{tr}\\, C]$; denoiser weight'),
+    "pf-ode-marginals": ("d06_pf_ode", 'The PF-ODE preserves the marginals (continuity equation)'),
+    "gaussian-data": ("d07_gaussian_data", 'Gaussian data $N(m_0, \\Sigma_0)$: score, posterior, constant $C$'),
+    "path-integral": ("d08_path_integral", 'MSR path integral, cumulants $M_1$, $M_2$, effective process (Prop. 3.1)'),
+    "naive-estimator": ("d09_naive_estimator", "Naive estimator: mean $s$, $V = \\kappa D_t C D_{t'} \\delta(t - t')$ (Prop. 4.1)"),
+    "linear-model": ("d10_linear_model", 'Linear models: ridge solution, mean, $1/P$ covariance (Prop. 5.1)'),
+    "ntk-lazy": ("d11_ntk_lazy", 'Lazy/NTK regime: kernel gradient flow and its $1/P$ covariance (Prop. 5.2)'),
+    "boundary-regions": ("d12_boundary_regions", 'Boundary regions: $C$ and $R$ as $t \\to 0$ near, at and between training points'),
+    "benign-cases": ("d13_benign_cases", 'Benign cases: $M = 1$ gives $C = 0$ and $V = 0$; Gaussian data give a constant $C$'),
+    "ratio-identities": ("d14_ratio_identities", 'Figure 1 ratio $R = \\mathrm{tr}\\, C / (\\mathrm{tr}\\, C + \\|s\\|^2)$: forms and bounds'),
+    "small-noise": ("d15_small_noise", 'Small-noise (linear-noise) expansion of the typical learned distribution'),
 }
 
 

@@ -62,35 +62,6 @@ def vp():
     return VP()
 
 
-def legacy_step(lhs, rhs, reason, *, method="symbolic", residual=None, **kw):
-    """TRANSITIONAL (issue 9): an old-style step (``method=``, free-form ``residual=``) as a Step.
-
-    The residual is attached as the meaning of the displayed lhs (``defs``), so the check is of
-    the stand-in residual, not of the displayed equation. Only for derivations not yet rewritten
-    against the new engine API; rewritten derivations use :class:`gtv_symbolic.derive.Step`.
-    """
-    from ..derive import Step
-
-    defs = dict(kw.pop("defs", None) or {})
-    if residual is not None:
-        res = residual.doit() if hasattr(residual, "doit") else residual
-        mat = isinstance(res, sp.MatrixBase)
-        if isinstance(rhs, sp.Tuple):
-            rhs = sp.Matrix(list(rhs))
-        if mat and isinstance(rhs, sp.MatrixBase) and rhs.shape != res.shape and rhs.is_zero_matrix:
-            rhs = sp.zeros(*res.shape)
-        if not isinstance(lhs, (sp.MatrixBase, int, float)) and not sp.sympify(lhs).is_number:
-            base = rhs if isinstance(rhs, sp.MatrixBase) or not mat else sp.ones(*res.shape) * rhs
-            defs[lhs] = base + res
-        elif not isinstance(rhs, (sp.MatrixBase, int, float)) and not sp.sympify(rhs).is_number:
-            base = lhs if isinstance(lhs, sp.MatrixBase) or not mat else sp.ones(*res.shape) * lhs
-            defs[rhs] = base - res
-        else:
-            raise ValueError("legacy_step: cannot attach the residual to a numeric lhs and rhs")
-    kw.pop("relation", None) if kw.get("relation") in ("approx", "->") else None
-    return Step(lhs, rhs, reason, status=method, defs=defs, **kw)
-
-
 #: Display symbol for the dimension of x, used in ``where={DIM: 1}`` to render a special case.
 DIM = sp.Symbol("dim_x", integer=True, positive=True)
 NAMES[DIM] = S.LATEX_NAMES[DIM] = r"\dim x"

@@ -209,6 +209,7 @@ def build() -> Derivation:
             },
             where={M: 3, c.DIM: 1},
             simplifier=sp.simplify,
+            timeout=60,
             label="explicit: definition = denoiser form",
         ),
         Step(
@@ -224,6 +225,7 @@ def build() -> Derivation:
             },
             where={M: 2, c.DIM: 2},
             simplifier=sp.simplify,
+            timeout=60,
             label="explicit: Hessian form = denoiser form",
         ),
         Step(

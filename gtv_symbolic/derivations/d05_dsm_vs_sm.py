@@ -62,14 +62,14 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def _tower_check(rng: np.random.Generator) -> CheckResult:
-    """Both orders of integration of f(x0, x) = x0 x^2 + x0^2 x by quadrature on a fine grid."""
+    """Both orders of integration of f(x0, x) = x0 x^2 + x0^2 x^2 by quadrature on a fine grid."""
     vp = c.vp()
     t = 0.4
     a, s2 = float(vp.alpha(t)), float(vp.sigma2(t))
-    f = lambda x0, x: x0 * x**2 + x0**2 * x  # noqa: E731
+    f = lambda x0, x: x0 * x**2 + x0**2 * x**2  # noqa: E731
     mu = _DATA[:, 0]
     # E_{x0} E_{x|x0}[f]: Gaussian moments, exactly
-    lhs = np.mean([m * ((a * m) ** 2 + s2) + m**2 * (a * m) for m in mu])
+    lhs = np.mean([m * ((a * m) ** 2 + s2) + m**2 * ((a * m) ** 2 + s2) for m in mu])
     grid = np.linspace(-8, 8, 4001)
     xs = grid[:, None]
     w = proxy.posterior_weights(xs, np.full(len(grid), t), _DATA, vp)
@@ -81,7 +81,7 @@ def _tower_check(rng: np.random.Generator) -> CheckResult:
         lhs,
         rtol=1e-8,
         atol=1e-10,
-        what="f(x0, x) = x0 x^2 + x0^2 x, data {-1, 0, 1}, VP at t = 0.4: exact "
+        what="f(x0, x) = x0 x^2 + x0^2 x^2, data {-1, 0, 1}, VP at t = 0.4: exact "
         "Gaussian moments vs trapezoidal quadrature (4001 points on [-8, 8]) "
         "of proxy.density times the posterior average with proxy.posterior_weights",
     )

@@ -279,7 +279,7 @@ def build() -> Derivation:
             Cb: "C(x,t)",
             Dl: r"\Delta\Delta^{T}",
             lam: r"\lambda",
-            sp.Symbol("trC_mid"): r"\mathrm{tr}\, C\left(\alpha_t \tfrac{\mu_1 + \mu_2}{2}, t\right)",
+            sp.Symbol("trC_mid"): r"\mathrm{tr}\, C\left(\alpha_t \frac{\mu_1 + \mu_2}{2}, t\right)",
             sp.Symbol("D2"): r"\|\Delta\|^2",
         }
     )

@@ -160,6 +160,9 @@ def git_revision() -> str | None:
     return rev if out.returncode == 0 and rev else None
 
 
+_GIT_AT_IMPORT = None  # filled below: the revision of the code this process imported
+
+
 def package_version() -> str:
     from .. import __version__
 
@@ -172,7 +175,7 @@ def attrs(name: str, settings, seed: int | None) -> dict:
          "version": package_version()}
     if seed is not None:
         a["seed"] = int(seed)
-    rev = git_revision()
+    rev = _GIT_AT_IMPORT if _GIT_AT_IMPORT is not None else git_revision()
     if rev:
         a["git"] = rev
     return a
@@ -256,3 +259,8 @@ def to_netcdf(result, path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     ds.to_netcdf(p, engine="scipy")
     return p
+
+
+# The revision is read once, when the code is imported: a commit made while a long run is in
+# progress must not be attributed to that run.
+_GIT_AT_IMPORT = git_revision() or ""

@@ -66,6 +66,15 @@ def plot(result):
     return fig
 
 
+def _binomial(p, se, n) -> str:
+    """``p ± se``, or for no hits the 95 % upper bound ``3/n`` (rule of three).
+
+    >>> _binomial(0.0, 0.0, 20000)
+    '0 of 20000 (95% upper bound 0.00015)'
+    """
+    return f"0 of {n} (95% upper bound {3 / n:.2g})" if p == 0 else pm(p, se, 5)
+
+
 def table(result) -> str:
     """Markdown table with standard errors and paired J1 - J0 differences."""
     d = result
@@ -124,5 +133,6 @@ def table(result) -> str:
     L.append(f"\nEuler-Maruyama check at kappa = {s['em_kappa']:g} ({d['naive_em_samples'].size} "
              f"samples, 800 geometric steps; binomial errors): modes "
              + " / ".join(pm(a, b, 4) for a, b in zip(em, se, strict=True)) + ", gap "
-             + pm(d["naive_em_gap"], d["naive_em_gap_se"], 5))
+             + _binomial(float(d["naive_em_gap"]), float(d["naive_em_gap_se"]),
+                         d["naive_em_samples"].size))
     return "\n".join(L) + "\n"
