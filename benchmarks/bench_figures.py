@@ -194,7 +194,10 @@ def _baseline_panel_2d(n_models, n_samples, rng, eps=1e-2, P=500):
 JIT = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from gtv_symbolic.solvers import euler2d
+try:
+    from gtv_symbolic.solvers import euler2d
+except ImportError:  # a tree before the solvers/ package (e.g. --against an older main)
+    from gtv_symbolic import euler2d
 euler2d.warm_up()
 print(json.dumps({"wall": time.perf_counter() - t0}), file=sys.stderr)
 """

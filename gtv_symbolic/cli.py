@@ -71,10 +71,10 @@ def _add_common(p: argparse.ArgumentParser, *, many: bool) -> None:
 
 
 def _add_derive(sub) -> argparse.ArgumentParser:
-    pd = sub.add_parser("derive", help="verify and render the step-by-step derivations")
     from . import derive
 
-    derive.add_arguments(pd)  # the derivation engine owns its flags
+    pd = sub.add_parser("derive", help="verify and render the step-by-step derivations")
+    derive.add_arguments(pd)  # the derive options belong to gtv_symbolic.derive
     return pd
 
 
@@ -161,8 +161,14 @@ def _plan(names, args, tg, *, raw):
         if bad:
             raise ValueError(f"--config: unknown figure table(s) {', '.join(bad)}; figures: "
                              f"{', '.join(tg)}")
-    return [(tg[n], build_settings(tg[n], quick=args.quick, config=config, overrides=overrides,
-                                   raw=raw)) for n in names]
+    plan = []
+    for n in names:
+        try:
+            plan.append((tg[n], build_settings(tg[n], quick=args.quick, config=config,
+                                               overrides=overrides, raw=raw)))
+        except (ValueError, TypeError) as exc:  # name the figure whose setting is bad
+            raise ValueError(f"gtv figures {n}: {exc}") from None
+    return plan
 
 
 def _check_outputs(folders=(), files=(), cache=True):
@@ -256,7 +262,8 @@ def _cmd_derive(args) -> int:
 
     if args.list or not args.name or args.latex_only:
         return derive.cli(args)
-    check_writable(args.out, "--out")
+    report = getattr(args, "report", None)
+    _check_outputs([("--out", args.out)], [("--report", report)] if report else [])
     with Staging() as st:
         final = args.out
         args.out = st.folder(final)

@@ -6,7 +6,8 @@ import io
 import numpy as np
 import pytest
 
-from gtv_symbolic._runtime import cache, parallel, progress
+import gtv_symbolic
+from gtv_symbolic._runtime import cache, check, flags, outputs, parallel, progress, targets
 from gtv_symbolic._runtime.parallel import (
     MAX_WORKERS,
     blas_threads,
@@ -31,10 +32,18 @@ def _tasks(n=6):
     return [(s, 50 + 10 * k) for k, s in enumerate(spawn_seeds(123, n))]
 
 
-@pytest.mark.parametrize("mod", [cache, parallel, progress], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("mod", [gtv_symbolic, cache, check, flags, outputs, parallel, progress],
+                         ids=lambda m: m.__name__)
 def test_doctests(mod):
+    """The runtime modules are private (tests/test_doctests.py skips them): run their examples."""
     res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert res.attempted > 0 and res.failed == 0
+
+
+@pytest.mark.parametrize("mod", [cache, check, flags, outputs, parallel, progress, targets],
+                         ids=lambda m: m.__name__)
+def test_all_names_exist(mod):
+    assert mod.__all__ and all(hasattr(mod, n) for n in mod.__all__)
 
 
 def test_local_processes_match_serial():

@@ -11,6 +11,7 @@ inherit already-compiled Numba kernels instead of re-importing SymPy/Numba in ea
 Results never depend on where a task ran: every task carries its own seed (see
 :func:`spawn_seeds`) and runs with one BLAS thread (:func:`blas_threads`, via threadpoolctl),
 so sums are taken in the same order in the parent, in a local worker and on a Dask worker.
+:func:`blas_threads` is :func:`gtv_symbolic._blas.blas_threads`, re-exported.
 
 Examples
 --------
@@ -31,30 +32,16 @@ import time
 
 import numpy as np
 
+from .._blas import blas_threads  # the one copy (threadpoolctl); re-exported for the runtime
+from .._validate import MAX_WORKERS  # bound on local worker processes (no fork bomb by typo)
+
 __all__ = ["CONNECT_TIMEOUT", "MAX_WORKERS", "SCHEDULER_ENV", "WORKERS_ENV", "blas_threads", "check_workers",
            "default_workers", "map_tasks", "resolve_scheduler", "spawn_seeds"]
 
 WORKERS_ENV = "GTV_WORKERS"
 SCHEDULER_ENV = "GTV_DASK_SCHEDULER"
-#: upper bound on local worker processes (a typo such as 10000 must not fork-bomb the machine)
-MAX_WORKERS = 256
 #: how long to try reaching a Dask scheduler before giving up
 CONNECT_TIMEOUT = "10s"
-
-
-def blas_threads(n: int = 1):
-    """Context manager limiting every loaded BLAS (OpenBLAS, MKL, BLIS) to ``n`` threads.
-
-    The ensembles solve many small systems; on a shared machine a multi-threaded BLAS
-    spin-waits and is several times slower than one thread, and one thread also fixes the
-    summation order (bit-identical results whatever the machine's thread count).
-
-    >>> with blas_threads(1):
-    ...     pass
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=check_workers(n, "n"), user_api="blas")
 
 
 def check_workers(n, name: str = "workers") -> int:
