@@ -22,12 +22,15 @@ def pm(v, se, digits: int = 3) -> str:
 
 
 def run_header(result, samples: str) -> str:
-    """One line stating N, samples, seed, version (every table starts with it)."""
+    """One line stating N, samples, seed, version (every table starts with it).
+
+    The git revision stays in the result's attributes and the JSON sidecar, not in the table:
+    a committed table must not change with every commit.
+    """
     s = json.loads(result.attrs["settings"])
     n = s.get("n_models", result.attrs.get("n_models"))
-    rev = result.attrs.get("git", "")
     return (f"N = {n} models per ensemble; samples: {samples}; seed = {result.attrs.get('seed')}; "
-            f"gtv_symbolic {result.attrs['version']}" + (f" (git {rev[:10]})" if rev else ""))
+            f"gtv_symbolic {result.attrs['version']}")
 
 
 def figures(result) -> dict:
