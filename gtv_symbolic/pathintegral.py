@@ -1,22 +1,22 @@
 r"""Symbolic Martin-Siggia-Rose (MSR) path integral of the Euler-discretized PF-ODE.
 
-Paper Sec. 3 (paper-math.md 3.2-3.4). On the grid ``t_k = T - k dt`` the sampler is the Euler map
+Paper Sec. 3. On the grid ``t_k = T - k dt`` the sampler is the Euler map
 
     x_{k+1} = x_k + dt (beta_k x_k + D_k s^_k),     s^_k = s^_theta(x_k, t_k),
 
-and with ``delta(y) = int dp/(2 pi) exp(i p y)`` the output law is (paper Eq. (6))
+and with ``delta(y) = int dp/(2 pi) exp(i p y)`` the output law is (paper Sec. 3)
 
     q(x_N | x_0; theta) = int prod_k dx_k dp_k/(2 pi)
                           exp(i sum_k p_k [x_{k+1} - x_k - dt(beta_k x_k + D_k s^_k)]).
 
 The model enters the exponent linearly, so averaging over training randomness is a cumulant
-expansion (paper Eq. (7)): ``[q] = int exp(M1 - M2/2 + ...)`` with
+expansion (paper Sec. 3): ``[q] = int exp(M1 - M2/2 + ...)`` with
 
     M1 = i sum_k p_k [x_{k+1} - x_k - dt(beta_k x_k + D_k s_avg,k)],
     M2 = dt^2 sum_{k,l} p_k V_kl p_l,      V_kl = D_k Cov[s^_k, s^_l] D_l.
 
 Keeping M1 and M2 only (Gaussian truncation) is the same as adding Gaussian noise ``xi_k`` with
-``<xi_k xi_l> = V_kl`` to the Euler step: the effective SDE of Prop. 3.1 / Eq. (8).
+``<xi_k xi_l> = V_kl`` to the Euler step: the effective SDE of Prop. 3.1.
 
 Everything here is one-dimensional in x (D = 1) and works for any number of steps ``n_steps``;
 the functions return SymPy objects, plus one NumPy helper for Monte Carlo checks.
@@ -30,6 +30,10 @@ import numpy as np
 import sympy as sp
 
 from . import symbols as S
+
+__all__ = ["DiscretePath", "discrete_path", "euler_step", "msr_exponent", "m1", "v_kernel", "m2",
+           "cumulants_from_moments", "gaussian_integral", "averaged_transition",
+           "effective_sde_output", "simulate_euler_ensemble"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def euler_step(x_k, beta_k, D_k, s_k, dt=S.dt):
 
 
 def msr_exponent(path: DiscretePath, dt=S.dt, scores=None):
-    """Exponent of paper Eq. (6) on the grid: ``i sum_k p_k [x_{k+1} - euler_step(x_k)]``."""
+    """Exponent of the MSR integral (paper Sec. 3) on the grid: ``i sum_k p_k [x_{k+1} - euler_step(x_k)]``."""
     scores = path.s_hat if scores is None else scores
     return sp.I * sum(path.p[k] * (path.x[k + 1] - euler_step(path.x[k], path.beta[k], path.D[k],
                                                              scores[k], dt))
@@ -88,7 +92,7 @@ def v_kernel(path: DiscretePath) -> sp.Matrix:
 
 
 def m2(path: DiscretePath, dt=S.dt):
-    """Second cumulant term ``M2 = dt^2 sum_{k,l} p_k V_kl p_l`` (paper Eq. (7))."""
+    """Second cumulant term ``M2 = dt^2 sum_{k,l} p_k V_kl p_l`` (paper Sec. 3)."""
     pv = sp.Matrix(path.p)
     return dt**2 * (pv.T * v_kernel(path) * pv)[0, 0]
 

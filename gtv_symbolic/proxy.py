@@ -8,7 +8,7 @@ For ``p_data = (1/M) sum_m delta(x0 - mu_m)`` and the isotropic forward process
 * posterior cov      ``Sigma_post = sum_m w_m (mu_m - m)(mu_m - m)^T``
 * true score         ``s = (alpha m - x) / sigma^2``                  (Tweedie)
 * proxy score        ``s~(x,t;x0) = (alpha x0 - x) / sigma^2``         (paper Sec. 2)
-* its covariance     ``C = alpha^2 Sigma_post / sigma^4``              (paper Eq. (5))
+* its covariance     ``C = alpha^2 Sigma_post / sigma^4``              (paper Sec. 2)
 * Figure 1 ratio     ``R = tr C / (tr C + |s|^2)``                      (paper Fig. 1)
 
 Each quantity has a SymPy form (``sym_*``: explicit small data sets, numeric or symbolic
@@ -229,7 +229,7 @@ def proxy_score(x, t, x0, schedule) -> np.ndarray:
 
 
 def covariance(x, t, data, schedule) -> np.ndarray:
-    """Proxy-score covariance ``C(x,t) = alpha_t^2 Sigma_post / sigma_t^4`` (paper Eq. (5)).
+    """Proxy-score covariance ``C(x,t) = alpha_t^2 Sigma_post / sigma_t^4`` (paper Sec. 2).
 
     Shape ``(..., D, D)``. Equal to ``I/sigma^2 + hess log p`` (tested symbolically).
     """
@@ -381,7 +381,7 @@ def sym_true_score(data, schedule=None, form: str = "tweedie") -> sp.Matrix:
 
 
 def sym_covariance(data, schedule=None, form: str = "denoiser") -> sp.Matrix:
-    """Proxy-score covariance C in one of the three forms of paper Eq. (5).
+    """Proxy-score covariance C in one of its three forms (paper Sec. 2).
 
     * ``'posterior'``: ``E_post[(s~ - s)(s~ - s)^T]`` (the definition);
     * ``'hessian'``:   ``I / sigma^2 + hess_x log p(x|t)``;
@@ -473,7 +473,7 @@ def _sym_matrix(v, name):
 
 
 def sym_gaussian_covariance(m0: sp.Matrix, S0: sp.Matrix, form: str = "hessian") -> sp.Matrix:
-    """Proxy covariance for Gaussian data ``N(m0, S0)`` (paper Sec. 2, Eq. (5)).
+    """Proxy covariance for Gaussian data ``N(m0, S0)`` (paper Sec. 2).
 
     * ``'hessian'``:   ``I / sigma^2 + hess log N(x; alpha m0, alpha^2 S0 + sigma^2 I)``;
     * ``'posterior'``: ``alpha^2 S^-1 Sigma_post S^-1`` with

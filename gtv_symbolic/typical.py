@@ -1,6 +1,6 @@
 r"""The typical (ensemble-average) learned distribution ``[q(x0)]``, predicted from V-kernels.
 
-Prop. 3.1 / Eq. (8): under the Gaussian (second-cumulant) truncation, ``[q(x0 | x_T)]`` is the
+Prop. 3.1: under the Gaussian (second-cumulant) truncation, ``[q(x0 | x_T)]`` is the
 output law of the PF-ODE driven by a Gaussian random score field with the mean and covariance
 of a :class:`~gtv_symbolic.kernels.VKernel`. This module turns kernels into distributions
 (predictors only; distances and summaries are in :mod:`gtv_symbolic.metrics`, samplers in
@@ -8,7 +8,7 @@ of a :class:`~gtv_symbolic.kernels.VKernel`. This module turns kernels into dist
 
 * **Gaussian fields** (linear models): ``W ~ N(W*, Cov_W)`` pushed through the same sampler
   as the trained ensembles (:func:`gaussian_field_weights`, :func:`moment_matched_weights`).
-* **Naive estimator** (Prop. 4.1 / Eq. (9)): Euler-Maruyama of
+* **Naive estimator** (Prop. 4.1): Euler-Maruyama of
   ``x_{k+1} = x_k + h_k v(x_k) + sqrt(kappa |h_k|) D (s~(x0) - s)`` with fresh posterior draws
   (:func:`naive_em`), and the 1-D Fokker-Planck equation of its diffusion limit
 
@@ -16,8 +16,8 @@ of a :class:`~gtv_symbolic.kernels.VKernel`. This module turns kernels into dist
              \qquad \tau = T - t
 
   (:func:`naive_fokker_planck`; implicit Euler, Scharfetter-Gummel fluxes, mass-conserving).
-* **Small-noise (semiclassical) approximation** (reconstructed; the paper's Eq. (18) writes it
-  as a fluctuation determinant around the classical path): linearise the sampler around the
+* **Small-noise (semiclassical) approximation** (a linear-noise approximation, checked in the
+  derivation `small-noise`; not claimed to be the paper's own formula): linearise the sampler around the
   mean path, so each seed ``x_T`` lands at ``N(X(x_T), v(x_T))``
   (:func:`semiclassical_linear`, :func:`semiclassical_naive`). Valid while ``sqrt(v)`` is small
   against the mode separation and away from the separatrices of the mean flow, i.e.
@@ -64,7 +64,7 @@ def gaussian_field_weights(kernel: VKernel, n_models: int, rng) -> np.ndarray:
     r"""``n_models`` draws of the kernel's Gaussian field parameters (``W ~ N(W*, Cov_W)``).
 
     Each draw is one Gaussian score field ``s = (alpha (W phi) - x)/sigma^2`` with the predicted
-    mean and covariance (Prop. 3.1 / Eq. (8) with the linear-model kernel, Prop. 5.1).
+    mean and covariance (Prop. 3.1 with the linear-model kernel, Prop. 5.1).
     """
     if not isinstance(kernel, VKernel):
         raise TypeError(f"kernel must be a VKernel, got {type(kernel).__name__}")
@@ -114,11 +114,11 @@ def _draw_posterior(x, t, mu, schedule, rng):
 
 
 def naive_step(kernel: NaiveKernel, x, t: float, dt: float, rng):
-    r"""One reverse Euler-Maruyama step of the naive estimator (Prop. 4.1 / Eq. (9)).
+    r"""One reverse Euler-Maruyama step of the naive estimator (Prop. 4.1).
 
     ``x <- x - dt v(x, t) + sqrt(kappa dt) D_t (s~(x, t; x0) - s)`` with a fresh
     ``x0 ~ p(x0 | x, t)`` per point and the exact-score velocity ``v``; the increment has mean
-    ``-dt v`` and covariance ``kappa dt D^2 C`` (Eq. (9)). ``x (n, D)``, ``dt > 0``.
+    ``-dt v`` and covariance ``kappa dt D^2 C`` (Prop. 4.1). ``x (n, D)``, ``dt > 0``.
     """
     _check_naive(kernel)
     mu, sched = kernel.data, kernel.schedule
@@ -179,7 +179,7 @@ def _sg_coefficients(a, d, dx):
 
 def naive_fokker_planck(kernel: NaiveKernel, grid, *, x=None, dx: float | None = None,
                         x_max: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
-    r"""1-D density of the naive estimator's output by a Fokker-Planck solve (Prop. 4.1 / Eq. (9)).
+    r"""1-D density of the naive estimator's output by a Fokker-Planck solve (Prop. 4.1).
 
     Reverse time ``tau = T - t``: ``d_tau q = -d_x[a q] + d_x^2[d q]`` with ``a = -v`` (the
     exact-score PF-ODE velocity) and ``d = kappa D_t^2 C(x,t) / 2`` (Ito), from
@@ -302,8 +302,8 @@ def semiclassical_linear(kernel: VKernel, grid, x, *, n_seeds: int = 4001,
     ``c_k = (prod_{j>k} gain_j) |h_k| D_k alpha_k / sigma_k^2``, so
     ``x_eps | x_T ~ N(X(x_T), Var[sum_k c_k mu_hat(x_k, t_k)])``
     (:meth:`VKernel.functional_variance`) and ``[q](x) = E_{x_T}[N(x; X, v)]``: the
-    Gaussian-fluctuation evaluation of the MSR integral around the classical path, cf. paper
-    Eq. (18). Valid for ``sqrt(v) <<`` mode separation (module docstring).
+    Gaussian-fluctuation evaluation of the MSR integral around the classical path (a
+    linear-noise approximation, derivation `small-noise`). Valid for ``sqrt(v) <<`` mode separation (module docstring).
     Returns ``(density on x, details dict)``.
     """
     x = finite_array(x, "x")  # before the long computation

@@ -196,7 +196,7 @@ def test_symbolic_filter_limits():
     assert sp.simplify(c[0, 0] - k / (S.P * (sig + S.rho) ** 2)) == 0
     forms = kernels.latex_forms()
     assert all(isinstance(v, str) and v for v in forms.values())
-    assert r"\kappa" in forms["naive_V (Prop. 4.1, Eq. (9))"]
+    assert r"\kappa" in forms["naive_V (Prop. 4.1)"]
 
 
 def test_ntk_jacobian_matches_finite_differences(rng):

@@ -1,7 +1,7 @@
 """Monte Carlo: simulate the forward process, bin x_t, compare the proxy-score target.
 
 Conditional on x_t, the target s~ = (alpha x0 - x_t)/sigma^2 has mean s(x_t) and covariance
-C(x_t) (paper Eq. (5)). So within each bin the residuals r = s~ - s(x_t) must have mean 0
+C(x_t) (paper Sec. 2). So within each bin the residuals r = s~ - s(x_t) must have mean 0
 and r_k r_l - C_kl(x_t) must have mean 0. The standard error is the exact null one,
 sqrt(sum_i Var(stat | x_i)) / n with Var(r_k | x) = C_kk and
 Var(r_k r_l | x) = sum_m w_m r_mk^2 r_ml^2 - C_kl^2 (r_m = alpha (mu_m - m) / sigma^2):

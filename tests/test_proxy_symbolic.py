@@ -1,4 +1,4 @@
-"""Symbolic identities of the point-mass model (paper Sec. 2, Eq. (5))."""
+"""Symbolic identities of the point-mass model (paper Sec. 2)."""
 
 import pytest
 import sympy as sp

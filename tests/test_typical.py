@@ -20,7 +20,7 @@ def GEO(eps, n):
 
 
 def test_naive_step_mean_and_covariance(rng):
-    """One naive Euler step: mean dt (beta x + D s), covariance kappa dt D^2 C (Prop. 4.1, Eq. (9))."""
+    """One naive Euler step: mean dt (beta x + D s), covariance kappa dt D^2 C (Prop. 4.1)."""
     x = np.array([-0.6, -0.3, 0.0, 0.2, 0.45])[:, None]
     t, dt, kappa, n = 0.05, 1e-3, 0.8, 40000
     xs = np.repeat(x[None], n, axis=0).reshape(-1, 1)

@@ -66,7 +66,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "forward-process": ("d01_forward_process", 'Forward process: Gaussian conditional $N(\\alpha_t x_0, S_t)$ and the mixture marginal'),
     "tweedie": ("d02_tweedie", 'Tweedie: the true score $s = (\\alpha_t m(x,t) - x)/\\sigma_t^2$'),
     "proxy-unbiased": ("d03_proxy_unbiased", 'The proxy score is unbiased: $\\mathbb{E}_{x_0 \\mid x,t}[\\tilde{s}] = s$'),
-    "proxy-covariance": ("d04_proxy_covariance", 'Proxy-score covariance $C(x,t)$: the three forms of paper Eq. (5)'),
+    "proxy-covariance": ("d04_proxy_covariance", 'Proxy-score covariance $C(x,t)$: its three forms (paper Sec. 2)'),
     "dsm-vs-sm": ("d05_dsm_vs_sm", 'DSM vs score matching: $J_1 = J_0 + \\frac{1}{2}\\mathbb{E}[\\lambda_t \\mathrm{tr}\\, C]$; denoiser weight'),
     "pf-ode-marginals": ("d06_pf_ode", 'The PF-ODE preserves the marginals (continuity equation)'),
     "gaussian-data": ("d07_gaussian_data", 'Gaussian data $N(m_0, \\Sigma_0)$: score, posterior, constant $C$'),

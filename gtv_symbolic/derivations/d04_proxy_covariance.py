@@ -1,4 +1,4 @@
-r"""Proxy-score covariance, the three forms of paper Eq. (5):
+r"""Proxy-score covariance, its three forms (paper Sec. 2):
 
 .. math::
 
@@ -23,7 +23,7 @@ from ..derive import CheckResult, Derivation, Step, compare_close, compare_mc
 from . import _common as c
 
 NAME = "proxy-covariance"
-TITLE = r"Proxy-score covariance $C(x,t)$: the three forms of paper Eq. (5)"
+TITLE = r"Proxy-score covariance $C(x,t)$: its three forms (paper Sec. 2)"
 
 _DATA = np.array([[-1.0, 0.0], [0.3, 0.8], [0.9, -0.5]])
 
@@ -115,7 +115,7 @@ def build() -> Derivation:
             c.C,
             c.msum(c.w[m] * outer),
             "Definition: the posterior covariance of the proxy "
-            "score (paper Eq. (5)), using $\\mathbb{E}_{x_0 \\mid x,t}[\\tilde{s}] = s$ "
+            "score (paper Sec. 2), using $\\mathbb{E}_{x_0 \\mid x,t}[\\tilde{s}] = s$ "
             "(proxy-unbiased derivation).",
             status="definition",
             label="definition",
@@ -171,7 +171,7 @@ def build() -> Derivation:
         Step(
             c.C,
             c.I / s2 + c.hess_logp,
-            "Steps 3-5 combined: the Hessian form of paper Eq. (5) (every M, indexed sum).",
+            "Steps 3-5 combined: the Hessian form (paper Sec. 2) (every M, indexed sum).",
             status="numeric",
             defs=one_d,
             where={c.DIM: 1},
@@ -190,7 +190,7 @@ def build() -> Derivation:
             c.C,
             a**2 / s2**2 * Sp,
             "Insert the previous step into the definition: the denoiser "
-            "form of paper Eq. (5), with $\\Sigma_{\\mathrm{post}} = \\sum_m w_m (\\mu_m - m)"
+            "form of the covariance (paper Sec. 2), with $\\Sigma_{\\mathrm{post}} = \\sum_m w_m (\\mu_m - m)"
             "(\\mu_m - m)^{T}$ (every M, indexed sum).",
             status="numeric",
             defs=one_d,
@@ -264,7 +264,7 @@ def build() -> Derivation:
         NAME,
         TITLE,
         "The covariance of the DSM target given $(x, t)$, in the three "
-        "forms of paper Eq. (5), with $S_t = \\sigma_t^2 I$.",
+        "forms of the covariance (paper Sec. 2), with $S_t = \\sigma_t^2 I$.",
         steps,
         result=(5, 7),
         names=names,

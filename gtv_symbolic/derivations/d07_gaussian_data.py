@@ -6,7 +6,7 @@ r"""Gaussian data :math:`x_0 \sim N(m_0, \Sigma_0)`: every quantity of the theor
     \Sigma_{\mathrm{post}} = (\Sigma_0^{-1} + \tfrac{\alpha_t^2}{\sigma_t^2} I)^{-1}, \qquad
     C = \frac{\alpha_t^2}{\sigma_t^4}\Sigma_{\mathrm{post}} = \frac{I}{\sigma_t^2} - K_t^{-1},
 
-a nonzero constant in :math:`x` (paper Eq. (5) for this data; a benign case of paper Sec. 6). The
+a nonzero constant in :math:`x` (paper Sec. 2 for this data; a benign case of paper Sec. 6). The
 two forms of :func:`gtv_symbolic.proxy.sym_gaussian_covariance` are compared with each other and
 with :math:`I/\sigma_t^2 - K_t^{-1}`, for a general symmetric 2x2 :math:`\Sigma_0`.
 """
@@ -131,7 +131,7 @@ def build() -> Derivation:
         Step(
             Cg,
             a**2 / s2**2 * Spg,
-            "Paper Eq. (5) for Gaussian data: the denoiser form "
+            "The covariance of paper Sec. 2 for Gaussian data: the denoiser form "
             "(`proxy.sym_gaussian_covariance`, form 'posterior') equals the Hessian form "
             "$I/\\sigma_t^2 + \\nabla^2 \\log p$ (form 'hessian').",
             status="symbolic",

@@ -1,6 +1,6 @@
 r"""Boundary regions: where the proxy covariance :math:`C` and the ratio :math:`R` are large.
 
-With :math:`\Delta_m = \mu_m - \mu_1` and the posterior weights :math:`w_m` (paper Sec. 2, Eq. (5)),
+With :math:`\Delta_m = \mu_m - \mu_1` and the posterior weights :math:`w_m` (paper Sec. 2),
 at the *noised* training point :math:`x = \alpha_t \mu_1`
 
 .. math::

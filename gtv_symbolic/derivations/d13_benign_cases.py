@@ -91,7 +91,7 @@ def build() -> Derivation:
             Cs,
             sp.zeros(2, 2),
             "Hence $C = \\alpha_t^2\\Sigma_{\\mathrm{post}}/\\sigma_t^4 = 0$ in "
-            "all three forms of paper Eq. (5) (here the Hessian form, `proxy.sym_covariance`).",
+            "all three forms of the covariance (paper Sec. 2) (here the Hessian form, `proxy.sym_covariance`).",
             status="symbolic",
             defs={Cs: proxy.sym_covariance(mu1, None, "hessian")},
             where={M: 1},

@@ -3,7 +3,7 @@ r"""Trained ensemble vs Gaussian-field prediction on one setting: the shared cor
 Used by :func:`gtv_symbolic.experiments.theory_vs_ensemble` (one call, any 1-D or 2-D
 point-mass data) and by the ``theory-vs-ensemble`` experiment (the Fig. 2 ensembles).
 
-* :func:`kernel` -- the V-kernel law ``W ~ N(W*, Cov_W)`` (Prop. 3.1 / Eq. (8) with the
+* :func:`kernel` -- the V-kernel law ``W ~ N(W*, Cov_W)`` (Prop. 3.1 with the
   linear-model kernel, :func:`gtv_symbolic.kernels.linear_kernel`); in 2-D the training
   expectation uses QMC nodes and ``W*`` the exact population solution.
 * :func:`model_masses` -- each model's learned distribution as bin masses (1-D: sample-free

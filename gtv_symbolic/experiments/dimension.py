@@ -9,7 +9,7 @@ distinct random vertices). For every dimension ``D`` and time ``t`` (VP), with
   :math:`R = \mathrm{tr}\,C/(\mathrm{tr}\,C + |s|^2) > 1/2`
   (:func:`gtv_symbolic.proxy.variance_ratio`; binomial standard error);
 * ``trC`` and ``s2``: :math:`\mathbb E[\mathrm{tr}\,C]` and :math:`\mathbb E|s|^2` (paper
-  Eq. (5); true score), and ``naive_V`` :math:`= \mathbb E[\mathrm{tr}\,V_{naive}]/D`
+  paper Sec. 2; true score), and ``naive_V`` :math:`= \mathbb E[\mathrm{tr}\,V_{naive}]/D`
   with :math:`V_{naive} = \kappa D_t^2 C` at :math:`\kappa = 1` (Prop. 4.1,
   :func:`gtv_symbolic.kernels.naive_V`): the per-dimension magnitude of the naive estimator's
   V-kernel;
@@ -110,7 +110,7 @@ def _cell(s: Settings, seed: int, k_data: int, D: int) -> dict:
         R = proxy.variance_ratio(x, tt, mu, sched)
         w = proxy.posterior_weights(x, tt, mu, sched)
         m = w @ mu
-        # tr C = alpha^2 / sigma^4 sum_m w_m |mu_m - m|^2 (Eq. (5)) without the D x D matrices;
+        # tr C = alpha^2 / sigma^4 sum_m w_m |mu_m - m|^2 (paper Sec. 2) without the D x D matrices;
         # tr V_naive = kappa D_t^2 tr C (Prop. 4.1; equals tr kernels.naive_V, tested)
         a, v2 = float(sched.alpha(t)), float(sched.sigma2(t))
         tr_post = np.maximum(w @ np.sum(mu**2, axis=1) - np.sum(m**2, axis=1), 0.0)

@@ -2,7 +2,7 @@ r"""Theory vs trained ensemble on your own setting, in one call (issue 10, item 
 
 :func:`theory_vs_ensemble` trains ``n_models`` linear denoisers on ``P`` DSM samples each of
 any 1-D or 2-D point-mass data, draws Gaussian fields ``W ~ N(W*, Cov_W)`` of the V-kernel
-prediction (Prop. 3.1 / Eq. (8) with the linear-model kernel), pushes both through the same
+prediction (Prop. 3.1 with the linear-model kernel), pushes both through the same
 ``n_steps``-step Euler PF-ODE and compares them on one grid, with standard errors.
 
 Statistics (see :mod:`gtv_symbolic.experiments.stats` for the formulas):

@@ -3,7 +3,7 @@ r"""Theory vs trained ensembles on the Figure 2 setting (and one 2-D setting).
 For every panel ``(eps, P)`` of Figure 2 the trained ensemble (the Fig. 2 experiment's own
 ensembles, taken from its result: per-model densities and weights) is compared with
 
-* the Gaussian-field prediction ``W ~ N(W*, Cov_W)`` of Prop. 3.1 / Eq. (8) with the
+* the Gaussian-field prediction ``W ~ N(W*, Cov_W)`` of Prop. 3.1 with the
   linear-model V-kernel, pushed through the same sampler and transport; fields are drawn
   until their Monte Carlo error is at most 1/3 of the ensemble's (``mc_ratio``);
 * a moment-matched Gaussian (the ensemble's empirical mean and covariance of ``W``, ``mm_factor``

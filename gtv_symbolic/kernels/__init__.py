@@ -1,6 +1,6 @@
 r"""V-kernels: the covariance of the learned score across training draws (paper Secs. 3-5).
 
-The path-integral result (Prop. 3.1 / Eq. (8)): the ensemble-average learned distribution is
+The path-integral result (Prop. 3.1): the ensemble-average learned distribution is
 the output of the PF-ODE driven by a Gaussian random score field with covariance
 
 .. math::  V(x, t; x', t') = D_t\, \mathrm{Cov}_\theta[\hat s(x, t), \hat s(x', t')]\, D_{t'}.
@@ -9,10 +9,10 @@ Every estimator is a :class:`VKernel` (:mod:`.base`: mean and covariance of the 
 denoiser, ``score_cov``, ``V``, Gaussian-field draws):
 
 * :mod:`.naive` -- the naive estimator, ``V = kappa D_t C D_t' delta(t - t')``
-  (Prop. 4.1 / Eq. (9)), :class:`NaiveKernel`;
+  (Prop. 4.1), :class:`NaiveKernel`;
 * :mod:`.linear` -- linear models trained by a spectral filter, ``W ~ N(W*, Cov_W)`` to
-  order ``1/P`` (Prop. 5.1 / Eq. (13), reconstructed and derived), :class:`LinearKernel`;
-* :mod:`.ntk` -- the lazy / NTK regime of a two-layer network (Prop. 5.2 / Eqs. (16)-(17));
+  order ``1/P`` (Prop. 5.1, reconstructed and derived), :class:`LinearKernel`;
+* :mod:`.ntk` -- the lazy / NTK regime of a two-layer network (Prop. 5.2);
 * :mod:`.nodes` -- quadrature over the training law; :mod:`.symbolic` -- SymPy forms.
 
 Examples

@@ -1,6 +1,6 @@
 r"""The V-kernel interface, and Gaussian draws that are continuous in their covariance.
 
-The path-integral result (paper Sec. 3, Prop. 3.1 / Eq. (8)): the ensemble-average learned
+The path-integral result (paper Sec. 3, Prop. 3.1): the ensemble-average learned
 distribution is the output of the PF-ODE driven by a Gaussian random score field with mean
 ``s_avg`` and covariance
 
@@ -90,7 +90,7 @@ def gaussian_weights(mean, cov, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 class VKernel(ABC):
-    """A law of learned denoisers to second order: mean and covariance (Prop. 3.1 / Eq. (8)).
+    """A law of learned denoisers to second order: mean and covariance (Prop. 3.1).
 
     Subclasses set ``schedule`` and implement :attr:`dim`, :meth:`denoiser_mean` and
     :meth:`denoiser_cov`; fields that can be drawn also implement :meth:`sample_weights` /
@@ -121,7 +121,7 @@ class VKernel(ABC):
         return f[..., None, None] * c
 
     def V(self, x, t, x2=None, t2=None) -> np.ndarray:
-        """``V(x,t;x',t') = D_t Cov[s_hat(x,t), s_hat(x',t')] D_t'`` (Prop. 3.1 / Eq. (8))."""
+        """``V(x,t;x',t') = D_t Cov[s_hat(x,t), s_hat(x',t')] D_t'`` (Prop. 3.1)."""
         t = np.asarray(t, dtype=float)
         t2 = t if t2 is None else np.asarray(t2, dtype=float)
         c = self.score_cov(x, t, x2, t2)

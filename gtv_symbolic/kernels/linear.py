@@ -85,7 +85,7 @@ class LinearKernel(VKernel):
 
     ``W_star`` (D, F) is the population solution ``h(G) g`` (the ensemble mean to O(1/P));
     ``cov_W`` (D, F, D, F) the covariance of W to O(1/P) (module docstring). Use
-    :meth:`denoiser_cov`, :meth:`score_cov`, :meth:`V` for the V-kernel (Prop. 3.1 / Eq. (8):
+    :meth:`denoiser_cov`, :meth:`score_cov`, :meth:`V` for the V-kernel (Prop. 3.1:
     ``V = D_t Cov[s_hat, s_hat'] D_t'``) and :meth:`sample_weights` for Gaussian fields.
     """
 
@@ -206,7 +206,7 @@ def linear_kernel(features, data, schedule, *, P: int, eps: float, T: float = 1.
 
     with the influence ``xi`` of the module docstring; for ridge and the proxy target this is
     ``(1/P)(Sigma+rho)^{-1} E[lam^2 phi phi^T ((m - W*phi)^2 + Sigma_post)] (Sigma+rho)^{-1}``
-    minus the mean term: Prop. 5.1 / Eq. (13) as reconstructed and derived here (module
+    minus the mean term: Prop. 5.1 as reconstructed and derived here (module
     docstring; the derivation ``linear-model`` checks it).
 
     ``target='proxy'`` is the DSM objective J1 (targets ``x0``); ``target='true'`` is J0

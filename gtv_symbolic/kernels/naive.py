@@ -1,7 +1,7 @@
-r"""The naive estimator's V-kernel (paper Sec. 4, Prop. 4.1 / Eq. (9)).
+r"""The naive estimator's V-kernel (paper Sec. 4, Prop. 4.1).
 
 The naive score estimator draws a fresh ``x0 ~ p(x0 | x, t)`` at every step; its score noise
-is white in time with covariance proportional to the proxy covariance ``C`` (Eq. (5)):
+is white in time with covariance proportional to the proxy covariance ``C`` (paper Sec. 2):
 
 .. math::  V(x, t; x', t') = \kappa\, D_t\, C(x, t)\, D_{t'}\, \delta(t - t'), \qquad
            C = \frac{\alpha_t^2\, \Sigma_{post}(x, t)}{\sigma_t^4}.
@@ -35,10 +35,10 @@ __all__ = ["naive_V", "naive_step_covariance", "sym_naive_V", "sym_naive_step_co
 
 
 def naive_V(x, t, data, schedule, kappa: float) -> np.ndarray:
-    r"""Coefficient of ``delta(t - t')`` in the naive-estimator V-kernel (Prop. 4.1, Eq. (9)).
+    r"""Coefficient of ``delta(t - t')`` in the naive-estimator V-kernel (Prop. 4.1).
 
     ``V(x,t;x',t') = kappa D_t C(x,t) D_t' delta(t - t')``; returns ``kappa D_t^2 C(x,t)`` with
-    shape ``(..., D, D)``, where ``C = alpha_t^2 Sigma_post / sigma_t^4`` (paper Eq. (5)).
+    shape ``(..., D, D)``, where ``C = alpha_t^2 Sigma_post / sigma_t^4`` (paper Sec. 2).
     """
     kappa = check_kappa(kappa)
     check_schedule(schedule)
@@ -68,7 +68,7 @@ def check_kappa(kappa) -> float:
 
 
 def sym_naive_V(schedule=None) -> sp.Expr:
-    r"""Symbolic naive V-kernel (1-D, Prop. 4.1 / Eq. (9)).
+    r"""Symbolic naive V-kernel (1-D, Prop. 4.1).
 
     ``kappa D(t) D(t') alpha(t)^2 Sigma_post(x,t) / S(t)^2 delta(t - t')`` with the schedule's
     ``D, alpha, S = sigma^2`` as functions of time (``schedule=None``) or substituted.
@@ -92,7 +92,7 @@ class NaiveKernel(VKernel):
     """The naive estimator (Prop. 4.1) as a V-kernel: mean = the exact denoiser, white noise.
 
     ``denoiser_cov(x, t)`` is the per-unit-time covariance ``kappa Sigma_post(x, t)`` of the
-    denoiser noise (the coefficient of ``delta(t - t')``); :meth:`V` is Eq. (9).
+    denoiser noise (the coefficient of ``delta(t - t')``); :meth:`V` is the V-kernel of Prop. 4.1.
     """
 
     def __init__(self, data, schedule, kappa: float):

@@ -9,7 +9,7 @@ In the lazy regime the network ``f(x, t; theta)`` is the linear model with featu
            \qquad \Theta(z, z') = J(z) J(z')^\top.
 
 ``tau -> 0`` gives ``Cov = (tau^2/P) Cov[lam J (x0 - f0)]`` (kernel-filtered, smooth);
-``tau -> inf`` the unregularised least-squares (memorisation-limit) covariance (Eq. (17)).
+``tau -> inf`` the unregularised least-squares (memorisation-limit) covariance (paper Sec. 5.2).
 
 Examples
 --------
@@ -101,7 +101,7 @@ def ntk_kernel(net: TwoLayerNet, data, schedule, *, P: int, tau: float, eps: flo
     (y - f0(X))``. Mean and ``1/P`` covariance follow from :func:`linear_kernel` with features
     ``J`` and offset ``f0``. Limits: ``tau -> 0``: ``Cov -> (tau^2/P) Cov[lam J (x0 - f0)]``
     (:func:`ntk_small_tau_cov`); ``tau -> inf``: unregularised least squares in the tangent
-    space (pass ``tau=np.inf``), the finite-width counterpart of Eq. (17).
+    space (pass ``tau=np.inf``), the finite-width counterpart of the paper's infinite-time limit (Sec. 5.2).
     """
     if getattr(net, "dim", 1) != 1 or as_data(data).shape[1] != 1:
         raise ValueError("ntk_kernel supports 1-D data only (D = 1)")

@@ -1,14 +1,14 @@
 r"""Symbolic forms of the V-kernels (SymPy), for the derivations and their LaTeX.
 
-* naive estimator (Prop. 4.1 / Eq. (9)): :func:`~gtv_symbolic.kernels.naive.sym_naive_V`;
-* linear models (Prop. 5.1 / Eq. (13), reconstructed):
+* naive estimator (Prop. 4.1): :func:`~gtv_symbolic.kernels.naive.sym_naive_V`;
+* linear models (Prop. 5.1, reconstructed):
 
 .. math::  V = \frac{D_t D_{t'} \alpha_t \alpha_{t'}}{S_t S_{t'}} \frac1P
            \Big\{\mathbb E\big[\lambda_u^2\, k(x,t;y,u)\, k(y,u;x',t')\,
            (\Sigma_{post} + r^2)\big] - m(x,t)\, m(x',t')\Big\},
 
   with the filtered feature kernel ``k = phi^T h(Sigma) phi'`` (:func:`sym_linear_V`);
-* the gradient-flow filter and its limits, and the lazy-regime kernel (Prop. 5.2 / Eq. (16)).
+* the gradient-flow filter and its limits, and the lazy-regime kernel (Prop. 5.2).
 
 Examples
 --------
@@ -76,7 +76,7 @@ _E = sp.Function(r"E_{u,y}")
 
 
 def sym_linear_V() -> sp.Expr:
-    r"""Reconstructed linear-model V-kernel (Prop. 5.1 / Eq. (13)), 1-D, denoiser form.
+    r"""Reconstructed linear-model V-kernel (Prop. 5.1), 1-D, denoiser form.
 
     ``V = D_t D_t' alpha_t alpha_t' / (S_t S_t') (1/P) { E[lam_u^2 k(x,t;y,u) k(y,u;x',t')
     (Sigma_post(y,u) + r(y,u)^2)] - m(x,t) m(x',t') }`` with ``k = phi^T h(Sigma) phi``.
@@ -94,7 +94,7 @@ def sym_linear_V() -> sp.Expr:
 
 
 def sym_ntk_V() -> sp.Expr:
-    r"""Reconstructed lazy-regime V-kernel in the NTK eigenbasis (Prop. 5.2 / Eq. (16)), 1-D, C-term.
+    r"""Reconstructed lazy-regime V-kernel in the NTK eigenbasis (Prop. 5.2), 1-D, C-term.
 
     ``V = D_t D_t' alpha alpha'/(S S') (1/P) sum_{k,l} h_tau(mu_k) h_tau(mu_l) e_k(x,t)
     E[lam^2 e_k e_l Sigma_post] e_l(x',t')``, written for one pair ``(k, l)``.
@@ -112,9 +112,9 @@ def sym_ntk_V() -> sp.Expr:
 def latex_forms() -> dict[str, str]:
     """LaTeX of every symbolic V-kernel form (via :func:`gtv_symbolic.symbols.latex`)."""
     return {
-        "naive_V (Prop. 4.1, Eq. (9))": S.latex(sym_naive_V()),
+        "naive_V (Prop. 4.1)": S.latex(sym_naive_V()),
         "naive step covariance": S.latex(sym_naive_step_covariance()),
-        "linear V (Prop. 5.1, Eq. (13), reconstructed)": S.latex(sym_linear_V()),
+        "linear V (Prop. 5.1, reconstructed)": S.latex(sym_linear_V()),
         "gradient-flow filter (Prop. 5.2, reconstructed)": S.latex(sym_gradient_flow_filter()),
-        "NTK V (Prop. 5.2, Eq. (16), reconstructed)": S.latex(sym_ntk_V()),
+        "NTK V (Prop. 5.2, reconstructed)": S.latex(sym_ntk_V()),
     }
