@@ -1,4 +1,4 @@
-"""Proxy-score covariance C, the three forms of Eq. (5).
+"""Proxy-score covariance C and its three forms (paper Sec. 2).
 
 Builds the ``proxy-covariance`` derivation
 (``gtv_symbolic/derivations/d04_proxy_covariance.py``), verifies every step
