@@ -33,16 +33,14 @@ REPORT_KEYS = ("derivation", "step", "label", "status", "is_result", "seconds")
 
 @lru_cache(maxsize=None)
 def source_hash() -> str:
-    """SHA-256 of the package's ``.py`` sources plus the SymPy / NumPy / Python versions."""
+    """SHA-256 of the package's ``.py`` sources (bytes: the documents show docstrings) plus the SymPy / NumPy / Python versions."""
     import numpy
     import sympy
 
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256(f"{STORE_VERSION} {sympy.__version__} {numpy.__version__} "
-                       f"{platform.python_version()}".encode())
-    for p in sorted(root.rglob("*.py")):
-        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()
+    from ._runtime.cache import source_digest
+
+    return hashlib.sha256(f"{STORE_VERSION} {sympy.__version__} {numpy.__version__} "
+                          f"{platform.python_version()} {source_digest(code_only=False)}".encode()).hexdigest()
 
 
 def store_dir() -> Path:

@@ -249,3 +249,39 @@ def test_compute_panels_loads_hits_and_stores_misses(cache):
     assert cache.info()["entries"] == 4
     again = compute_panels(cache, "sq", tasks, lambda x: 1 / 0)  # all hits: func never runs
     assert [r["y"][0] for r in again] == [0, 1, 4, 9]
+
+
+def _digest_of(tmp_path, monkeypatch, text):
+    """:func:`source_digest` of a one-module fake package holding ``text``."""
+    pkg = tmp_path / "pkg"
+    (pkg / "_runtime").mkdir(parents=True, exist_ok=True)
+    (pkg / "mod.py").write_text(text)
+    monkeypatch.setattr(cache_mod, "__file__", str(pkg / "_runtime" / "cache.py"))
+    return cache_mod.source_digest(), cache_mod.source_digest(code_only=False)
+
+
+def test_fingerprint_ignores_docstrings_and_comments_not_code(tmp_path, monkeypatch):
+    base = _digest_of(tmp_path, monkeypatch, 'def f(x):\n    """Doc."""\n    return x + 1\n')
+    doc = _digest_of(tmp_path, monkeypatch, 'def f(x):\n    """Other doc."""\n    # why\n    return x + 1\n')
+    code = _digest_of(tmp_path, monkeypatch, 'def f(x):\n    """Doc."""\n    return x + 2\n')
+    assert doc[0] == base[0] and doc[1] != base[1]  # documents hash bytes, results hash code
+    assert code[0] != base[0] and code[1] != base[1]
+
+
+def test_experiments_import_no_excluded_module():
+    """The fingerprint may skip :data:`NOT_COMPUTING` only because no computation imports them."""
+    import subprocess
+    import sys
+
+    prog = ("import importlib, pkgutil, sys\n"
+            "import gtv_symbolic.experiments as E\n"
+            "for m in pkgutil.walk_packages(E.__path__, E.__name__ + '.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "print(' '.join(m for m in sys.modules if m.startswith('gtv_symbolic')))\n")
+    mods = subprocess.run([sys.executable, "-c", prog], check=True, capture_output=True,
+                          text=True).stdout.split()
+    assert "gtv_symbolic.experiments.fig2" in mods
+    paths = [m.removeprefix("gtv_symbolic.").replace(".", "/") for m in mods]
+    hit = [m for m, p in zip(mods, paths)
+           if any(p == x.rstrip("/").removesuffix(".py") or p.startswith(x) for x in cache_mod.NOT_COMPUTING)]
+    assert hit == []

@@ -1,8 +1,8 @@
 """On-disk cache of computed arrays (``.npz``) that never serves stale or corrupt data.
 
 Key. The SHA-256 of a canonical JSON of: the entry name, :data:`CACHE_FORMAT`, the package
-version, a hash of every ``.py`` source file of the package (:func:`code_fingerprint`: any
-code change invalidates every entry) and the exact parameter values (floats by
+version, a hash of the code of every module that computes (:func:`code_fingerprint`: any
+code change invalidates every entry; docstrings, comments, plotting and the CLI do not count) and the exact parameter values (floats by
 ``float.hex``, arrays by the SHA-256 of their bytes with shape and dtype; no ``:g`` text).
 
 Entries. ``NAME-KEY32.npz`` holds the arrays plus ``__gtv_meta__`` (JSON: the full key, a
@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import hashlib
@@ -42,7 +43,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["CACHE_FORMAT", "DEFAULT_DIR", "ENV_VAR", "Cache", "CacheWarning", "cache_key",
-           "code_fingerprint", "compute_panels", "default_dir"]
+           "NOT_COMPUTING", "code_fingerprint", "compute_panels", "default_dir",
+           "source_digest"]
 
 #: bump when the entry layout changes
 CACHE_FORMAT = 2
@@ -63,15 +65,46 @@ def default_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or DEFAULT_DIR)
 
 
-@functools.lru_cache(maxsize=None)
-def code_fingerprint() -> str:
-    """SHA-256 over the relative paths and bytes of every ``.py`` file of the package."""
+#: package paths that never feed a cached array (plotting, the CLI, the derivation engine and
+#: documents); ``tests/test_cache.py`` checks that no experiment imports them
+NOT_COMPUTING = ("plots/", "derivations/", "cli.py", "__main__.py", "derive.py", "derive_checks.py",
+                 "derive_render.py", "derive_store.py")
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def source_digest(exclude: tuple[str, ...] = (), *, code_only: bool = True) -> str:
+    """SHA-256 over the relative paths and sources of the package's ``.py`` files.
+
+    With ``code_only`` a source counts by its syntax tree without docstrings and comments, so
+    editing documentation does not invalidate results; otherwise by its bytes. Paths starting
+    with an entry of ``exclude`` are skipped.
+    """
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for p in sorted(root.rglob("*.py")):
-        h.update(p.relative_to(root).as_posix().encode() + b"\0")
-        h.update(p.read_bytes() + b"\0")
+        rel = p.relative_to(root).as_posix()
+        if rel.startswith(exclude):
+            continue
+        src = p.read_bytes()
+        if code_only:
+            src = ast.dump(_strip_docstrings(ast.parse(src, filename=rel))).encode()
+        h.update(rel.encode() + b"\0" + src + b"\0")
     return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def code_fingerprint() -> str:
+    """:func:`source_digest` of every computing module (all but :data:`NOT_COMPUTING`)."""
+    return source_digest(NOT_COMPUTING)
 
 
 def _version() -> str:
