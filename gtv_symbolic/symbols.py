@@ -1,4 +1,4 @@
-"""Every SymPy symbol of the package, defined once with its assumptions and LaTeX name.
+r"""Every SymPy symbol of the package, defined once with its assumptions and LaTeX name.
 
 Two symbols with the same name but different assumptions are different objects in SymPy
 and break substitution and ``lambdify``; so all modules import their symbols from here.
@@ -8,6 +8,11 @@ global printer.
 Notation follows the paper (Sec. 2, Background): data ``x0`` in R^D, forward process
 ``dx = -beta_t x dt + G_t dW`` with ``D_t = G_t G_t^T / 2``, conditional law
 ``N(alpha_t x0, S_t)`` with ``S_t = sigma_t^2 I`` (isotropic throughout).
+
+The schedule values as undefined functions of time, ``alpha_f``, ``S_f``, ``beta_f`` and
+``D_f`` (``alpha_f(t)`` is :math:`\alpha(t)`), are public but not in ``__all__``: SymPy makes
+each one a class whose ``__module__`` is ``None`` (for pickling), which ``help()`` cannot
+document.
 """
 
 from __future__ import annotations
@@ -20,9 +25,8 @@ from ._validate import MAX_DIM, int_arg
 
 __all__ = [
     "t", "t_prime", "u", "T", "eps", "dt", "beta_min", "beta_d", "rho", "kappa", "tau", "P", "F",
-    "M", "m_idx", "n_idx", "alpha", "sigma2", "beta", "Dcoef", "alpha_f", "S_f", "beta_f", "D_f",
-    "xdotmu", "musq", "q_m", "q_ref", "lam", "LATEX_NAMES", "x_vec", "mu_vecs", "latex",
-    "mu_k", "mu_l", "F_eff", "post_var",
+    "M", "m_idx", "n_idx", "alpha", "sigma2", "beta", "Dcoef", "xdotmu", "musq", "q_m", "q_ref",
+    "lam", "LATEX_NAMES", "x_vec", "mu_vecs", "latex", "mu_k", "mu_l", "F_eff", "post_var",
 ]
 
 # --- time and schedule parameters -------------------------------------------------------
