@@ -17,8 +17,10 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-# document the checkout this file belongs to, also when another copy is installed
+# document and run the checkout this file belongs to, also when another copy is installed
+# (PYTHONPATH reaches the kernels that execute the tutorials)
 sys.path.insert(0, str(ROOT))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 project = "gtv_symbolic"
 author = "gtv_symbolic contributors"
