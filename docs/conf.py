@@ -64,6 +64,7 @@ autodoc_preserve_defaults = True
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+napoleon_use_param = False  # the "type" slot often holds prose here: no cross-references from it
 napoleon_use_ivar = True  # "Attributes" sections as fields: autodoc already lists the members
 
 # --- HTML ------------------------------------------------------------------------------
