@@ -3,7 +3,9 @@
 Each tutorial is a jupytext MyST-markdown notebook. It is read with ``jupytext.read`` and run
 cell by cell in a fresh ``python3`` kernel by ``nbclient``, with a per-cell time limit; a cell
 that raises fails the test with that cell's traceback. The kernel runs in a temporary folder
-(nothing is written into the repository) and imports this checkout of ``gtv_symbolic``
+(nothing is written into the repository), with the interpreter running the tests (a ``python3``
+kernelspec for ``sys.executable`` is written to a temporary ``JUPYTER_PATH``, so kernels
+registered elsewhere cannot take its place) and this checkout of ``gtv_symbolic``
 (``PYTHONPATH``), whatever is installed.
 """
 
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 import jupytext
 import nbclient
 import nbformat
 import pytest
+from ipykernel.kernelspec import install as install_kernelspec
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "docs" / "tutorials"
@@ -51,19 +55,26 @@ def test_tutorial_executes(path, tmp_path, monkeypatch):
     pp = os.environ.get("PYTHONPATH")
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + pp if pp else ""))
     monkeypatch.setenv("GTV_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter" / "share" / "jupyter"))
+    install_kernelspec(kernel_name="python3", prefix=str(tmp_path / "jupyter"))
     nb = jupytext.read(path)
-    # a first cell, added here only, records which gtv_symbolic the kernel imported
-    nb.cells.insert(0, nbformat.v4.new_code_cell("import gtv_symbolic\nprint(gtv_symbolic.__file__)"))
+    # a first cell, added here only, records the kernel's interpreter and gtv_symbolic
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "import sys, gtv_symbolic\nprint(sys.executable)\nprint(gtv_symbolic.__file__)"))
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
+    failure = None
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as exc:
-        pytest.fail(f"{path.name}: a cell failed:\n{exc}", pytrace=False)
+        failure = f"{path.name}: a cell failed:\n{exc}"
     except nbclient.exceptions.CellTimeoutError as exc:
-        pytest.fail(f"{path.name}: a cell ran longer than {CELL_TIMEOUT} s:\n{exc}", pytrace=False)
-    imported = Path(nb.cells[0].outputs[0]["text"].strip())
-    assert imported == ROOT / "gtv_symbolic" / "__init__.py", imported
+        failure = f"{path.name}: a cell ran longer than {CELL_TIMEOUT} s:\n{exc}"
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    exe, imported = nb.cells[0].outputs[0]["text"].split()
+    assert exe == sys.executable, (exe, sys.executable)
+    assert Path(imported) == ROOT / "gtv_symbolic" / "__init__.py", imported
     # a page of the docs shows no warnings or progress bars (stderr), and nothing was written
     stderr = [o["text"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.get("name") == "stderr"]
