@@ -72,7 +72,7 @@ def test_tutorial_executes(path, tmp_path, monkeypatch):
         failure = f"{path.name}: a cell ran longer than {CELL_TIMEOUT} s:\n{exc}"
     if failure:
         pytest.fail(failure, pytrace=False)
-    exe, imported = nb.cells[0].outputs[0]["text"].split()
+    exe, imported = nb.cells[0].outputs[0]["text"].splitlines()
     assert exe == sys.executable, (exe, sys.executable)
     assert Path(imported) == ROOT / "gtv_symbolic" / "__init__.py", imported
     # a page of the docs shows no warnings or progress bars (stderr), and nothing was written
