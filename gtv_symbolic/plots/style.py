@@ -38,8 +38,6 @@ STYLE = {
     "figure.dpi": 150,
     "savefig.dpi": 150,
     "image.cmap": "viridis",
-    "axes.spines.top": False,
-    "axes.spines.right": False,
 }
 
 #: one colour per role, the same in every figure
