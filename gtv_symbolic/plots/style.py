@@ -49,6 +49,7 @@ COLORS = {
     "mean_model": "#e08a00",      # the mean model W* without variance, orange
     "moment_matched": "#2e8b3a",  # moment-matched Gaussian field, green
     "data": "#ff1a1a",            # training points, bright red with a white edge
+    "ensemble_j0": "#6a3d9a",     # ensemble trained on the true-score target J0 (ablation), purple
 }
 
 #: the legend words of each role
