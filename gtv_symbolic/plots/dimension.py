@@ -19,9 +19,10 @@ def plot(result):
 
     d = result
     t, Ds = d["t"].values, d["D"].values
-    cols = (("frac_R", "mass fraction with R > 1/2"), ("post_var", "E tr Sigma_post / tr Cov"),
-            ("naive_V", "E tr V_naive / D (kappa = 1)"))
-    fig, axes = plt.subplots(len(d["data"]), 3, figsize=(12.0, 3.0 * len(d["data"])),
+    cols = (("frac_R", "mass fraction with R > 1/2"),
+            ("post_var", r"$E\,\mathrm{tr}\,\Sigma_{\rm post}\,/\,\mathrm{tr\,Cov}$"),
+            ("naive_V", r"$E\,\mathrm{tr}\,V_{\rm naive}\,/\,D$ ($\kappa$ = 1)"))
+    fig, axes = plt.subplots(len(d["data"]), 3, figsize=(13.0, 3.0 * len(d["data"])),
                              squeeze=False)
     for i, name in enumerate(d["data"].values):
         for j, (k, lab) in enumerate(cols):
@@ -36,10 +37,11 @@ def plot(result):
             if k == "naive_V":
                 ax.set_yscale("symlog", linthresh=1e-3)
             ax.set_title(f"{name}: {lab}")
-        axes[i, 0].legend(fontsize=8, ncol=2)
     for ax in axes[-1]:
         ax.set_xlabel("t (dotted: t = 0.2)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1 - 1.3 / fig.get_figwidth(), 1))
+    h, lab = axes[0, 0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="center right")
     return fig
 
 

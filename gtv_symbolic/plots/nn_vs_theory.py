@@ -17,7 +17,7 @@ def plot(result):
 
     d = result
     par, wid, x = d["parameterisation"].values, d["width"].values, d["x"].values
-    fig, axes = plt.subplots(len(par), len(wid), figsize=(2.5 * len(wid) + 0.4, 2.0 * len(par) + 0.5),
+    fig, axes = plt.subplots(len(par), len(wid), figsize=(2.9 * len(wid) + 0.4, 2.0 * len(par) + 0.5),
                              sharex=True, sharey=True, squeeze=False)
     for i, p in enumerate(par):
         for j, w in enumerate(wid):
