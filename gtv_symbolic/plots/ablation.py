@@ -22,7 +22,8 @@ def plot(result):
     x, P = d["x"].values, d["P"].values
     F = int(d.attrs["n_features"])
     j = int(np.argmin(np.abs(P - 256)))
-    fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.4))
+    fig, axes = plt.subplots(1, 4, figsize=(12.5, 4.4))
+    below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.17))  # legends under the panels
     ax = axes[0]
     curve(ax, x, d["true"].values, "p_eps")
     curve(ax, x, d["pfode"].values, "pf_ode")
@@ -35,7 +36,7 @@ def plot(result):
     ax.set_xlabel("$x$")
     ax.set_ylabel("density")
     ax.set_title(f"target variance fills gaps (F/P = {fmt_ratio(F / P[j])})")
-    ax.legend(loc="upper center", fontsize=8)
+    ax.legend(**below)
     ax = axes[1]
     tt = d["t_ng"].values
     k = 1
@@ -48,7 +49,7 @@ def plot(result):
                     label=f"{name}: predicted")
     ax.set_xlabel("$x$")
     ax.set_title(f"variance of the learned mean at t = {tt[k]:g}")
-    ax.legend()
+    ax.legend(**below)
     ax = axes[2]
     kap = d["kappa"].values
     for i, kv in enumerate(kap):
@@ -57,7 +58,7 @@ def plot(result):
     ax.set_ylim(0, 4)
     ax.set_xlabel("$x$")
     ax.set_title("naive estimator (Fokker-Planck)")
-    ax.legend(ncol=2)
+    ax.legend(ncol=2, **below)
     ax = axes[3]
     modes = d["naive_modes"].values
     mid = modes.shape[1] // 2
@@ -72,7 +73,7 @@ def plot(result):
                 label="middle, Euler-Maruyama (±2 s.e.)")
     ax.set_xlabel("noise $\\kappa$")
     ax.set_title("mass moved between modes")
-    ax.legend()
+    ax.legend(**below)
     fig.tight_layout()
     return fig
 
