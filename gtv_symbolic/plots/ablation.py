@@ -35,7 +35,7 @@ def plot(result):
     ax.set_ylim(0, 2.5)
     ax.set_xlabel("$x$")
     ax.set_ylabel("density")
-    ax.set_title(f"target variance fills gaps (F/P = {fmt_ratio(F / P[j])})")
+    ax.set_title(f"proxy vs true-score target (F/P = {fmt_ratio(F / P[j])})")
     ax.legend(**below)
     ax = axes[1]
     tt = d["t_ng"].values

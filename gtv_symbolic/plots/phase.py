@@ -21,7 +21,7 @@ def plot(result):
 
     d = result
     eps, ratio = d["eps"].values, d["ratio"].values
-    fig, axes = plt.subplots(1, 4, figsize=(4.2 * 4, 3.4))
+    fig, axes = plt.subplots(1, 4, figsize=(3.7 * 4, 3.4))
     lr = np.log2(ratio)
     for ax, (k, title) in zip(axes, PANELS, strict=True):
         pair = ("tv_ens_pfode", "tv_gf_pfode") if k.startswith("tv") else ("gap_ens", "gap_gf")

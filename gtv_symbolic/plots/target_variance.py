@@ -29,7 +29,7 @@ def plot(result):
 
     d = result
     M, x = d["M"].values, d["x"].values
-    fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(12.0, 4.3))
     ax = axes[0]
     curve(ax, x, d["true"].values, "p_eps")
     curve(ax, x, d["mean_model"].values, "mean_model")
@@ -38,8 +38,8 @@ def plot(result):
                 label=f"ensemble, {_legend_label(m)}")
     ax.set_xlabel("$x$")
     ax.set_ylabel("density")
-    ax.set_title("averaging the targets removes gap mass")
-    ax.legend(fontsize=8)
+    ax.set_title("learned density per M")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17))
     inv = np.where(np.isinf(M), 0.0, 1.0 / M)
     ax = axes[1]
     for k, c, lab in (("ensemble", COLORS["ensemble"], "trained ensemble"),
@@ -52,7 +52,7 @@ def plot(result):
                label="exact-score PF-ODE")
     ax.set_xlabel("1/M (M: posterior draws per target)")
     ax.set_ylabel("gap mass (±2 s.e.)")
-    ax.set_title("gap mass vs target noise")
+    ax.set_title("gap mass vs 1/M")
     ax.legend(fontsize=8)
     ax = axes[2]
     ax.errorbar(inv, d["functional_variance_ensemble"].values,
@@ -62,7 +62,7 @@ def plot(result):
             ms=4, lw=1.0, label="prediction $V_{mis} + V_C / M$")
     ax.set_xlabel("1/M (M: posterior draws per target)")
     ax.set_ylabel(r"$E[\lambda\, \mathrm{tr\,Var}\, \hat\mu]$ (±2 s.e.)")
-    ax.set_title("variance across models grows as 1/M")
+    ax.set_title("variance across models vs 1/M")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
