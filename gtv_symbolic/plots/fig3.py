@@ -46,8 +46,8 @@ def plot(result):
     lim = float(s["lim"])
     nr, nc = avg.shape[:2]
     norm, label, title = scale(result)
-    fig = plt.figure(figsize=(6.9 * (nc + 0.55) / 3.55, 0.3 + 4.3 * nr / 2))
-    top = 1 - 0.55 / fig.get_figheight()
+    fig = plt.figure(figsize=(6.9 * (nc + 0.55) / 3.55, 0.3 + 4.0 * nr / 2))
+    top = 1 - 0.45 / fig.get_figheight()
     gs = fig.add_gridspec(nr, nc + 1, width_ratios=[0.55] + [1] * nc, wspace=0.06, hspace=0.06,
                           left=0.01, right=0.84, top=top, bottom=0.02)
     z = np.linspace(-lim, lim, 400)
