@@ -57,3 +57,11 @@ def test_default_unchanged_and_paper_from_the_same_samples(tmp_path, monkeypatch
     np.testing.assert_allclose(paper["avg"].values[0, 0], want, rtol=1e-12, atol=1e-12)
     assert paper.attrs["normalisation"] == "paper" and dens.attrs["normalisation"] == "density"
     assert '"normalisation": "paper"' in paper.attrs["settings"]
+
+
+def test_xy_asymmetry_flips_sign_under_the_x_y_swap(rng):
+    e = np.linspace(-1.5, 1.5, 7)
+    m = rng.random((3, 6, 6))
+    a = fig3.xy_asymmetry(m, e, e)
+    np.testing.assert_allclose(fig3.xy_asymmetry(m.transpose(0, 2, 1), e, e), -a, atol=1e-15)
+    assert np.all(np.abs(a) > 0) and np.all(np.abs(a) < 1)

@@ -60,7 +60,7 @@ from ._common import (
 from ._tasks import cached_map, get_cache, quiet_progress
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "points",
-           "features_for", "bin_edges", "average_density", "NORMALISATIONS"]
+           "features_for", "bin_edges", "average_density", "normalised_maps", "xy_asymmetry", "NORMALISATIONS"]
 
 NAME = "fig3"
 
@@ -107,12 +107,29 @@ def bin_edges(s: Settings) -> np.ndarray:
     return np.linspace(-s.lim, s.lim, s.n_bins + 1)
 
 
-def average_density(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
-    """Mean over models of each model's normalised histogram; ``masses[model, i_x, i_y]``.
+def normalised_maps(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
+    """Each model's normalised histogram, ``(models, n_x, n_y)``; ``masses[model, i_x, i_y]``.
 
     ``"density"``: joint density (integral 1 over the window); ``"paper"``: every x-column
     divided by its sum over y and by the y bin width, so each column is a density in y (the
     formulas are in the module docstring); empty columns stay 0.
+    """
+    check_choice(normalisation, "normalisation", NORMALISATIONS)
+    m = np.asarray(masses, dtype=float)
+    if m.ndim != 3:
+        raise ValueError(f"masses must have shape (models, n_x, n_y), got {m.shape}")
+    dx, dy = np.diff(np.asarray(edges_x, float)), np.diff(np.asarray(edges_y, float))
+    if normalisation == "density":
+        tot = m.sum(axis=(1, 2), keepdims=True)
+        if np.any(tot <= 0):
+            raise ValueError("a learned distribution put no mass inside the plotted window")
+        return m / (tot * (dx[:, None] * dy[None, :]))
+    col = m.sum(axis=2, keepdims=True)  # sum over y of every x-column
+    return np.divide(m, col * dy[None, None, :], out=np.zeros_like(m), where=col > 0)
+
+
+def average_density(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
+    """Mean over models of :func:`normalised_maps`: what panel of Figure 3 shows.
 
     >>> m = np.array([[[3.0, 1.0], [0.0, 0.0]]])  # one model, 2 x 2 bins of width 1
     >>> average_density(m, [0, 1, 2], [0, 1, 2], "density")[0]
@@ -121,20 +138,33 @@ def average_density(masses, edges_x, edges_y, normalisation: str = "density") ->
     array([[0.75, 0.25],
            [0.  , 0.  ]])
     """
-    check_choice(normalisation, "normalisation", NORMALISATIONS)
-    m = np.asarray(masses, dtype=float)
-    if m.ndim != 3:
-        raise ValueError(f"masses must have shape (models, n_x, n_y), got {m.shape}")
-    dx, dy = np.diff(np.asarray(edges_x, float)), np.diff(np.asarray(edges_y, float))
-    area = dx[:, None] * dy[None, :]
-    if normalisation == "density":
-        tot = m.sum(axis=(1, 2), keepdims=True)
-        if np.any(tot <= 0):
-            raise ValueError("a learned distribution put no mass inside the plotted window")
-        return (m / (tot * area)).mean(axis=0)
-    col = m.sum(axis=2, keepdims=True)  # sum over y of every x-column
-    dens = np.divide(m, col * dy[None, None, :], out=np.zeros_like(m), where=col > 0)
-    return dens.mean(axis=0)
+    return normalised_maps(masses, edges_x, edges_y, normalisation).mean(axis=0)
+
+
+def xy_asymmetry(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
+    r"""Per model, the share of its normalised map :math:`\hat p` (:func:`normalised_maps`) in
+    :math:`|x| > |y|` minus the share in :math:`|y| > |x|`:
+
+    .. math::
+
+        a = \frac{\int_{|x|>|y|} \hat p - \int_{|y|>|x|} \hat p}{\int \hat p}.
+
+    Zero in expectation for data and features symmetric under a 90-degree rotation (the
+    square with tensor-product features of the same basis in x and y, at every angle).
+
+    >>> m = np.array([[[0.1, 0.6, 0.0], [0.0, 0.2, 0.1]]])  # one model, 2 x 3 bins
+    >>> ex, ey = [-2, 0, 2], [-4, -1, 1, 4]  # |x| = 1; |y| = 2.5, 0, 2.5
+    >>> [round(float(xy_asymmetry(m, ex, ey, how)[0]), 4) for how in ("density", "paper")]
+    [0.6, 0.5238]
+    """
+    maps = normalised_maps(masses, edges_x, edges_y, normalisation)
+    ex, ey = np.asarray(edges_x, float), np.asarray(edges_y, float)
+    cx, cy = np.abs((ex[:-1] + ex[1:]) / 2), np.abs((ey[:-1] + ey[1:]) / 2)
+    area = np.diff(ex)[:, None] * np.diff(ey)[None, :]
+    w = maps * area
+    diff = np.where(cx[:, None] > cy[None, :], w, 0).sum((1, 2)) - np.where(
+        cy[None, :] > cx[:, None], w, 0).sum((1, 2))
+    return diff / w.sum((1, 2))
 
 
 def panel_seed(seed: int, fi: int, ti: int) -> np.random.SeedSequence:
@@ -189,7 +219,8 @@ def validate(s: Settings) -> None:
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
     """``avg[features, theta, x, y]``: mean over models of each model's histogram normalised
-    by ``settings.normalisation`` (:func:`average_density`)."""
+    by ``settings.normalisation`` (:func:`average_density`); ``xy_asymmetry[features, theta]``
+    and its standard error over models (:func:`xy_asymmetry`; NaN error for one model)."""
     s = settings
     validate(s)
     seed = resolve_seed(s, rng)
@@ -213,14 +244,21 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
                      progress=prog, labels=labels)
     nF, nT = len(s.features), len(s.thetas)
     avg = np.zeros((nF, nT, s.n_bins, s.n_bins))
+    asym, asym_se = np.zeros((nF, nT)), np.full((nF, nT), np.nan)
     for k, r in enumerate(res):
         avg[k // nT, k % nT] = average_density(r["masses"], e, e, s.normalisation)
+        a = xy_asymmetry(r["masses"], e, e, s.normalisation)
+        asym[k // nT, k % nT] = a.mean()
+        if a.size > 1:
+            asym_se[k // nT, k % nT] = a.std(ddof=1) / np.sqrt(a.size)
     if not np.all(np.isfinite(avg)):
         raise FloatingPointError("fig3: non-finite average density")
     pts = np.stack([points(s.n_points, th) for th in s.thetas])
     return xr.Dataset(
         {"avg": (("features", "theta", "x", "y"), avg),
-         "points": (("theta", "point", "coord"), pts)},
+         "points": (("theta", "point", "coord"), pts),
+         "xy_asymmetry": (("features", "theta"), asym),
+         "xy_asymmetry_se": (("features", "theta"), asym_se)},
         coords={"features": list(s.features), "theta": np.asarray(s.thetas, float), "x": centres,
                 "y": centres.copy()},
         attrs=dict(attrs(NAME, s, seed), normalisation=s.normalisation))
