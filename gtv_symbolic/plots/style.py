@@ -13,10 +13,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 __all__ = ["STYLE", "MIN_FONT", "COLORS", "LABELS", "LINES", "style", "curve", "colorbar",
            "sweep_colour", "data_points", "save_figure", "save_arrays"]
