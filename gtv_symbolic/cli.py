@@ -388,6 +388,10 @@ def _main(argv) -> int:
     try:
         cmd = next((a for a in argv if not a.startswith("-")), None)
         needs_figures = cmd in ("figures", "reproduce")
+        if needs_figures:  # the CLI only writes files; the library leaves a notebook's backend alone
+            import matplotlib
+
+            matplotlib.use("Agg")
         argv = fl.join_dash_values(argv, {"--data", "--seed"})
         parser = build_parser(with_figures=needs_figures)
         tg = _targets() if needs_figures else None

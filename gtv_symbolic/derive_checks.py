@@ -65,15 +65,25 @@ def fmt_num(x, digits: int = 2) -> str:
 # Comparisons used by custom checks
 # ------------------------------------------------------------------------------------------
 def compare_mc(estimate, reference, stderr, *, k: float = 5.0, n: int, what: str) -> CheckResult:
-    """Monte Carlo comparison: pass iff ``|estimate - reference| <= k * stderr`` elementwise."""
+    """Monte Carlo comparison: pass iff ``|estimate - reference| <= k * stderr`` elementwise.
+
+    An entry with ``stderr == 0`` is deterministic: it must agree to rounding
+    (``1e-12 (1 + |reference|)``), else its z-score is reported as infinite.
+    """
     est = np.atleast_1d(np.asarray(estimate, dtype=float))
     ref = np.atleast_1d(np.asarray(reference, dtype=float))
     se = np.atleast_1d(np.asarray(stderr, dtype=float))
-    z = np.abs(est - ref) / np.maximum(se, 1e-300)
-    ok = bool(np.all(np.isfinite(z)) and np.all(z <= k))
+    if np.any(se < 0) or not np.all(np.isfinite(se)):
+        raise ValueError(f"stderr must be finite and >= 0, got min {np.min(se)!r}")
+    diff = np.abs(est - ref)
+    exact = diff <= 1e-12 * (1.0 + np.abs(ref))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, diff / np.where(se > 0, se, 1.0), np.where(exact, 0.0, np.inf))
+    ok = bool(np.all(np.isfinite(est)) and np.all(z <= k))
     worst = float(np.max(z)) if z.size else 0.0
+    txt = f"{worst:.1f}" if worst < 1e4 else f"{worst:.2g}"
     return CheckResult(ok, f"Monte Carlo, {what}; N = {n}; max |estimate - formula| / s.e. = "
-                           f"{worst:.1f} (tolerance {k:g} standard errors)", worst)
+                           f"{txt} (tolerance {k:g} standard errors)", worst)
 
 
 def compare_close(value, reference, *, rtol: float, atol: float = 0.0, what: str) -> CheckResult:

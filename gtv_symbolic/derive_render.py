@@ -119,8 +119,11 @@ def _header(d) -> str:
 
 
 def to_markdown(d) -> str:
-    lines = [f"# {d.title}", "", f"`gtv derive {d.name}` (module `gtv_symbolic.derivations`). "
-             f"{d.intro}", "", _header(d), ""]
+    from .derivations import REGISTRY
+
+    where = (f"`gtv derive {d.name}` (module `gtv_symbolic.derivations`). " if d.name in REGISTRY
+             else "")  # a user's own derivation is not a `gtv derive` command
+    lines = [f"# {d.title}", "", f"{where}{d.intro}", "", _header(d), ""]
     for i, step in enumerate(d.steps, 1):
         mark = " (result)" if i - 1 in d.result else ""
         head = f"**Step {i}{': ' + step.label if step.label else ''}{mark}.** {step.reason}"

@@ -8,8 +8,22 @@ samples per model, 200 x 200 bins on [-1.5, 1.5]^2.
 
 Each model is sampled directly with the compiled sampler
 :func:`gtv_symbolic.solvers.euler2d.euler_histograms_2d` (the learned denoiser evaluated exactly at
-the samples). Each model's histogram is normalised as a *joint* density; ``avg`` is the mean
-over models. Panel ``(f, c)`` draws from :func:`panel_seed` ``(seed, f, c)``.
+the samples); ``avg`` is the mean over models of each model's normalised histogram
+(:func:`average_density`). ``normalisation="density"`` (default) normalises each model's bin
+masses :math:`m_{ij}` (bin ``i`` along x, ``j`` along y, widths :math:`\Delta x, \Delta y`) as a
+*joint* density; ``"paper"`` divides every x-column by its own sum over y, as the paper's code
+(``get_prob_from_samples`` of the paper's repository) does, which gives a conditional density
+per column:
+
+.. math::
+
+    \hat p_{\rm density}(x_i, y_j) = \frac{m_{ij}}{\Delta x\,\Delta y\,\sum_{kl} m_{kl}},
+    \qquad
+    \hat p_{\rm paper}(y_j \mid x_i) = \frac{m_{ij}}{\Delta y\,\sum_{l} m_{il}}
+
+(empty columns give 0). The per-column normalisation makes sparse x-columns as bright as dense
+ones, which creates the published figure's x/y asymmetry. Panel ``(f, c)`` draws from
+:func:`panel_seed` ``(seed, f, c)``; both normalisations share the same samples (and cache).
 
 Examples
 --------
@@ -46,9 +60,12 @@ from ._common import (
 from ._tasks import cached_map, get_cache, quiet_progress
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "points",
-           "features_for", "bin_edges"]
+           "features_for", "bin_edges", "average_density", "normalised_maps", "xy_asymmetry", "NORMALISATIONS"]
 
 NAME = "fig3"
+
+#: histogram normalisations of :func:`average_density` (``density``: this package's default)
+NORMALISATIONS = ("density", "paper")
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,9 @@ class Settings:
     n_bins: int = setting(200, "bins per axis", lo=2, hi=4000)
     lim: float = setting(1.5, "histogram window [-lim, lim]^2 (also the feature range)")
     seed: int = setting(0, "seed of the per-panel streams", lo=0, hi=2**63 - 1)
+    normalisation: str = setting("density", "each model's histogram before averaging: density "
+                                 "(joint density) or paper (each x-column divided by its sum "
+                                 "over y, as the paper's code)", choices=NORMALISATIONS)
 
 
 QUICK = Settings(n_models=20, n_samples=5_000)
@@ -85,6 +105,66 @@ def points(n_points: int, theta: float) -> np.ndarray:
 
 def bin_edges(s: Settings) -> np.ndarray:
     return np.linspace(-s.lim, s.lim, s.n_bins + 1)
+
+
+def normalised_maps(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
+    """Each model's normalised histogram, ``(models, n_x, n_y)``; ``masses[model, i_x, i_y]``.
+
+    ``"density"``: joint density (integral 1 over the window); ``"paper"``: every x-column
+    divided by its sum over y and by the y bin width, so each column is a density in y (the
+    formulas are in the module docstring); empty columns stay 0.
+    """
+    check_choice(normalisation, "normalisation", NORMALISATIONS)
+    m = np.asarray(masses, dtype=float)
+    if m.ndim != 3:
+        raise ValueError(f"masses must have shape (models, n_x, n_y), got {m.shape}")
+    dx, dy = np.diff(np.asarray(edges_x, float)), np.diff(np.asarray(edges_y, float))
+    if normalisation == "density":
+        tot = m.sum(axis=(1, 2), keepdims=True)
+        if np.any(tot <= 0):
+            raise ValueError("a learned distribution put no mass inside the plotted window")
+        return m / (tot * (dx[:, None] * dy[None, :]))
+    col = m.sum(axis=2, keepdims=True)  # sum over y of every x-column
+    return np.divide(m, col * dy[None, None, :], out=np.zeros_like(m), where=col > 0)
+
+
+def average_density(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
+    """Mean over models of :func:`normalised_maps`: what panel of Figure 3 shows.
+
+    >>> m = np.array([[[3.0, 1.0], [0.0, 0.0]]])  # one model, 2 x 2 bins of width 1
+    >>> average_density(m, [0, 1, 2], [0, 1, 2], "density")[0]
+    array([0.75, 0.25])
+    >>> average_density(m, [0, 1, 2], [0, 1, 2], "paper")
+    array([[0.75, 0.25],
+           [0.  , 0.  ]])
+    """
+    return normalised_maps(masses, edges_x, edges_y, normalisation).mean(axis=0)
+
+
+def xy_asymmetry(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
+    r"""Per model, the share of its normalised map :math:`\hat p` (:func:`normalised_maps`) in
+    :math:`|x| > |y|` minus the share in :math:`|y| > |x|`:
+
+    .. math::
+
+        a = \frac{\int_{|x|>|y|} \hat p - \int_{|y|>|x|} \hat p}{\int \hat p}.
+
+    Zero in expectation for data and features symmetric under a 90-degree rotation (the
+    square with tensor-product features of the same basis in x and y, at every angle).
+
+    >>> m = np.array([[[0.1, 0.6, 0.0], [0.0, 0.2, 0.1]]])  # one model, 2 x 3 bins
+    >>> ex, ey = [-2, 0, 2], [-4, -1, 1, 4]  # |x| = 1; |y| = 2.5, 0, 2.5
+    >>> [round(float(xy_asymmetry(m, ex, ey, how)[0]), 4) for how in ("density", "paper")]
+    [0.6, 0.5238]
+    """
+    maps = normalised_maps(masses, edges_x, edges_y, normalisation)
+    ex, ey = np.asarray(edges_x, float), np.asarray(edges_y, float)
+    cx, cy = np.abs((ex[:-1] + ex[1:]) / 2), np.abs((ey[:-1] + ey[1:]) / 2)
+    area = np.diff(ex)[:, None] * np.diff(ey)[None, :]
+    w = maps * area
+    diff = np.where(cx[:, None] > cy[None, :], w, 0).sum((1, 2)) - np.where(
+        cy[None, :] > cx[:, None], w, 0).sum((1, 2))
+    return diff / w.sum((1, 2))
 
 
 def panel_seed(seed: int, fi: int, ti: int) -> np.random.SeedSequence:
@@ -120,6 +200,7 @@ def validate(s: Settings) -> None:
     check_int(s.n_steps, "n_steps", 1, 10_000)
     check_int(s.n_bins, "n_bins", 2, 4000)
     check_int(s.seed, "seed", 0, 2**63 - 1)
+    check_choice(s.normalisation, "normalisation", NORMALISATIONS)
     if not s.features or not s.thetas:
         raise ValueError("features and thetas must each hold at least one value")
     for f in s.features:
@@ -137,7 +218,9 @@ def validate(s: Settings) -> None:
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """``avg[features, theta, x, y]``: mean over models of each model's joint density."""
+    """``avg[features, theta, x, y]``: mean over models of each model's histogram normalised
+    by ``settings.normalisation`` (:func:`average_density`); ``xy_asymmetry[features, theta]``
+    and its standard error over models (:func:`xy_asymmetry`; NaN error for one model)."""
     s = settings
     validate(s)
     seed = resolve_seed(s, rng)
@@ -145,7 +228,6 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     sched = make_schedule(s.schedule, s.T)
     e = bin_edges(s)
     centres = (e[:-1] + e[1:]) / 2
-    area = (e[1] - e[0]) ** 2
     base = {"schedule": sched.cache_key(), "n_x": s.n_x, "n_t": s.n_t, "P": s.P, "eps": s.eps,
             "T": s.T, "n_steps": s.n_steps, "ridge": s.ridge, "edges": e, "seed": seed,
             "n_models": s.n_models, "n_samples": s.n_samples, "method": "euler",
@@ -162,21 +244,24 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
                      progress=prog, labels=labels)
     nF, nT = len(s.features), len(s.thetas)
     avg = np.zeros((nF, nT, s.n_bins, s.n_bins))
+    asym, asym_se = np.zeros((nF, nT)), np.full((nF, nT), np.nan)
     for k, r in enumerate(res):
-        m = r["masses"]
-        tot = m.sum(axis=(1, 2), keepdims=True)
-        if np.any(tot <= 0):
-            raise ValueError("a learned distribution put no mass inside the plotted window")
-        avg[k // nT, k % nT] = (m / (tot * area)).mean(axis=0)
+        avg[k // nT, k % nT] = average_density(r["masses"], e, e, s.normalisation)
+        a = xy_asymmetry(r["masses"], e, e, s.normalisation)
+        asym[k // nT, k % nT] = a.mean()
+        if a.size > 1:
+            asym_se[k // nT, k % nT] = a.std(ddof=1) / np.sqrt(a.size)
     if not np.all(np.isfinite(avg)):
         raise FloatingPointError("fig3: non-finite average density")
     pts = np.stack([points(s.n_points, th) for th in s.thetas])
     return xr.Dataset(
         {"avg": (("features", "theta", "x", "y"), avg),
-         "points": (("theta", "point", "coord"), pts)},
+         "points": (("theta", "point", "coord"), pts),
+         "xy_asymmetry": (("features", "theta"), asym),
+         "xy_asymmetry_se": (("features", "theta"), asym_se)},
         coords={"features": list(s.features), "theta": np.asarray(s.thetas, float), "x": centres,
                 "y": centres.copy()},
-        attrs=attrs(NAME, s, seed))
+        attrs=dict(attrs(NAME, s, seed), normalisation=s.normalisation))
 
 
 def npz_arrays(result: xr.Dataset) -> dict:

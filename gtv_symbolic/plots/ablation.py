@@ -7,61 +7,73 @@ import json
 import numpy as np
 
 from .fig2 import fmt_ratio
+from .style import COLORS, curve, sweep_colour
 from .theory import pm, run_header
 
 __all__ = ["plot", "table"]
 
 
 def plot(result):
+    """Four panels: J1 vs J0 densities; the variance across models under each target (measured
+    and predicted); the naive estimator's density per kappa; mass moved between modes."""
     import matplotlib.pyplot as plt
 
     d = result
     x, P = d["x"].values, d["P"].values
     F = int(d.attrs["n_features"])
     j = int(np.argmin(np.abs(P - 256)))
-    fig, axes = plt.subplots(1, 4, figsize=(9.5, 2.4))
+    fig, axes = plt.subplots(1, 4, figsize=(12.5, 4.4))
+    below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.17))  # legends under the panels
     ax = axes[0]
-    ax.plot(x, d["true"].values, "k", lw=0.6, label="p(x|eps)")
-    ax.plot(x, d["pfode"].values, color="0.6", lw=0.8, label="exact-score PF-ODE")
-    ax.plot(x, d["density"].sel(target="proxy").values[j], "C3", lw=1, label="J1 (proxy target)")
-    ax.plot(x, d["density"].sel(target="true").values[j], "C0--", lw=1,
-            label="J0 (true-score target)")
-    ax.plot(x, d["mean_model"].values, "C1-.", lw=0.7, label="mean model W* (no variance)")
+    curve(ax, x, d["true"].values, "p_eps")
+    curve(ax, x, d["pfode"].values, "pf_ode")
+    curve(ax, x, d["density"].sel(target="proxy").values[j], "ensemble",
+          label="ensemble, proxy target (J1)")
+    ax.plot(x, d["density"].sel(target="true").values[j], color=COLORS["ensemble_j0"], lw=1.2, ls="--",
+            label="ensemble, true-score target (J0)")
+    curve(ax, x, d["mean_model"].values, "mean_model")
     ax.set_ylim(0, 2.5)
-    ax.set_title(f"linear models, F/P = {fmt_ratio(F / P[j])}", fontsize=7)
-    ax.legend(fontsize=5, frameon=False)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("density")
+    ax.set_title(f"proxy vs true-score target (F/P = {fmt_ratio(F / P[j])})")
+    ax.legend(**below)
     ax = axes[1]
     tt = d["t_ng"].values
     k = 1
-    for tg, c in (("proxy", "C3"), ("true", "C0")):
-        ax.semilogy(d["x_ng"].values, d["var_emp"].sel(target=tg).values[j][:, k], c, lw=1,
-                    label=f"{tg}: ensemble")
+    for tg, c, name in (("proxy", COLORS["ensemble"], "proxy (J1)"),
+                        ("true", COLORS["ensemble_j0"], "true score (J0)")):
+        ax.semilogy(d["x_ng"].values, d["var_emp"].sel(target=tg).values[j][:, k], color=c, lw=1.2,
+                    label=f"{name}: measured")
         ax.semilogy(d["x_ng"].values, np.maximum(d["var_pred"].sel(target=tg).values[j][:, k],
-                                                 1e-12), c + ":", lw=1, label=f"{tg}: predicted")
-    ax.set_title(f"Var mu_hat(x, t={tt[k]:g}) across models", fontsize=7)
-    ax.legend(fontsize=5, frameon=False)
+                                                 1e-12), color=c, ls=":", lw=1.4,
+                    label=f"{name}: predicted")
+    ax.set_xlabel("$x$")
+    ax.set_title(f"variance of the learned mean at t = {tt[k]:g}")
+    ax.legend(**below)
     ax = axes[2]
     kap = d["kappa"].values
     for i, kv in enumerate(kap):
-        ax.plot(x, d["naive_fp"].values[i], color=plt.cm.viridis(i / max(1, len(kap) - 1)),
-                lw=0.8, label=f"kappa={kv:g}")
+        ax.plot(x, d["naive_fp"].values[i], color=sweep_colour(i, len(kap)), lw=1.0,
+                label=f"noise $\\kappa$ = {kv:g}")
     ax.set_ylim(0, 4)
-    ax.set_title("naive estimator (Fokker-Planck)", fontsize=7)
-    ax.legend(fontsize=4.5, frameon=False)
+    ax.set_xlabel("$x$")
+    ax.set_title("naive estimator (Fokker-Planck)")
+    ax.legend(ncol=2, **below)
     ax = axes[3]
     modes = d["naive_modes"].values
     mid = modes.shape[1] // 2
-    ax.plot(kap, modes[:, mid], "-o", ms=3, label="middle mode mass")
-    ax.plot(kap, modes.sum(1) - modes[:, mid], "-s", ms=3, label="other modes")
-    ax.plot(kap, d["naive_gap"].values, "-^", ms=3, label="gap mass")
-    ax.plot(kap, d["naive_sc_modes"].values[:, mid], ":", color="C0", label="middle (small-noise)")
+    ax.plot(kap, modes[:, mid], "-o", color="k", ms=4, label="middle mode mass")
+    ax.plot(kap, modes.sum(1) - modes[:, mid], "-s", color="0.5", ms=4, label="other modes")
+    ax.plot(kap, d["naive_gap"].values, "-^", color=COLORS["ensemble"], ms=4, label="gap mass")
+    ax.plot(kap, d["naive_sc_modes"].values[:, mid], ":", color="k",
+            label="middle, small-noise theory")
     s = json.loads(d.attrs["settings"])
     ax.errorbar([s["em_kappa"]], [d["naive_em_modes"].values[mid]],
-                [2 * d["naive_em_modes_se"].values[mid]], fmt="kx", capsize=2,
-                label="middle (Euler-Maruyama, ±2 se)")
-    ax.set_xlabel("kappa")
-    ax.set_title("mass moved between modes", fontsize=7)
-    ax.legend(fontsize=5, frameon=False)
+                [2 * d["naive_em_modes_se"].values[mid]], fmt="x", color=COLORS["prediction"], capsize=2,
+                label="middle, Euler-Maruyama (±2 s.e.)")
+    ax.set_xlabel("noise $\\kappa$")
+    ax.set_title("mass moved between modes")
+    ax.legend(**below)
     fig.tight_layout()
     return fig
 

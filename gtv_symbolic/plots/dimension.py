@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .style import sweep_colour
 from .theory import pm
 
 __all__ = ["plot", "table"]
@@ -18,28 +19,29 @@ def plot(result):
 
     d = result
     t, Ds = d["t"].values, d["D"].values
-    cols = (("frac_R", "mass fraction with R > 1/2"), ("post_var", "E tr Sigma_post / tr Cov"),
-            ("naive_V", "E tr V_naive / D (kappa = 1)"))
-    fig, axes = plt.subplots(len(d["data"]), 3, figsize=(8.5, 2.2 * len(d["data"])),
+    cols = (("frac_R", "mass fraction with R > 1/2"),
+            ("post_var", r"$E\,\mathrm{tr}\,\Sigma_{\rm post}\,/\,\mathrm{tr\,Cov}$"),
+            ("naive_V", r"$E\,\mathrm{tr}\,V_{\rm naive}\,/\,D$ ($\kappa$ = 1)"))
+    fig, axes = plt.subplots(len(d["data"]), 3, figsize=(13.0, 3.0 * len(d["data"])),
                              squeeze=False)
     for i, name in enumerate(d["data"].values):
         for j, (k, lab) in enumerate(cols):
             ax = axes[i, j]
             for n, D in enumerate(Ds):
-                c = plt.cm.viridis(n / max(1, len(Ds) - 1))
+                c = sweep_colour(n, len(Ds))
                 v, se = d[k].values[i, n], d[k + "_se"].values[i, n]
-                ax.plot(t, v, color=c, lw=0.9, label=f"D={D}")
+                ax.plot(t, v, color=c, lw=1.0, label=f"dimension {D}")
                 ax.fill_between(t, v - 2 * se, v + 2 * se, color=c, alpha=0.2, lw=0)
             ax.axvline(T_CRITIQUE, color="k", ls=":", lw=0.7)
             ax.set_xscale("log")
             if k == "naive_V":
                 ax.set_yscale("symlog", linthresh=1e-3)
-            ax.set_title(f"{name}: {lab}", fontsize=7)
-            ax.tick_params(labelsize=6)
-        axes[i, 0].legend(fontsize=4, ncol=2)
+            ax.set_title(f"{name}: {lab}")
     for ax in axes[-1]:
-        ax.set_xlabel("t", fontsize=7)
-    fig.tight_layout()
+        ax.set_xlabel("t (dotted: t = 0.2)")
+    fig.tight_layout(rect=(0, 0, 1 - 1.3 / fig.get_figwidth(), 1))
+    h, lab = axes[0, 0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="center right")
     return fig
 
 

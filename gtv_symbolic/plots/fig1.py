@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .style import colorbar, data_points
+
 __all__ = ["plot", "LABELS"]
 
 LABELS = {"polygon": "polygon", "lshape": "L-shaped", "line": "line", "random": "random"}
 
 
 def plot(result):
-    """Data sets in blocks of ``len(t)`` panels, two blocks per row (the paper's layout)."""
+    """Data sets in blocks of ``len(t)`` panels, two blocks per row (the paper's layout); one
+    colour bar for all panels (R is dimensionless, in [0, 1])."""
     import matplotlib.pyplot as plt
 
     names = [str(d) for d in result["dataset"].values]
@@ -20,7 +23,7 @@ def plot(result):
     n_blocks = 2 if len(names) > 1 else 1
     ncol = n_blocks * n_t + (n_blocks - 1)
     ratios = [1] * n_t + ([0.2] + [1] * n_t if n_blocks == 2 else [])
-    fig, grid = plt.subplots(n_rows, ncol, figsize=(2 * n_t * 1.05 + 0.3, 2.35 * n_rows / 2),
+    fig, grid = plt.subplots(n_rows, ncol, figsize=(2 * n_t * 1.05 + 1.3, 0.35 + 2.35 * n_rows / 2),
                              gridspec_kw={"wspace": 0.06, "hspace": 0.08, "width_ratios": ratios},
                              squeeze=False)
     if n_blocks == 2:
@@ -37,9 +40,9 @@ def plot(result):
         for k in range(n_t):
             ax = axes[r, b * n_t + k]
             # R[k, i, j] is indexed (x, y): transpose so x runs horizontally
-            ax.imshow(result["R"].values[k_name, k].T, origin="lower", extent=ext, vmin=0, vmax=1,
-                      cmap="viridis", interpolation="nearest")
-            ax.plot(pts[:, 0], pts[:, 1], "o", color="red", ms=3)
+            im = ax.imshow(result["R"].values[k_name, k].T, origin="lower", extent=ext, vmin=0,
+                           vmax=1, cmap="viridis", interpolation="nearest")
+            data_points(ax, pts, ms=3.5)
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
@@ -50,5 +53,12 @@ def plot(result):
         r, b = divmod(k_name, 2)
         for k in range(n_t):
             axes[r, b * n_t + k].axis("off")
-    fig.subplots_adjust(left=0.025, right=0.995, top=0.88, bottom=0.02)
+    h = fig.get_figheight()
+    right = 1 - 0.9 / fig.get_figwidth()
+    fig.subplots_adjust(left=0.035, right=right, top=1 - 0.55 / h, bottom=0.02)
+    cax = fig.add_axes([right + 0.012, 0.06, 0.011, 1 - 0.55 / h - 0.1])
+    colorbar(fig, im, "variance ratio R (dimensionless)", cax=cax)
+    fig.suptitle("Proxy-score variance ratio $R = \\mathrm{tr}\\,C\\,/\\,(\\mathrm{tr}\\,C + |s|^2)$: "
+                 "0 where the proxy score is exact, near 1 where its variance dominates",
+                 y=1 - 0.05 / h, va="top")
     return fig

@@ -1,8 +1,9 @@
 """Plot of Figure 2 (average learned distribution, eps x F/P): draws the result of
 :func:`gtv_symbolic.experiments.fig2.run`.
 
-Red: mean over models of each model's learned density; band: 25-75 % across models; black:
-``p(x | eps)``; gray: the exact-score PF-ODE on the same time grid.
+Colours and labels from :mod:`gtv_symbolic.plots.style`: the trained ensemble (mean over models
+of each model's learned density; band: middle 50 % of models), ``p(x | eps)`` and the
+exact-score PF-ODE on the same time grid.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 from fractions import Fraction
 
 import numpy as np
+
+from .style import COLORS, curve
 
 __all__ = ["plot", "fmt_ratio"]
 
@@ -51,21 +54,18 @@ def plot(result, ylim: float | None = 2.5):
     for i, eps in enumerate(eps_list):
         for j, P in enumerate(P_list):
             ax = axes[i, j]
-            ax.fill_between(x, q25[i, j], q75[i, j], color="#c8102e", alpha=0.22, lw=0,
-                            step="mid", label="25-75% across models")
-            ax.plot(x, pfode[i], color="0.55", lw=1.0, drawstyle="steps-mid",
-                    label="PF-ODE + true score")
-            ax.plot(x, true[i], color="k", lw=1.0, drawstyle="steps-mid",
-                    label=r"true $p(x\,|\,\epsilon)$")
-            ax.plot(x, avg[i, j], color="#c8102e", lw=0.9, drawstyle="steps-mid",
-                    label="avg. learned")
+            ax.fill_between(x, q25[i, j], q75[i, j], color=COLORS["ensemble"], alpha=0.22, lw=0,
+                            step="mid", label="middle 50 % of the models")
+            curve(ax, x, pfode[i], "pf_ode", drawstyle="steps-mid")
+            curve(ax, x, true[i], "p_eps", drawstyle="steps-mid")
+            curve(ax, x, avg[i, j], "ensemble", lw=1.0, drawstyle="steps-mid")
             ax.set_ylim(0, top)
             ax.set_xlim(x[0], x[-1])
             ax.set_xticks(ticks)
             for side in ("top", "right"):
                 ax.spines[side].set_visible(False)
             if i == 0:
-                ax.set_title(f"F/P = {fmt_ratio(F / P)}  (P = {P})")
+                ax.set_title(f"F/P = {fmt_ratio(F / P)} (P={P})")
             if j == 0:
                 ax.set_ylabel(f"$\\epsilon$ = {eps:g}\ndensity")
             if i == nE - 1:

@@ -1,6 +1,11 @@
 """Plot of Figure 3 (2-D data, feature families x rotations): draws the result of
-:func:`gtv_symbolic.experiments.fig3.run` (``RdBu_r``, square-root colour scale shared by all
-panels, training points in red, one column of basis functions per row)."""
+:func:`gtv_symbolic.experiments.fig3.run` (``RdBu_r`` colour map shared by all panels, training
+points in the data colour, one column of basis functions per row).
+
+The colour scale follows the result's normalisation: the joint density (default) on a
+square-root scale whose top 0.05 % of bins saturate; the paper's per-column normalisation
+(``--normalisation paper``) on a linear scale from 0 to the maximum, as the paper's plot.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,30 @@ import json
 
 import numpy as np
 
-__all__ = ["plot"]
+from .style import colorbar, data_points
+
+__all__ = ["plot", "scale"]
+
+
+def scale(result):
+    """``(norm, colour-bar label, title)`` of the result's normalisation."""
+    from matplotlib.colors import Normalize, PowerNorm
+
+    avg = result["avg"].values
+    how = json.loads(result.attrs["settings"]).get("normalisation", "density")
+    n = json.loads(result.attrs["settings"])["n_models"]
+    if how == "paper":
+        return (Normalize(0.0, float(avg.max())),
+                "$p(y\\,|\\,x)$ of each x-column, mean over models\n"
+                "(paper's per-column normalisation; linear colour scale)",
+                f"Mean over N = {n} models, each x-column normalised separately (paper's code)")
+    return (PowerNorm(0.5, vmin=0.0, vmax=float(np.quantile(avg, 0.9995))),
+            "average learned density (joint)\nsquare-root colour scale, top 0.05 % saturate",
+            f"Average learned density of N = {n} models")
 
 
 def plot(result):
     import matplotlib.pyplot as plt
-    from matplotlib.colors import PowerNorm
 
     from ..features import make_features
 
@@ -22,11 +45,11 @@ def plot(result):
         result["avg"].values
     lim = float(s["lim"])
     nr, nc = avg.shape[:2]
-    fig = plt.figure(figsize=(6.6 * (nc + 0.55) / 3.55, 4.3 * nr / 2))
+    norm, label, title = scale(result)
+    fig = plt.figure(figsize=(6.9 * (nc + 0.55) / 3.55, 0.3 + 4.0 * nr / 2))
+    top = 1 - 0.45 / fig.get_figheight()
     gs = fig.add_gridspec(nr, nc + 1, width_ratios=[0.55] + [1] * nc, wspace=0.06, hspace=0.06,
-                          left=0.01, right=0.9, top=0.86, bottom=0.02)
-    vmax = float(np.quantile(avg, 0.9995))  # shared scale; the peaks saturate (red)
-    norm = PowerNorm(0.5, vmin=0.0, vmax=vmax)
+                          left=0.01, right=0.84, top=top, bottom=0.02)
     z = np.linspace(-lim, lim, 400)
     im = None
     for r, fam in enumerate(feats):
@@ -39,17 +62,19 @@ def plot(result):
         ax.set_axis_off()
         ax.set_ylim(-1.6 * (vals.shape[1] - 1) - 1.0, 3.4)
         ax.text(0.5, 1.0, f"{fam.capitalize()}\nfeatures", transform=ax.transAxes,
-                ha="center", va="top", fontsize=8)
+                ha="center", va="top", fontsize=9)
         for c in range(nc):
             ax = fig.add_subplot(gs[r, c + 1])
             im = ax.imshow(avg[r, c].T, origin="lower", extent=(-lim, lim, -lim, lim),
                            cmap="RdBu_r", norm=norm, interpolation="nearest")
-            pts = result["points"].values[c]
-            ax.plot(pts[:, 0], pts[:, 1], "o", color="#d00000", ms=5, mec="none")
+            data_points(ax, result["points"].values[c])
             ax.set_xticks([])
             ax.set_yticks([])
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(True)
             if r == 0:
-                ax.set_title(f"{np.degrees(thetas[c]):g}$^\\circ$")
-    cax = fig.add_axes([0.915, 0.15, 0.015, 0.65])
-    fig.colorbar(im, cax=cax, label="avg. learned density")
+                ax.set_title(f"data rotated by {np.degrees(thetas[c]):g}$^\\circ$")
+    fig.suptitle(title, y=1 - 0.06 / fig.get_figheight(), va="top")
+    cax = fig.add_axes([0.86, 0.15, 0.018, 0.65])
+    colorbar(fig, im, label, cax=cax)
     return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .style import curve
 from .theory import pm, run_header
 
 __all__ = ["plot", "table"]
@@ -16,23 +17,23 @@ def plot(result):
 
     d = result
     par, wid, x = d["parameterisation"].values, d["width"].values, d["x"].values
-    fig, axes = plt.subplots(len(par), len(wid), figsize=(1.9 * len(wid) + 0.4, 1.6 * len(par)),
+    fig, axes = plt.subplots(len(par), len(wid), figsize=(2.9 * len(wid) + 0.4, 2.0 * len(par) + 0.5),
                              sharex=True, sharey=True, squeeze=False)
     for i, p in enumerate(par):
         for j, w in enumerate(wid):
             ax = axes[i, j]
-            ax.plot(x, d["true"].values, color="k", lw=0.6, label="p(x|eps)")
-            ax.plot(x, d["pfode"].values, color="0.6", lw=0.8, label="exact-score PF-ODE")
-            ax.plot(x, d["ensemble"].values[i, j], color="C3", lw=1.0, label="trained networks")
-            ax.plot(x, d["lazy_prediction"].values[i, j], color="C0", lw=0.9, ls="--",
-                    label="lazy (NTK at init) prediction")
-            ax.set_title(f"{p}, H={w}\nTV {pm(d['tv'].values[i, j], d['tv_se'].values[i, j], 2)}"
-                         f", dK {d['kernel_change'].values[i, j]:.2g}", fontsize=6)
-            ax.tick_params(labelsize=5)
-    axes[0, 0].legend(fontsize=4, loc="upper center")
+            curve(ax, x, d["true"].values, "p_eps")
+            curve(ax, x, d["pfode"].values, "pf_ode")
+            curve(ax, x, d["ensemble"].values[i, j], "ensemble", label="trained networks")
+            curve(ax, x, d["lazy_prediction"].values[i, j], "prediction",
+                  label="lazy Gaussian-field prediction (NTK at init)")
+            ax.set_title(f"{p}, width {w}\nTV {pm(d['tv'].values[i, j], d['tv_se'].values[i, j], 2)}"
+                         f", kernel change {d['kernel_change'].values[i, j]:.2g}")
+    h, lab = axes[0, 0].get_legend_handles_labels()
     for ax in axes[-1]:
-        ax.set_xlabel("x", fontsize=6)
-    fig.tight_layout()
+        ax.set_xlabel("$x$")
+    fig.tight_layout(rect=(0, 0.5 / fig.get_figheight(), 1, 1))
+    fig.legend(h, lab, loc="lower center", ncol=2)
     return fig
 
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 from .fig2 import fmt_ratio
+from .style import colorbar
 from .theory import pm, run_header
 
 __all__ = ["plot", "table"]
@@ -20,7 +21,7 @@ def plot(result):
 
     d = result
     eps, ratio = d["eps"].values, d["ratio"].values
-    fig, axes = plt.subplots(1, 4, figsize=(9.5, 2.4))
+    fig, axes = plt.subplots(1, 4, figsize=(3.7 * 4, 3.4))
     lr = np.log2(ratio)
     for ax, (k, title) in zip(axes, PANELS, strict=True):
         pair = ("tv_ens_pfode", "tv_gf_pfode") if k.startswith("tv") else ("gap_ens", "gap_gf")
@@ -30,13 +31,16 @@ def plot(result):
                        vmax=vmax, extent=(lr[0] - half, lr[-1] + half, -0.5, len(eps) - 0.5))
         ax.set_yticks(range(len(eps)))
         ax.set_yticklabels([f"{e:g}" for e in eps])
-        ax.set_xlabel("log2 F/P")
-        ax.set_title(title, fontsize=7)
+        ax.set_xticks(lr)
+        ax.set_xticklabels([fmt_ratio(r) for r in ratio])
+        ax.set_xlabel("F/P")
+        ax.set_title(title)
         for (i, j), v in np.ndenumerate(d[k].values):
-            ax.text(lr[j], i, f"{v:.2f}", ha="center", va="center", fontsize=4,
+            ax.text(lr[j], i, f"{v:.2f}", ha="center", va="center", fontsize=8,
                     color="w" if v < 0.6 * vmax else "k")
-        fig.colorbar(im, ax=ax, shrink=0.8)
-    axes[0].set_ylabel("eps")
+        colorbar(fig, im, "total-variation distance" if k.startswith("tv") else
+                 "probability mass in the gaps", ax=ax, shrink=0.85)
+    axes[0].set_ylabel(r"final time $\epsilon$")
     fig.tight_layout()
     return fig
 

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from .style import COLORS, curve, sweep_colour
 from .theory import pm, run_header
 
 __all__ = ["plot", "table"]
@@ -15,42 +16,54 @@ def _label(M) -> str:
     return "inf (J0)" if np.isinf(M) else f"{int(M)}" + (" (J1)" if M == 1 else "")
 
 
+def _legend_label(M) -> str:
+    """``M`` in words for a legend."""
+    if np.isinf(M):
+        return "exact posterior mean (J0)"
+    return f"{int(M)} posterior draw" + ("s" if M != 1 else " (J1)") + " per target"
+
+
 def plot(result):
     """Left: densities per M; middle: gap mass vs M; right: functional variance vs 1/M."""
     import matplotlib.pyplot as plt
 
     d = result
     M, x = d["M"].values, d["x"].values
-    fig, axes = plt.subplots(1, 3, figsize=(8.5, 2.4))
+    fig, axes = plt.subplots(1, 3, figsize=(12.0, 4.3))
     ax = axes[0]
-    ax.plot(x, d["true"].values, color="k", lw=0.6, label="p(x|eps)")
-    ax.plot(x, d["mean_model"].values, color="C1", lw=0.7, ls="-.", label="mean model W*")
+    curve(ax, x, d["true"].values, "p_eps")
+    curve(ax, x, d["mean_model"].values, "mean_model")
     for i, m in enumerate(M):
-        ax.plot(x, d["ensemble"].values[i], lw=0.9, color=plt.cm.viridis(i / max(1, len(M) - 1)),
-                label=f"M = {_label(m)}")
-    ax.set_xlabel("x")
-    ax.legend(fontsize=4)
+        ax.plot(x, d["ensemble"].values[i], lw=1.0, color=sweep_colour(i, len(M)),
+                label=f"ensemble, {_legend_label(m)}")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("density")
+    ax.set_title("learned density per M")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17))
     inv = np.where(np.isinf(M), 0.0, 1.0 / M)
     ax = axes[1]
-    for k, c, lab in (("ensemble", "C3", "trained ensemble"), ("prediction", "C0", "Gaussian field")):
+    for k, c, lab in (("ensemble", COLORS["ensemble"], "trained ensemble"),
+                      ("prediction", COLORS["prediction"], "Gaussian-field prediction")):
         ax.errorbar(inv, d[f"gap_mass_{k}"].values, 2 * d[f"gap_mass_{k}_se"].values, fmt="o-",
                     color=c, ms=3, lw=0.8, capsize=2, label=lab)
-    ax.axhline(float(d["gap_mass_mean_model"]), color="C1", ls="-.", lw=0.7, label="mean model")
-    ax.axhline(float(d["gap_mass_pf_ode"]), color="0.6", lw=0.7, label="exact-score PF-ODE")
-    ax.set_xlabel("1/M")
+    ax.axhline(float(d["gap_mass_mean_model"]), color=COLORS["mean_model"], ls="-.", lw=1.0,
+               label="mean model")
+    ax.axhline(float(d["gap_mass_pf_ode"]), color=COLORS["pf_ode"], lw=1.0,
+               label="exact-score PF-ODE")
+    ax.set_xlabel("1/M (M: posterior draws per target)")
     ax.set_ylabel("gap mass (±2 s.e.)")
-    ax.legend(fontsize=4)
+    ax.set_title("gap mass vs 1/M")
+    ax.legend(fontsize=8)
     ax = axes[2]
     ax.errorbar(inv, d["functional_variance_ensemble"].values,
-                2 * d["functional_variance_ensemble_se"].values, fmt="o", color="C3", ms=3,
-                capsize=2, label="ensemble")
-    ax.plot(inv, d["functional_variance_prediction"].values, "s--", color="C0", ms=3, lw=0.8,
-            label="V_mis + V_C / M")
-    ax.set_xlabel("1/M")
-    ax.set_ylabel("E[lam tr Var mu_hat]")
-    ax.legend(fontsize=5)
-    for a in axes:
-        a.tick_params(labelsize=6)
+                2 * d["functional_variance_ensemble_se"].values, fmt="o", color=COLORS["ensemble"],
+                ms=4, capsize=2, label="trained ensemble")
+    ax.plot(inv, d["functional_variance_prediction"].values, "s--", color=COLORS["prediction"],
+            ms=4, lw=1.0, label="prediction $V_{mis} + V_C / M$")
+    ax.set_xlabel("1/M (M: posterior draws per target)")
+    ax.set_ylabel(r"$E[\lambda\, \mathrm{tr\,Var}\, \hat\mu]$ (±2 s.e.)")
+    ax.set_title("variance across models vs 1/M")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

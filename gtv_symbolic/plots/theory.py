@@ -8,6 +8,10 @@ import json
 import numpy as np
 
 from .fig2 import fmt_ratio
+from .style import COLORS, colorbar, curve
+
+#: marker of the i-th final time eps in the summary panels
+EPS_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 __all__ = ["figures", "plot", "plot_summary", "plot_2d", "table", "pm", "run_header"]
 
@@ -42,116 +46,143 @@ def figures(result) -> dict:
 
 
 def plot(result):
-    """Grid of panels (eps x P): ensemble, Gaussian field, moment-matched, mean model, PF-ODE."""
+    """Grid of panels (eps x P): does the Gaussian field predict the trained ensemble? Ensemble,
+    Gaussian field, mean model W*, exact-score PF-ODE and p(x | eps); TV(ensemble, field) with its
+    standard error in each panel (the moment-matched diagnostic is in the summary)."""
     import matplotlib.pyplot as plt
 
     d = result
     eps, P, x = d["eps"].values, d["P"].values, d["x"].values
     F = int(d.attrs["n_features"])
     nE, nP = len(eps), len(P)
-    fig, axes = plt.subplots(nE, nP, figsize=(1.75 * nP, 1.45 * nE), sharex=True, sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(nE, nP, figsize=(1.8 * nP + 0.5, 1.5 * nE + 0.5), sharex=True,
+                             sharey=True, squeeze=False)
     for i in range(nE):
         for j in range(nP):
             ax = axes[i, j]
-            ax.plot(x, d["true"].values[i], color="k", lw=0.6, label="p(x|eps)")
-            ax.plot(x, d["pfode"].values[i], color="0.6", lw=0.8, label="exact-score PF-ODE")
-            ax.plot(x, d["ensemble"].values[i, j], color="C3", lw=1.0, label="trained ensemble")
-            ax.plot(x, d["gaussian_field"].values[i, j], color="C0", lw=0.9, ls="--",
-                    label="Gaussian field (V-kernel)")
-            ax.plot(x, d["mean_model"].values[i], color="C1", lw=0.6, ls="-.",
-                    label="mean model W* (no variance)")
-            ax.plot(x, d["moment_matched"].values[i, j], color="C2", lw=0.7, ls=":",
-                    label="moment-matched Gaussian")
+            curve(ax, x, d["true"].values[i], "p_eps")
+            curve(ax, x, d["pfode"].values[i], "pf_ode")
+            curve(ax, x, d["mean_model"].values[i], "mean_model")
+            curve(ax, x, d["ensemble"].values[i, j], "ensemble")
+            curve(ax, x, d["gaussian_field"].values[i, j], "prediction")
             ax.set_ylim(0, 2.5)
-            ax.text(0.03, 0.95, f"TV={pm(d['tv'].values[i, j], d['tv_se'].values[i, j], 2)}",
-                    transform=ax.transAxes, va="top", fontsize=5.5)
+            ax.text(0.03, 0.96, f"TV {pm(d['tv'].values[i, j], d['tv_se'].values[i, j], 2)}",
+                    transform=ax.transAxes, va="top", fontsize=8, zorder=10,
+                    bbox=dict(fc="white", ec="none", alpha=0.8, pad=1.0))
             if i == 0:
                 ax.set_title(f"F/P = {fmt_ratio(F / P[j])}")
             if j == 0:
-                ax.set_ylabel(f"eps = {eps[i]:g}")
+                ax.set_ylabel(f"$\\epsilon$ = {eps[i]:g}\ndensity")
+            if i == nE - 1:
+                ax.set_xlabel("$x$")
     h, lab = axes[0, 0].get_legend_handles_labels()
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    fig.legend(h, lab, loc="lower center", ncol=6, fontsize=6, frameon=False)
+    fig.tight_layout(rect=(0, 0.45 / fig.get_figheight(), 1, 1), h_pad=0.3, w_pad=0.3)
+    fig.legend(h, lab, loc="lower center", ncol=3)
     return fig
 
 
+def _eps_legend(ax, eps):
+    from matplotlib.lines import Line2D
+
+    return ax.legend([Line2D([], [], color="0.3", marker=EPS_MARKERS[i % len(EPS_MARKERS)], ls="")
+                      for i in range(len(eps))],
+                     [f"final time $\\epsilon$ = {e:g}" for e in eps], loc="center")
+
+
 def plot_summary(result):
-    """TVs and gap masses with error bars vs F/P; variance ratios; non-Gaussianity."""
+    """Six panels, one message each, errors as ±2 standard errors; markers give the final time
+    eps, colours the role (as in every figure)."""
     import matplotlib.pyplot as plt
 
     d = result
     eps, P = d["eps"].values, d["P"].values
     r = int(d.attrs["n_features"]) / P
-    fig, axes = plt.subplots(1, 5, figsize=(11.5, 2.3))
+    fig, grid = plt.subplots(2, 3, figsize=(10.0, 5.6))
+    axes = grid.ravel()
+    eb = dict(ms=4, capsize=2, lw=1.0)
     for i in range(len(eps)):
-        c = f"C{i}"
-        axes[0].errorbar(r, d["tv"].values[i], 2 * d["tv_se"].values[i], fmt="-o", color=c,
-                         ms=3, capsize=1.5, label=f"eps={eps[i]:g}")
-        axes[0].errorbar(r, d["tv_ens_mm"].values[i], 2 * d["tv_ens_mm_se"].values[i], fmt=":s",
-                         color=c, ms=2.5, capsize=1.5)
+        mk = EPS_MARKERS[i % len(EPS_MARKERS)]
+        lab = (lambda s: s) if i == 0 else (lambda s: "_" + s)  # label each role once
+        axes[0].errorbar(r, d["tv"].values[i], 2 * d["tv_se"].values[i], marker=mk, ls="-",
+                         color=COLORS["prediction"], label=lab("Gaussian field"), **eb)
+        axes[0].errorbar(r, d["tv_ens_mm"].values[i], 2 * d["tv_ens_mm_se"].values[i],
+                         marker=mk, ls=":", color=COLORS["moment_matched"],
+                         label=lab("moment-matched Gaussian"), **eb)
         axes[1].errorbar(r, d["gap_mass_ensemble"].values[i],
-                         2 * d["gap_mass_ensemble_se"].values[i], fmt="-o", color=c, ms=3,
-                         capsize=1.5)
+                         2 * d["gap_mass_ensemble_se"].values[i], marker=mk, ls="-",
+                         color=COLORS["ensemble"], label=lab("trained ensemble"), **eb)
         axes[1].errorbar(r, d["gap_mass_gaussian_field"].values[i],
-                         2 * d["gap_mass_gaussian_field_se"].values[i], fmt="--^", color=c, ms=3,
-                         capsize=1.5)
-        axes[1].axhline(d["gap_mass_pf_ode"].values[i, 0], color=c, lw=0.5, ls=":")
+                         2 * d["gap_mass_gaussian_field_se"].values[i], marker=mk, ls="--",
+                         color=COLORS["prediction"], label=lab("Gaussian field"), **eb)
+        axes[1].axhline(d["gap_mass_pf_ode"].values[i, 0], color=COLORS["pf_ode"], lw=1.0,
+                        ls=":", label=lab("exact-score PF-ODE"))
         axes[2].errorbar(r, d["gap_mass_diff"].values[i], 2 * d["gap_mass_diff_se"].values[i],
-                         fmt="-o", color=c, ms=3, capsize=1.5)
+                         marker=mk, ls="-", color="k", **eb)
         ratio = d["trainvar_emp"].values[i] / d["trainvar_pred"].values[i]
         rse = d["trainvar_emp_se"].values[i] / d["trainvar_pred"].values[i]
-        axes[3].errorbar(r, ratio, 2 * rse, fmt="-o", color=c, ms=3, capsize=1.5)
-        axes[3].plot(r, d["var_ratio_median"].values[i], "--^", color=c, ms=3)
-        axes[4].plot(r, d["skew_absmax"].values[i], "-o", color=c, ms=3)
-        axes[4].plot(r, d["kurt_max"].values[i], "--^", color=c, ms=3)
-    for ax in axes:
+        axes[3].errorbar(r, ratio, 2 * rse, marker=mk, ls="-", color="k",
+                         label=lab("trace of the variance"), **eb)
+        axes[3].plot(r, d["var_ratio_median"].values[i], marker=mk, ls="--", color="0.5", ms=4,
+                     label=lab("median over points"))
+        axes[4].plot(r, d["skew_absmax"].values[i], marker=mk, ls="-", color="k", ms=4,
+                     label=lab("largest |skewness|"))
+        axes[4].plot(r, d["kurt_max"].values[i], marker=mk, ls="--", color="0.5", ms=4,
+                     label=lab("largest excess kurtosis"))
+    titles = ("TV distance from the ensemble", "mass in the gaps between points",
+              "gap mass: ensemble minus field", "variance across models: measured / predicted",
+              "non-Gaussianity across models")
+    for ax, t in zip(axes[:5], titles, strict=True):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("F/P")
-    axes[0].set_title("TV ens vs GF (o), vs moment-matched (s); ±2 se", fontsize=6)
-    axes[1].set_title("gap mass: ens (o), GF (^), PF-ODE (:); ±2 se", fontsize=6)
-    axes[2].set_title("gap mass ens - GF (paired); ±2 se", fontsize=6)
-    axes[2].axhline(0, color="k", lw=0.5)
-    axes[3].set_title("variance emp/pred: tr(G Cov) (o), median (^)", fontsize=6)
-    axes[3].axhline(1, color="k", lw=0.5)
+        ax.set_title(t)
+    axes[2].axhline(0, color="k", lw=0.6)
+    axes[3].axhline(1, color="k", lw=0.6)
     axes[3].set_yscale("log")
-    axes[4].set_title("max |skew| (o), max excess kurtosis (^)", fontsize=6)
     axes[4].set_yscale("log")
-    axes[0].legend(fontsize=5, frameon=False)
+    for ax in (axes[0], axes[1], axes[3], axes[4]):
+        ax.legend(loc="best")
+    axes[5].axis("off")
+    _eps_legend(axes[5], eps)
+    axes[5].text(0.5, 0.02, "error bars: ±2 standard errors", ha="center", va="bottom",
+                 transform=axes[5].transAxes)
     fig.tight_layout()
     return fig
 
 
 def plot_2d(result):
-    """The 2-D setting: ensemble and Gaussian field per P, and the exact-score PF-ODE."""
+    """The 2-D setting: ensemble and Gaussian field per P, and the exact-score PF-ODE, on one
+    linear colour scale (top 0.5 % of the ensemble's bins saturate)."""
     import matplotlib.pyplot as plt
 
     d = result
     P2 = d["P_2d"].values
     F2 = int(json.loads(d.attrs["settings"])["n_2d"]) ** 3
-    fig, axes = plt.subplots(2, len(P2) + 1, figsize=(1.9 * (len(P2) + 1), 3.7), squeeze=False)
+    n = len(P2) + 1
+    fig, axes = plt.subplots(2, n, figsize=(2.1 * n + 0.9, 4.4), squeeze=False)
     cx, cy = d["x_2d"].values, d["y_2d"].values
     ext = (cx[0], cx[-1], cy[0], cy[-1])
     vmax = float(np.quantile(d["ensemble_2d"].values, 0.995))
+    kw = dict(origin="lower", extent=ext, cmap="RdBu_r", vmin=0, vmax=vmax)
     for j in range(len(P2)):
         for i, (k, lab) in enumerate((("ensemble_2d", "ensemble"),
                                       ("gaussian_field_2d", "Gaussian field"))):
             ax = axes[i, j]
-            ax.imshow(d[k].values[j].T, origin="lower", extent=ext, cmap="RdBu_r", vmin=0,
-                      vmax=vmax)
-            ax.set_title(f"{lab}, F/P={fmt_ratio(F2 / P2[j])}", fontsize=6)
+            im = ax.imshow(d[k].values[j].T, **kw)
+            ax.set_title(f"{lab}\nF/P = {fmt_ratio(F2 / P2[j])}")
             ax.set_xticks([])
             ax.set_yticks([])
-    axes[0, -1].imshow(d["pf_ode_2d"].values[0].T, origin="lower", extent=ext, cmap="RdBu_r",
-                       vmin=0, vmax=vmax)
-    axes[0, -1].set_title("exact-score PF-ODE", fontsize=6)
+    axes[0, -1].imshow(d["pf_ode_2d"].values[0].T, **kw)
+    axes[0, -1].set_title("exact-score\nPF-ODE")
     axes[0, -1].set_xticks([])
     axes[0, -1].set_yticks([])
     axes[1, -1].axis("off")
-    txt = "\n".join(f"F/P={fmt_ratio(F2 / p)}: TV {pm(a, b, 2)}" for p, a, b in
-                    zip(P2, d["tv_2d"].values, d["tv_se_2d"].values, strict=True))
-    axes[1, -1].text(0, 0.5, txt, fontsize=5.5, va="center")
-    fig.tight_layout()
+    txt = "TV(ensemble, field)\n" + "\n".join(
+        f"F/P = {fmt_ratio(F2 / p)}: {pm(a, b, 2)}" for p, a, b in
+        zip(P2, d["tv_2d"].values, d["tv_se_2d"].values, strict=True))
+    axes[1, -1].text(0, 0.5, txt, fontsize=8, va="center")
+    fig.tight_layout(rect=(0, 0, 1 - 0.9 / fig.get_figwidth(), 1))
+    cax = fig.add_axes([1 - 0.8 / fig.get_figwidth(), 0.15, 0.02, 0.7])
+    colorbar(fig, im, "average density (linear scale,\ntop 0.5 % saturate)", cax=cax)
     return fig
 
 
