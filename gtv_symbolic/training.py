@@ -55,8 +55,8 @@ from .grids import check_window
 from .proxy import posterior_mean
 from .schedules import Schedule
 
-__all__ = ["sample_training_set", "train_ensemble", "population_weights", "population_moments",
-           "ridge_fit", "ridge_objective", "SpectralFilter", "ridge_filter",
+__all__ = ["sample_training_set", "train_ensemble", "population_weights", "optimum_weights",
+           "population_moments", "ridge_fit", "ridge_objective", "SpectralFilter", "ridge_filter",
            "gradient_flow_filter", "TARGETS", "MAX_TRAIN"]
 
 TARGETS = ("proxy", "true")
@@ -482,9 +482,17 @@ def population_weights(features, data, schedule: Schedule, *, eps: float, T: flo
         filt = ridge_filter(_check_ridge(ridge))
     A, Sig = population_moments(features, data, schedule, eps=eps, T=T, n_panels=n_panels,
                                 order=order)
+    return optimum_weights(A, Sig, filt)
+
+
+def optimum_weights(A, Sigma, filt: SpectralFilter) -> np.ndarray:
+    r"""``W* = (h(Sigma) A^T)^T`` (D, F) from the moments ``A (D, F)`` and ``Sigma (F, F)``:
+    Cholesky of ``Sigma + rho I`` for ridge, else the eigendecomposition (clipped at 0).
+    The one formula for the optimum, whichever way the moments were computed."""
+    Sig = np.array(Sigma, dtype=float)  # a copy: the ridge shift is added in place
     with blas_threads(1):
         if filt.name == "ridge":
             Sig[np.diag_indices_from(Sig)] += _check_ridge(filt.param)
-            return _spd_solve(Sig, A.T).T
+            return _spd_solve(Sig, np.asarray(A, float).T).T
         ev, U = np.linalg.eigh(Sig)
-        return (U @ (filt.h(np.clip(ev, 0, None))[:, None] * (U.T @ A.T))).T
+        return (U @ (filt.h(np.clip(ev, 0, None))[:, None] * (U.T @ np.asarray(A, float).T))).T
