@@ -480,6 +480,8 @@ def population_weights(features, data, schedule: Schedule, *, eps: float, T: flo
     """
     if filt is None:
         filt = ridge_filter(_check_ridge(ridge))
+    elif filt.name == "ridge":
+        _check_ridge(filt.param)  # rho = 0 would invert a singular population Gram matrix
     A, Sig = population_moments(features, data, schedule, eps=eps, T=T, n_panels=n_panels,
                                 order=order)
     return optimum_weights(A, Sig, filt)
@@ -487,12 +489,13 @@ def population_weights(features, data, schedule: Schedule, *, eps: float, T: flo
 
 def optimum_weights(A, Sigma, filt: SpectralFilter) -> np.ndarray:
     r"""``W* = (h(Sigma) A^T)^T`` (D, F) from the moments ``A (D, F)`` and ``Sigma (F, F)``:
-    Cholesky of ``Sigma + rho I`` for ridge, else the eigendecomposition (clipped at 0).
-    The one formula for the optimum, whichever way the moments were computed."""
+    Cholesky of ``Sigma + rho I`` for ridge with ``rho > 0``, else the eigendecomposition
+    (eigenvalues clipped at 0). The one formula for the optimum, whichever way the moments
+    were computed."""
     Sig = np.array(Sigma, dtype=float)  # a copy: the ridge shift is added in place
     with blas_threads(1):
-        if filt.name == "ridge":
-            Sig[np.diag_indices_from(Sig)] += _check_ridge(filt.param)
+        if filt.name == "ridge" and filt.param > 0:
+            Sig[np.diag_indices_from(Sig)] += filt.param
             return _spd_solve(Sig, np.asarray(A, float).T).T
         ev, U = np.linalg.eigh(Sig)
         return (U @ (filt.h(np.clip(ev, 0, None))[:, None] * (U.T @ np.asarray(A, float).T))).T
