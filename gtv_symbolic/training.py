@@ -472,12 +472,9 @@ def population_moments(features, data, schedule: Schedule, *, eps: float, T: flo
 def population_weights(features, data, schedule: Schedule, *, eps: float, T: float = 1.0,
                        ridge: float = 0.1, filt: SpectralFilter | None = None,
                        n_panels: int = 96, order: int = 8) -> np.ndarray:
-    r"""Population optimum ``W* = h(Sigma) A^T`` transposed, shape ``(D, F)``.
-
-    Ridge (default): ``W* = A (Sigma + rho I)^{-1}`` (Cholesky). Another ``filt`` uses the
-    eigendecomposition of ``Sigma``. The target does not matter here:
-    ``E[lambda E[x0|x,t] phi^T] = E[lambda x0 phi^T]`` (tower property).
-    """
+    r"""Population optimum ``W* = h(Sigma) A^T`` transposed, shape ``(D, F)``
+    (:func:`optimum_weights` of :func:`population_moments`). The target does not matter:
+    ``E[lambda E[x0|x,t] phi^T] = E[lambda x0 phi^T]`` (tower property)."""
     if filt is None:
         filt = ridge_filter(_check_ridge(ridge))
     elif filt.name == "ridge":
@@ -492,10 +489,10 @@ def optimum_weights(A, Sigma, filt: SpectralFilter) -> np.ndarray:
     Cholesky of ``Sigma + rho I`` for ridge with ``rho > 0``, else the eigendecomposition
     (eigenvalues clipped at 0). The one formula for the optimum, whichever way the moments
     were computed."""
-    Sig = np.array(Sigma, dtype=float)  # a copy: the ridge shift is added in place
+    Sig, At = np.array(Sigma, dtype=float), np.asarray(A, float).T  # Sig: a copy, shifted in place
     with blas_threads(1):
         if filt.name == "ridge" and filt.param > 0:
             Sig[np.diag_indices_from(Sig)] += filt.param
-            return _spd_solve(Sig, np.asarray(A, float).T).T
+            return _spd_solve(Sig, At).T
         ev, U = np.linalg.eigh(Sig)
-        return (U @ (filt.h(np.clip(ev, 0, None))[:, None] * (U.T @ np.asarray(A, float).T))).T
+        return (U @ (filt.h(np.clip(ev, 0, None))[:, None] * (U.T @ At))).T
