@@ -65,9 +65,7 @@ TARGETS = ("proxy", "true")
 _CHUNK_ELEMS = 2**24
 
 
-# ----------------------------------------------------------------------------------------
-# Spectral filters
-# ----------------------------------------------------------------------------------------
+# Spectral filters --------------------
 @dataclass(frozen=True)
 class SpectralFilter:
     r"""``theta = h(G) g``: ridge ``h(m) = 1/(m + rho)``; gradient flow ``h(m) = (1 - e^{-tau m})/m``.
@@ -152,9 +150,7 @@ def _check_rng(rng):
     return rng
 
 
-# ----------------------------------------------------------------------------------------
-# Training set
-# ----------------------------------------------------------------------------------------
+# Training set --------------------
 def sample_training_set(data, schedule: Schedule, *, P: int, eps: float, T: float = 1.0,
                         rng: np.random.Generator) -> dict:
     """Draw ``P`` DSM triples: ``x0`` uniform over ``data``, ``t ~ U[eps, T]``, ``x ~ N(alpha x0, sigma^2)``.
@@ -182,9 +178,7 @@ def sample_training_set(data, schedule: Schedule, *, P: int, eps: float, T: floa
     return {"x0": x0, "t": t, "x": x, "weight": schedule.snr_weight(t)}
 
 
-# ----------------------------------------------------------------------------------------
-# Ridge in closed form
-# ----------------------------------------------------------------------------------------
+# Ridge in closed form --------------------
 def ridge_objective(W, phi, targets, weights, ridge: float):
     r"""``J(W) = (1/2P) sum_i w_i |W phi_i - y_i|^2 + (rho/2)|W|_F^2`` and its gradient.
 
@@ -224,6 +218,13 @@ def ridge_fit(phi, targets, weights, ridge: float = 0.1, *, method: str = "auto"
             raise ValueError(f"{name} must be finite (found NaN or inf)")
     if np.any(w < 0):
         raise ValueError(f"weights must be >= 0, got min {w.min():g}")
+    if method not in ("primal", "dual", "auto"):
+        raise ValueError(f"method must be 'primal', 'dual' or 'auto', got {method!r}")
+    return _ridge_solve(phi, y, w, ridge, method)
+
+
+def _ridge_solve(phi, y, w, ridge, method):
+    """:func:`ridge_fit` on checked arrays (the trainer's own, finite by construction)."""
     P, F = phi.shape[-2:]
     if method == "auto":
         method = "dual" if P <= F else "primal"
@@ -237,11 +238,9 @@ def ridge_fit(phi, targets, weights, ridge: float = 0.1, *, method: str = "auto"
             Sig[np.diag_indices(F)] += ridge
             out[i] = _spd_solve(Sig, (Yf[i].T @ Wf[i] / P).T).T
         return out.reshape(batch + out.shape[1:])
-    if method == "dual":
-        K = phi @ np.swapaxes(phi, -1, -2)
-        C = _dual_coefficients(K, y, w, ridge)
-        return np.swapaxes(C, -1, -2) @ phi
-    raise ValueError(f"method must be 'primal', 'dual' or 'auto', got {method!r}")
+    K = phi @ np.swapaxes(phi, -1, -2)
+    C = _dual_coefficients(K, y, w, ridge)
+    return np.swapaxes(C, -1, -2) @ phi
 
 
 def _spd_solve(A, B):
@@ -261,9 +260,7 @@ def _dual_coefficients(K, y, w, ridge):
     return C * sw[..., None]  # (.., P, D): W = C^T Phi
 
 
-# ----------------------------------------------------------------------------------------
-# The trainer
-# ----------------------------------------------------------------------------------------
+# The trainer --------------------
 def _is_feature_map(features) -> bool:
     return all(hasattr(features, a) for a in ("axis_values", "n_features", "dim", "x_bases"))
 
@@ -370,7 +367,7 @@ def _fit_ridge_features(features, x, t, w, y, ridge):
             # W = C^T Phi without the (P, F) array: contract P with one axis at a time
             W[sl] = _weights_from_dual(C, vals).reshape(-1, D, F)
         else:
-            W[sl] = ridge_fit(features(x[sl], t[sl]), y[sl], w[sl], ridge, method="primal")
+            W[sl] = _ridge_solve(features(x[sl], t[sl]), y[sl], w[sl], ridge, "primal")
     return W
 
 
@@ -405,9 +402,7 @@ def _fit_spectral(features, x, t, w, y, filt):
     return np.concatenate(out)
 
 
-# ----------------------------------------------------------------------------------------
-# Population optimum
-# ----------------------------------------------------------------------------------------
+# Population optimum --------------------
 def _t_quadrature(eps, T, n_panels, order):
     """Composite Gauss-Legendre nodes/weights for ``(1/(T-eps)) int_eps^T f(t) dt`` in ``log t``.
 
