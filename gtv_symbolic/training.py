@@ -479,15 +479,15 @@ def population_weights(features, data, schedule: Schedule, *, eps: float, T: flo
     return optimum_weights(A, Sig, filt)
 
 
-def optimum_weights(A, Sigma, filt: SpectralFilter) -> np.ndarray:
+def optimum_weights(A, Sigma, filt: SpectralFilter, *, eig=None) -> np.ndarray:
     r"""``W* = (h(Sigma) A^T)^T`` (D, F) from the moments ``A (D, F)`` and ``Sigma (F, F)``:
-    Cholesky of ``Sigma + rho I`` for ridge with ``rho > 0``, else the eigendecomposition
-    (eigenvalues clipped at 0). The one formula for the optimum, whichever way the moments
-    were computed."""
+    Cholesky of ``Sigma + rho I`` for ridge with ``rho > 0``, else (or when the caller has it,
+    ``eig = (ev, U)`` of ``Sigma``) the eigendecomposition, eigenvalues clipped at 0. The one
+    formula for the optimum, whichever way the moments were computed."""
     Sig, At = np.array(Sigma, dtype=float), np.asarray(A, float).T  # Sig: a copy, shifted in place
     with blas_threads(1):
-        if filt.name == "ridge" and filt.param > 0:
+        if eig is None and filt.name == "ridge" and filt.param > 0:
             Sig[np.diag_indices_from(Sig)] += filt.param
             return _spd_solve(Sig, At).T
-        ev, U = np.linalg.eigh(Sig)
+        ev, U = np.linalg.eigh(Sig) if eig is None else eig
         return (U @ (filt.h(np.clip(ev, 0, None))[:, None] * (U.T @ At))).T

@@ -292,6 +292,6 @@ def _linear_kernel(features, data, schedule, *, P, eps, T=1.0, ridge=0.1, target
     cov_mis_W, cov_C_W = rot(cov_mis), rot(cov_C)
     cov_W = cov_mis_W + cov_C_W
     return LinearKernel(features=features, schedule=schedule, P=P,
-                        W_star=optimum_weights(g.T, G, filt),
+                        W_star=optimum_weights(g.T, G, filt, eig=(mu_eig, U)).copy(),
                         cov_W=cov_W, eig=mu_eig, filt=filt, target=target, G=G, offset=offset,
                         parts={"C_term": cov_C_W, "misspecification": cov_mis_W})
