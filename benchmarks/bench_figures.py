@@ -2,13 +2,16 @@
 
     python benchmarks/bench_figures.py            # full parameters (about 2 minutes)
     python benchmarks/bench_figures.py --quick    # smoke run: reduced ours, tiny baseline
-    python benchmarks/bench_figures.py --against main [--repeats 3]   # ours / main ratio
+    python benchmarks/bench_figures.py --against [REV] [--repeats 3] [--figures fig2 ...]
 
-*Against a revision* (``--against REV``): Figures 2 and 3 of this tree and of a temporary
-``git worktree`` of REV, each ``gtv figures NAME --no-cache`` in a fresh subprocess, run
-alternately (ABBA order per repeat, so drifting machine load hits both alike); reported as
-the per-repeat ratio wall(this tree) / wall(REV), its median and range (goal: <= 1, "no
-slower than main"). The paper-baseline part is skipped in this mode.
+*Against a revision* (``--against REV``; without REV the pre-issue-10 baseline
+:data:`BASELINE`, the last commit before the experiments layer, whose figures were still
+computed in ``gtv_symbolic/plots/``): Figures 2 and 3 and the theory-vs-ensemble experiment
+(the paper's setting; this tree uses the larger Gaussian-field counts) of this tree and of a
+temporary ``git worktree`` of REV, each ``gtv figures NAME --no-cache`` in a fresh
+subprocess, run alternately (ABBA order per repeat, so drifting machine load hits both
+alike); reported as the per-repeat ratios wall(this tree) / wall(REV), their median and
+range (goal: <= 1, "no slower than before"). The paper-baseline part is skipped here.
 
 *Ours*: ``gtv figures fig2|fig3 --no-cache`` at the paper's parameters, each in a fresh
 subprocess (wall time from the parent; peak memory = the child's ``ru_maxrss`` and the
@@ -43,6 +46,11 @@ import numpy as np
 from _common import ROOT, drop_worktree, spread, use_this_tree, worktree
 
 use_this_tree()
+
+#: the default ``--against`` revision: main before the experiments layer (issue 10's baseline)
+BASELINE = "a55b63ed7d907879e089a30ecb309e2b21f259f5"
+#: what ``--against`` times by default
+AGAINST_FIGURES = ("fig2", "fig3", "theory-vs-ensemble")
 
 CHILD = r"""
 import json, resource, sys, time
@@ -260,12 +268,16 @@ def time_baseline(panel, sizes, n_samples):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke run (not the reported numbers)")
-    ap.add_argument("--against", default=None, metavar="REV",
-                    help="compare Figs. 2 and 3 with this git revision (e.g. main) instead")
+    ap.add_argument("--against", nargs="?", const=BASELINE, default=None, metavar="REV",
+                    help="compare with this git revision instead (default REV: the pre-issue-10 "
+                         f"baseline {BASELINE[:10]})")
     ap.add_argument("--repeats", type=int, default=3, help="repeats with --against")
+    ap.add_argument("--figures", nargs="+", default=list(AGAINST_FIGURES), metavar="NAME",
+                    help=f"figures to time with --against (default: {' '.join(AGAINST_FIGURES)})")
     args = ap.parse_args(argv)
     if args.against:
-        return against(args.against, args.repeats, ["--quick"] if args.quick else [])
+        return against(args.against, args.repeats, ["--quick"] if args.quick else [],
+                       args.figures)
     out = tempfile.mkdtemp(prefix="gtv-bench-figs-")
     extra = ["--quick"] if args.quick else []
     n_base = 10_000 if args.quick else 100_000
@@ -303,35 +315,42 @@ def main(argv=None):
     return 0
 
 
-def against(rev: str, repeats: int, extra) -> int:
-    """Ratio wall(this tree) / wall(rev) of Figs. 2 and 3, interleaved ABBA, ``repeats`` times."""
+def _load() -> str:
+    return "/".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def against(rev: str, repeats: int, extra, names=AGAINST_FIGURES) -> int:
+    """Ratio wall(this tree) / wall(rev) of each figure in ``names``, interleaved ABBA,
+    ``repeats`` times."""
     other = worktree(rev)
     out = tempfile.mkdtemp(prefix="gtv-bench-figs-")
-    print(f"# machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+    print(f"# machine: {os.cpu_count()} CPUs, load averages {_load()}; "
           f"this tree vs {rev} ({other}); {repeats} repeats, ABBA order")
     try:
         for tree in (ROOT, other):  # fill Numba's disk cache of each tree
             subprocess.run([sys.executable, "-c", JIT], env=dict(os.environ, PYTHONPATH=str(tree)),
                            cwd=tree, check=True, capture_output=True)
         rows = []
-        for name in ("fig2", "fig3"):
+        for name in names:
             ours, base = [], []
             for r in range(repeats):
                 order = ((ROOT, ours), (other, base)) if r % 2 == 0 else ((other, base), (ROOT, ours))
                 for tree, acc in order:
                     acc.append(run_ours(name, out, extra, tree=tree)["process_wall"])
-                print(f"# {name} repeat {r + 1}: this tree {ours[-1]:.1f} s, {rev} {base[-1]:.1f} s",
-                      flush=True)
+                print(f"# {name} repeat {r + 1}: this tree {ours[-1]:.1f} s, {rev} {base[-1]:.1f} s"
+                      f" (ratio {ours[-1] / base[-1]:.3f}; load {_load()})", flush=True)
             rows.append((name, ours, base, [a / b for a, b in zip(ours, base, strict=True)]))
         print()
-        print(f"| figure | this tree: median wall (s) | {rev}: median wall (s) | ratio this/{rev}: "
-              f"median (10-90 %) | goal <= 1 |")
-        print("|---|---|---|---|---|")
+        tag = rev[:10]
+        print(f"| figure | this tree: median wall (s) | {tag}: median wall (s) | ratio this/{tag} "
+              f"per repeat | median (min-max) | goal <= 1 |")
+        print("|---|---|---|---|---|---|")
         for name, ours, base, ratios in rows:
-            m, lo, hi = spread(ratios)
-            print(f"| {name} | {spread(ours)[0]:.1f} | {spread(base)[0]:.1f} | {m:.3f} ({lo:.3f}-"
-                  f"{hi:.3f}) | {'met' if m <= 1.0 else 'NOT met'} |")
-        print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+            m = spread(ratios)[0]
+            print(f"| {name} | {spread(ours)[0]:.1f} | {spread(base)[0]:.1f} | "
+                  f"{', '.join(f'{r:.3f}' for r in ratios)} | {m:.3f} ({min(ratios):.3f}-"
+                  f"{max(ratios):.3f}) | {'met' if m <= 1.0 else 'NOT met'} |")
+        print(f"\nload averages after: {_load()}")
     finally:
         drop_worktree(other)
     return 0

@@ -4,12 +4,16 @@ For densities ``p, q`` tabulated on a 1-D grid (renormalised on the grid; a unif
 read as bin centres, midpoint rule, otherwise the trapezoid rule):
 
 .. math::  \mathrm{TV}(p, q) = \tfrac12 \int |p - q|\,dx, \qquad
-           \mathrm{gap}(p) = \int_{lo < |x| < hi} p\,dx,
+           \mathrm{gap}(p) = \int_{\mathcal G} p\,dx,
 
-the latter the mass the learned model puts between the paper's training points
-``{-1, 0, 1}`` (its Sec. 6 discussion of Fig. 2: generalisation fills the gaps).
-:func:`ensemble_moments` gives the skewness and excess kurtosis of a quantity across an
-ensemble, the size of the cumulants beyond the Gaussian truncation of Prop. 3.1.
+with the gap region :math:`\mathcal G` derived from the training points
+(:func:`gap_region`: between neighbouring points, at least a fraction ``margin`` of their
+distance away from both). For the paper's points ``{-1, 0, 1}`` and ``margin = 1/4`` this is
+``0.25 < |x| < 0.75``, the mass between the training points (the paper's Sec. 6 discussion
+of Fig. 2: generalisation fills the gaps). Mode masses are the masses of the training
+points' Voronoi cells (:func:`mode_cells`). :func:`ensemble_moments` gives the skewness and
+excess kurtosis of a quantity across an ensemble, the size of the cumulants beyond the
+Gaussian truncation of Prop. 3.1.
 
 Examples
 --------
@@ -18,16 +22,26 @@ Examples
 >>> u = np.ones_like(x)
 >>> round(float(gap_mass(u, x)), 3), round(float(total_variation(u, u, x)), 3)
 (0.333, 0.0)
+>>> mode_masses(u, x).round(3).tolist()  # cells (-inf, -0.5), (-0.5, 0.5), (0.5, inf)
+[0.333, 0.333, 0.333]
 >>> histogram_masses(np.array([[0.1], [0.6], [2.0]]), [0.0, 0.5, 1.0])
 array([0.33333333, 0.33333333])
+>>> gap_region([[-1.0], [0.0], [1.0]], np.linspace(-1.5, 1.5, 7)).astype(int).tolist()
+[0, 0, 1, 0, 1, 0, 0]
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .data import as_data, three_points
+
 __all__ = ["histogram_masses", "check_edges", "total_variation", "gap_mass", "mode_masses",
-           "ensemble_moments", "grid_weights"]
+           "ensemble_moments", "grid_weights", "gap_region", "gabriel_edges", "mode_cells",
+           "GAP_MARGIN"]
+
+#: default gap margin: the region keeps a fraction 0.25 of each neighbour distance free
+GAP_MARGIN = 0.25
 
 
 def check_edges(edges, name: str = "edges") -> np.ndarray:
@@ -100,38 +114,111 @@ def total_variation(p, q, x) -> np.ndarray:
     return 0.5 * np.tensordot(np.abs(p - q), w, axes=([-1], [0]))
 
 
-def gap_mass(p, x, lo: float = 0.25, hi: float = 0.75) -> np.ndarray:
-    """``P(lo < |x| < hi)`` of a density on the grid (default: between the paper's points)."""
-    lo, hi = float(lo), float(hi)
-    if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo < hi):
-        raise ValueError(f"need finite 0 <= lo < hi, got lo={lo}, hi={hi}")
+def gabriel_edges(data) -> list[tuple[int, int]]:
+    """Neighbouring pairs ``(i, j)``: every other point lies strictly outside the closed ball
+    with diameter ``mu_i mu_j`` (Gabriel graph; the diagonals of a square are not neighbours).
+
+    In 1-D these are consecutive points; duplicates are merged first by the caller.
+    """
+    mu = as_data(data)
+    out = []
+    for i in range(len(mu)):
+        for j in range(i + 1, len(mu)):
+            mid, r2 = 0.5 * (mu[i] + mu[j]), 0.25 * np.sum((mu[i] - mu[j]) ** 2)
+            others = np.delete(np.arange(len(mu)), [i, j])
+            if r2 > 0 and np.all(np.sum((mu[others] - mid) ** 2, axis=1) > r2 * (1 + 1e-9)):
+                out.append((i, j))
+    return out
+
+
+def _grid_points(mu, grid):
+    if len(grid) != mu.shape[1]:
+        raise ValueError(f"grid must give {mu.shape[1]} coordinate array(s) for "
+                         f"{mu.shape[1]}-D data, got {len(grid)}")
+    return np.stack(np.meshgrid(*grid, indexing="ij"), axis=-1)  # (..., D)
+
+
+def gap_region(data, *grid, margin: float = GAP_MARGIN) -> np.ndarray:
+    r"""Boolean mask of the gap region on the grid (bin centres ``x`` or ``x, y``).
+
+    For each pair of neighbouring training points ``mu_i, mu_j`` (:func:`gabriel_edges`)
+    with ``L = |mu_j - mu_i|``, the region holds the points ``z = mu_i + s (mu_j - mu_i) + r``
+    (``r`` perpendicular to the segment) with ``margin <= s <= 1 - margin`` and
+    ``|r| <= margin L``: between the neighbours, at least ``margin L`` away from both. In 1-D,
+    for data {-1, 0, 1} and margin 0.25, this is the paper's ``0.25 < |x| < 0.75`` (closed
+    ends, which differ only for a grid point exactly at 0.25 or 0.75).
+    """
+    if not 0 < margin < 0.5:
+        raise ValueError(f"margin must lie in (0, 0.5), got {margin}")
+    mu = np.unique(as_data(data), axis=0)
+    Z = _grid_points(mu, grid)
+    mask = np.zeros(Z.shape[:-1], bool)
+    for i, j in gabriel_edges(mu):
+        v = mu[j] - mu[i]
+        L2 = float(v @ v)
+        s = (Z - mu[i]) @ v / L2
+        perp2 = np.sum((Z - mu[i] - s[..., None] * v) ** 2, axis=-1)
+        mask |= (s >= margin) & (s <= 1 - margin) & (perp2 <= margin**2 * L2 * (1 + 1e-12))
+    return mask
+
+
+def mode_cells(data, *grid) -> np.ndarray:
+    """Index of the nearest training point (Voronoi cell) of every grid point (ties: lowest)."""
+    mu = as_data(data)
+    Z = _grid_points(mu, grid)
+    d2 = np.sum((Z[..., None, :] - mu) ** 2, axis=-1)
+    return np.argmin(d2, axis=-1)
+
+
+def gap_mass(p, x, data=None, *, margin: float = GAP_MARGIN) -> np.ndarray:
+    r"""Mass of the gap region :func:`gap_region` (``data``, ``margin``) under a density on
+    the 1-D grid ``x`` (last axis). ``data=None`` is the paper's {-1, 0, 1}: then the region is
+    ``0.25 < |x| < 0.75`` at the default margin.
+
+    .. math:: \mathrm{gap}(p) = \textstyle\sum_k w_k\, p_k\, [x_k \in \mathcal G]
+              \,\big/ \sum_k w_k\, p_k
+    """
     w = grid_weights(x)
     p = _normalise(p, w)
-    x = np.asarray(x, dtype=float)
-    sel = (np.abs(x) > lo) & (np.abs(x) < hi)
+    sel = gap_region(three_points() if data is None else data, np.asarray(x, float),
+                     margin=margin)
     return np.tensordot(p, w * sel, axes=([-1], [0]))
 
 
-def mode_masses(p, x, edges=(-0.5, 0.5)) -> np.ndarray:
-    """Mass in the cells ``(-inf, e_0), (e_0, e_1), ..., (e_last, inf)``; last axis = cells."""
-    e = np.asarray(edges, dtype=float)
-    if e.ndim != 1 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
-        raise ValueError(f"edges must be finite and strictly increasing, got {edges}")
+def mode_masses(p, x, data=None) -> np.ndarray:
+    """Mass of each training point's Voronoi cell (:func:`mode_cells`) under a density on the
+    1-D grid ``x``; last axis = cells, in the order of ``data`` (default the paper's {-1, 0, 1}:
+    cells ``(-inf, -0.5), (-0.5, 0.5), (0.5, inf)``; a grid point exactly at a midpoint goes to
+    the lower-index point)."""
     w = grid_weights(x)
     p = _normalise(p, w)
-    x = np.asarray(x, dtype=float)
-    bounds = [-np.inf, *e, np.inf]
-    out = [np.tensordot(p, w * ((x >= bounds[i]) & (x < bounds[i + 1])), axes=([-1], [0]))
-           for i in range(len(bounds) - 1)]
-    return np.stack(out, axis=-1)
+    mu = three_points() if data is None else data
+    cells = mode_cells(mu, np.asarray(x, float))
+    return np.stack([np.tensordot(p, w * (cells == k), axes=([-1], [0]))
+                     for k in range(len(as_data(mu)))], axis=-1)
 
 
 def ensemble_moments(values) -> dict[str, np.ndarray]:
-    """Mean, variance, skewness and excess kurtosis across the first (model) axis.
+    r"""Mean, variance, skewness and excess kurtosis across the first (model) axis.
+
+    With central moments :math:`m_k = \frac1N \sum_n (v_n - \bar v)^k`,
+
+    .. math:: \mathrm{var} = \tfrac{N}{N-1} m_2, \qquad
+              \mathrm{skew} = m_3 / m_2^{3/2}, \qquad \mathrm{kurt} = m_4 / m_2^2 - 3.
 
     With ``N`` models, Gaussian-null standard errors are ``sqrt(6/N)`` (skew) and
-    ``sqrt(24/N)`` (excess kurtosis); returned as ``se_skew``, ``se_kurt``. A quantity with
-    zero variance has skew = kurtosis = 0.
+    ``sqrt(24/N)`` (excess kurtosis); returned as ``se_skew``, ``se_kurt``. Skewness and
+    kurtosis are undefined for a quantity that does not vary across the ensemble, so an
+    element whose spread is at rounding level (``sqrt(m_2) <= 16 u max|v|``, ``u`` the
+    unit roundoff) raises ValueError naming ``values`` and the element (no 0 or NaN is made up).
+
+    >>> r = ensemble_moments(np.array([[0.0], [1.0], [0.0], [1.0]]))
+    >>> float(r["skew"][0]), float(r["kurt"][0])
+    (0.0, -2.0)
+    >>> ensemble_moments(np.ones((5, 2)))
+    Traceback (most recent call last):
+    ...
+    ValueError: values does not vary across the models (axis 0) at index (0,) ...
     """
     v = np.asarray(values, dtype=float)
     if v.ndim == 0:
@@ -144,8 +231,12 @@ def ensemble_moments(values) -> dict[str, np.ndarray]:
     m = v.mean(0)
     c = v - m
     m2 = (c**2).mean(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew = np.where(m2 > 0, (c**3).mean(0) / m2**1.5, 0.0)
-        kurt = np.where(m2 > 0, (c**4).mean(0) / m2**2 - 3, 0.0)
+    flat = np.sqrt(m2) <= 16 * np.finfo(float).eps * np.abs(v).max(0)
+    if np.any(flat):
+        idx = tuple(int(i) for i in np.argwhere(flat)[0])
+        raise ValueError(f"values does not vary across the models (axis 0) at index {idx} "
+                         f"({int(flat.sum())} element(s)): skewness and kurtosis are undefined")
+    skew = (c**3).mean(0) / m2**1.5
+    kurt = (c**4).mean(0) / m2**2 - 3
     return {"mean": m, "var": m2 * n / (n - 1), "skew": skew, "kurt": kurt,
             "se_skew": np.sqrt(6 / n), "se_kurt": np.sqrt(24 / n)}

@@ -60,6 +60,11 @@ VP_MAX_INTEGRAL = 690.0
 VE_MAX_T = 1e150
 
 
+_FUNCTIONS = ("alpha", "sigma2", "beta", "D")
+#: compiled numeric functions by (name, expressions): one lambdify per process
+_COMPILED: dict = {}
+
+
 def _exact(value: float, name: str) -> sp.Rational:
     return sp.Rational(str(real_arg(value, name)))
 
@@ -131,7 +136,18 @@ class Schedule:
     # -- numeric --------------------------------------------------------------------
     @cached_property
     def _compiled(self) -> dict[str, NumericFunction]:
-        return {k: lambdify([S.t], self.expr(k)) for k in ("alpha", "sigma2", "beta", "D")}
+        exprs = {k: self.expr(k) for k in _FUNCTIONS}
+        key = (self.name, tuple(sp.srepr(e) for e in exprs.values()))
+        if key not in _COMPILED:  # once per process and expression (also after unpickling)
+            _COMPILED[key] = {k: lambdify([S.t], e) for k, e in exprs.items()}
+        return _COMPILED[key]
+
+    def __getstate__(self):
+        # pickle by the symbolic expressions and parameters: the compiled functions do not
+        # pickle, and are rebuilt lazily on first use (so schedules go to Dask workers)
+        state = dict(self.__dict__)
+        state.pop("_compiled", None)
+        return state
 
     @property
     def t_domain(self) -> str:

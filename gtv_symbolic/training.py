@@ -55,8 +55,8 @@ from .grids import check_window
 from .proxy import posterior_mean
 from .schedules import Schedule
 
-__all__ = ["sample_training_set", "train_ensemble", "population_weights", "population_moments",
-           "ridge_fit", "ridge_objective", "SpectralFilter", "ridge_filter",
+__all__ = ["sample_training_set", "train_ensemble", "population_weights", "optimum_weights",
+           "population_moments", "ridge_fit", "ridge_objective", "SpectralFilter", "ridge_filter",
            "gradient_flow_filter", "TARGETS", "MAX_TRAIN"]
 
 TARGETS = ("proxy", "true")
@@ -65,9 +65,7 @@ TARGETS = ("proxy", "true")
 _CHUNK_ELEMS = 2**24
 
 
-# ----------------------------------------------------------------------------------------
-# Spectral filters
-# ----------------------------------------------------------------------------------------
+# Spectral filters --------------------
 @dataclass(frozen=True)
 class SpectralFilter:
     r"""``theta = h(G) g``: ridge ``h(m) = 1/(m + rho)``; gradient flow ``h(m) = (1 - e^{-tau m})/m``.
@@ -152,9 +150,7 @@ def _check_rng(rng):
     return rng
 
 
-# ----------------------------------------------------------------------------------------
-# Training set
-# ----------------------------------------------------------------------------------------
+# Training set --------------------
 def sample_training_set(data, schedule: Schedule, *, P: int, eps: float, T: float = 1.0,
                         rng: np.random.Generator) -> dict:
     """Draw ``P`` DSM triples: ``x0`` uniform over ``data``, ``t ~ U[eps, T]``, ``x ~ N(alpha x0, sigma^2)``.
@@ -182,9 +178,7 @@ def sample_training_set(data, schedule: Schedule, *, P: int, eps: float, T: floa
     return {"x0": x0, "t": t, "x": x, "weight": schedule.snr_weight(t)}
 
 
-# ----------------------------------------------------------------------------------------
-# Ridge in closed form
-# ----------------------------------------------------------------------------------------
+# Ridge in closed form --------------------
 def ridge_objective(W, phi, targets, weights, ridge: float):
     r"""``J(W) = (1/2P) sum_i w_i |W phi_i - y_i|^2 + (rho/2)|W|_F^2`` and its gradient.
 
@@ -224,6 +218,13 @@ def ridge_fit(phi, targets, weights, ridge: float = 0.1, *, method: str = "auto"
             raise ValueError(f"{name} must be finite (found NaN or inf)")
     if np.any(w < 0):
         raise ValueError(f"weights must be >= 0, got min {w.min():g}")
+    if method not in ("primal", "dual", "auto"):
+        raise ValueError(f"method must be 'primal', 'dual' or 'auto', got {method!r}")
+    return _ridge_solve(phi, y, w, ridge, method)
+
+
+def _ridge_solve(phi, y, w, ridge, method):
+    """:func:`ridge_fit` on checked arrays (the trainer's own, finite by construction)."""
     P, F = phi.shape[-2:]
     if method == "auto":
         method = "dual" if P <= F else "primal"
@@ -237,11 +238,9 @@ def ridge_fit(phi, targets, weights, ridge: float = 0.1, *, method: str = "auto"
             Sig[np.diag_indices(F)] += ridge
             out[i] = _spd_solve(Sig, (Yf[i].T @ Wf[i] / P).T).T
         return out.reshape(batch + out.shape[1:])
-    if method == "dual":
-        K = phi @ np.swapaxes(phi, -1, -2)
-        C = _dual_coefficients(K, y, w, ridge)
-        return np.swapaxes(C, -1, -2) @ phi
-    raise ValueError(f"method must be 'primal', 'dual' or 'auto', got {method!r}")
+    K = phi @ np.swapaxes(phi, -1, -2)
+    C = _dual_coefficients(K, y, w, ridge)
+    return np.swapaxes(C, -1, -2) @ phi
 
 
 def _spd_solve(A, B):
@@ -261,9 +260,7 @@ def _dual_coefficients(K, y, w, ridge):
     return C * sw[..., None]  # (.., P, D): W = C^T Phi
 
 
-# ----------------------------------------------------------------------------------------
-# The trainer
-# ----------------------------------------------------------------------------------------
+# The trainer --------------------
 def _is_feature_map(features) -> bool:
     return all(hasattr(features, a) for a in ("axis_values", "n_features", "dim", "x_bases"))
 
@@ -370,7 +367,7 @@ def _fit_ridge_features(features, x, t, w, y, ridge):
             # W = C^T Phi without the (P, F) array: contract P with one axis at a time
             W[sl] = _weights_from_dual(C, vals).reshape(-1, D, F)
         else:
-            W[sl] = ridge_fit(features(x[sl], t[sl]), y[sl], w[sl], ridge, method="primal")
+            W[sl] = _ridge_solve(features(x[sl], t[sl]), y[sl], w[sl], ridge, "primal")
     return W
 
 
@@ -405,9 +402,7 @@ def _fit_spectral(features, x, t, w, y, filt):
     return np.concatenate(out)
 
 
-# ----------------------------------------------------------------------------------------
-# Population optimum
-# ----------------------------------------------------------------------------------------
+# Population optimum --------------------
 def _t_quadrature(eps, T, n_panels, order):
     """Composite Gauss-Legendre nodes/weights for ``(1/(T-eps)) int_eps^T f(t) dt`` in ``log t``.
 
@@ -472,19 +467,27 @@ def population_moments(features, data, schedule: Schedule, *, eps: float, T: flo
 def population_weights(features, data, schedule: Schedule, *, eps: float, T: float = 1.0,
                        ridge: float = 0.1, filt: SpectralFilter | None = None,
                        n_panels: int = 96, order: int = 8) -> np.ndarray:
-    r"""Population optimum ``W* = h(Sigma) A^T`` transposed, shape ``(D, F)``.
-
-    Ridge (default): ``W* = A (Sigma + rho I)^{-1}`` (Cholesky). Another ``filt`` uses the
-    eigendecomposition of ``Sigma``. The target does not matter here:
-    ``E[lambda E[x0|x,t] phi^T] = E[lambda x0 phi^T]`` (tower property).
-    """
+    r"""Population optimum ``W* = h(Sigma) A^T`` transposed, shape ``(D, F)``
+    (:func:`optimum_weights` of :func:`population_moments`). The target does not matter:
+    ``E[lambda E[x0|x,t] phi^T] = E[lambda x0 phi^T]`` (tower property)."""
     if filt is None:
         filt = ridge_filter(_check_ridge(ridge))
+    elif filt.name == "ridge":
+        _check_ridge(filt.param)  # rho = 0 would invert a singular population Gram matrix
     A, Sig = population_moments(features, data, schedule, eps=eps, T=T, n_panels=n_panels,
                                 order=order)
+    return optimum_weights(A, Sig, filt)
+
+
+def optimum_weights(A, Sigma, filt: SpectralFilter, *, eig=None) -> np.ndarray:
+    r"""``W* = (h(Sigma) A^T)^T`` (D, F) from the moments ``A (D, F)`` and ``Sigma (F, F)``:
+    Cholesky of ``Sigma + rho I`` for ridge with ``rho > 0``, else (or when the caller has it,
+    ``eig = (ev, U)`` of ``Sigma``) the eigendecomposition, eigenvalues clipped at 0. The one
+    formula for the optimum, whichever way the moments were computed."""
+    Sig, At = np.array(Sigma, dtype=float), np.asarray(A, float).T  # Sig: a copy, shifted in place
     with blas_threads(1):
-        if filt.name == "ridge":
-            Sig[np.diag_indices_from(Sig)] += _check_ridge(filt.param)
-            return _spd_solve(Sig, A.T).T
-        ev, U = np.linalg.eigh(Sig)
-        return (U @ (filt.h(np.clip(ev, 0, None))[:, None] * (U.T @ A.T))).T
+        if eig is None and filt.name == "ridge" and filt.param > 0:
+            Sig[np.diag_indices_from(Sig)] += filt.param
+            return _spd_solve(Sig, At).T
+        ev, U = np.linalg.eigh(Sig) if eig is None else eig
+        return (U @ (filt.h(np.clip(ev, 0, None))[:, None] * (U.T @ At))).T

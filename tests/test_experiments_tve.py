@@ -106,7 +106,7 @@ def test_theory_consumes_fig2_result():
     s = theory.Settings(eps=(1e-2,), P=(64,), n_models=4, n_x=4, n_t=4, with_2d=False, n_boot=20,
                         field_factor=2)
     r = theory.run(s, cache=False, workers=1)
-    f2 = ex.fig2.run(theory._fig2_settings(s), cache=False, workers=1)
+    f2 = ex.fig2.run(ex.fig2.settings_like(s), cache=False, workers=1)
     np.testing.assert_array_equal(r["ensemble"].values, f2["avg"].values)
     for k in ("tv", "gap_mass_ensemble", "gap_mass_diff", "trainvar_emp", "tv_ens_mm"):
         assert r[k].dims == ("eps", "P") and np.all(r[f"{k}_se"].values > 0), k

@@ -106,6 +106,43 @@ def test_distances():
         metrics.total_variation(p, p, x[::-1])
 
 
+def test_paper_regions_are_the_data_derived_ones():
+    """gap_mass / mode_masses with the default (paper's {-1, 0, 1}) data are the fixed regions
+    0.25 < |x| < 0.75 and cells split at +-0.5, bit for bit, on the Fig. 2 grid; other data
+    move the gap."""
+    from gtv_symbolic.experiments import fig2
+
+    x, _ = fig2.bin_grid(fig2.Settings())
+    p = np.random.default_rng(1).random((3, x.size))
+    w = metrics.grid_weights(x)
+    q = p / (p @ w)[:, None]
+    sel = (np.abs(x) > 0.25) & (np.abs(x) < 0.75)
+    np.testing.assert_array_equal(metrics.gap_mass(p, x), q @ (w * sel))
+    cells = [x < -0.5, (x >= -0.5) & (x < 0.5), x >= 0.5]
+    np.testing.assert_array_equal(metrics.mode_masses(p, x),
+                                  np.stack([q @ (w * c) for c in cells], -1))
+    # data {-1, -0.2, 1}: the gaps are (-0.8, -0.4) and (0.1, 0.7) at margin 1/4
+    sel2 = ((x >= -0.8) & (x <= -0.4)) | ((x >= 0.1) & (x <= 0.7))
+    np.testing.assert_allclose(metrics.gap_mass(p, x, [-1.0, -0.2, 1.0]), q @ (w * sel2),
+                               rtol=1e-14)
+
+
+def test_ensemble_moments_formula_and_constant_input():
+    v = np.array([0.0, 0.0, 0.0, 1.0, 3.0])
+    c = v - v.mean()
+    m2 = np.mean(c**2)
+    r = metrics.ensemble_moments(np.stack([v, 2 * v + 1], -1))
+    np.testing.assert_allclose(r["skew"], np.mean(c**3) / m2**1.5, rtol=1e-13)
+    np.testing.assert_allclose(r["kurt"], np.mean(c**4) / m2**2 - 3, rtol=1e-13)
+    np.testing.assert_allclose(r["var"], np.var(v, ddof=1) * np.array([1, 4]), rtol=1e-13)
+    # undefined at zero variance (also at rounding-level spread): an error, not 0 or NaN
+    for bad in (np.zeros((5, 3)), np.full((5, 3), 0.1) + np.array([0, 1, 2]) * 1e-17):
+        with pytest.raises(ValueError, match=r"values does not vary across the models"):
+            metrics.ensemble_moments(bad)
+    with pytest.raises(ValueError, match=r"at index \(1, 0\)"):
+        metrics.ensemble_moments(np.stack([v[:, None] * [1, 1], v[:, None] * [0, 1]], 1))
+
+
 def test_ensemble_moments_of_gaussian_are_null(rng):
     v = rng.standard_normal((4000, 5))
     m = metrics.ensemble_moments(v)
@@ -153,8 +190,8 @@ def test_bad_input():
 def test_metrics_bad_input():
     x = np.linspace(-1, 1, 11)
     p = np.ones(11)
-    with pytest.raises(ValueError, match="lo < hi"):
-        metrics.gap_mass(p, x, lo=0.75, hi=0.25)
+    with pytest.raises(ValueError, match="margin must lie in"):
+        metrics.gap_mass(p, x, margin=0.5)
     with pytest.raises(ValueError, match="finite"):
         metrics.total_variation(np.full(11, np.nan), p, x)
     with pytest.raises(ValueError, match="last axis"):

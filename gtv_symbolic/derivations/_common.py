@@ -88,3 +88,28 @@ def limit_check(ts, values, target: float, *, tol: float, what: str):
     pairs = ", ".join(f"t = {t:g}: {fmt_num(d)}" for t, d in zip(ts, dev, strict=True))
     return CheckResult(ok, f"{what}; |value - {target:g}| by t ({pairs}): decreasing, last "
                            f"below {tol:g}", float(dev[-1]))
+
+
+# -- Monte Carlo scaffolding shared by the checks ------------------------------------------
+def mean_se(v, axis: int = 0):
+    """Sample mean over ``axis`` and its standard error ``sd(ddof=1) / sqrt(n)``."""
+    v = np.asarray(v, dtype=float)
+    return v.mean(axis), v.std(axis, ddof=1) / np.sqrt(v.shape[axis])
+
+
+def mean_var_se(v):
+    """``([mean, var], [se_mean, se_var])`` of 1-D samples; ``se_var = var sqrt(2 / (n - 1))``
+    (Gaussian samples)."""
+    v = np.asarray(v, dtype=float)
+    n, var = v.size, v.var(ddof=1)
+    return [v.mean(), var], [np.sqrt(var / n), var * np.sqrt(2 / (n - 1))]
+
+
+def posterior_proxy_scores(x, t, data, schedule, n: int, rng: np.random.Generator):
+    """Per point ``(x_j, t_j)``: ``n`` proxy scores ``proxy_score(x_j, t_j, x0)`` with ``x0``
+    drawn from the production posterior weights (a list of ``(n, D)`` arrays)."""
+    from .. import proxy
+
+    w = proxy.posterior_weights(x, t, data, schedule)
+    return [proxy.proxy_score(x[j], t[j], data[rng.choice(len(data), size=n, p=w[j])], schedule)
+            for j in range(len(x))]

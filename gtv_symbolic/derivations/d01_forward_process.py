@@ -39,11 +39,10 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
     for k in range(n_steps):
         tk = (k + 0.5) * h  # midpoint rule for the coefficients: O(h^2) bias per unit time
         x = x - vp.beta(tk) * x * h + np.sqrt(2 * vp.D(tk) * h) * rng.standard_normal(n_paths)
-    var = x.var(ddof=1)
+    est, se = c.mean_var_se(x)
     ref = [float(vp.alpha(_T_END)) * _X0, float(vp.sigma2(_T_END))]
-    se = [np.sqrt(var / n_paths), var * np.sqrt(2.0 / (n_paths - 1))]
     return compare_mc(
-        [x.mean(), var],
+        est,
         ref,
         se,
         n=n_paths,

@@ -33,13 +33,9 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
     x = np.array([[0.1, 0.2], [-0.4, 0.1], [0.5, 0.3]])
     t = np.array([0.3, 0.5, 0.2])
     n = 20000
-    w = proxy.posterior_weights(x, t, _DATA, vp)
     s = proxy.true_score(x, t, _DATA, vp)
-    est, se = [], []
-    for j in range(len(x)):
-        st = proxy.proxy_score(x[j], t[j], _DATA[rng.choice(len(_DATA), size=n, p=w[j])], vp)
-        est.append(st.mean(0))
-        se.append(st.std(0, ddof=1) / np.sqrt(n))
+    est, se = zip(*(c.mean_se(st) for st in c.posterior_proxy_scores(x, t, _DATA, vp, n, rng)),
+                  strict=True)
     return compare_mc(
         est,
         s,

@@ -60,15 +60,13 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
     x = np.array([[0.0, 0.3], [-0.3, 0.4]])
     t = np.array([0.25, 0.4])
     n = 40000
-    w = proxy.posterior_weights(x, t, _DATA, vp)
     ref = proxy.covariance(x, t, _DATA, vp)
     est, se = [], []
-    for j in range(len(x)):
-        st = proxy.proxy_score(x[j], t[j], _DATA[rng.choice(len(_DATA), size=n, p=w[j])], vp)
+    for st in c.posterior_proxy_scores(x, t, _DATA, vp, n, rng):
         d = st - st.mean(0)
-        prod = d[:, :, None] * d[:, None, :]
-        est.append(prod.mean(0) * n / (n - 1))
-        se.append(prod.std(0, ddof=1) / np.sqrt(n))
+        m, e = c.mean_se(d[:, :, None] * d[:, None, :])
+        est.append(m * n / (n - 1))
+        se.append(e)
     return compare_mc(
         est,
         ref,

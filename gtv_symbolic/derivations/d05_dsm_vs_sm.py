@@ -48,8 +48,9 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
         trc = np.trace(proxy.covariance(x, t, _DATA, vp), axis1=-2, axis2=-1)
         lam = s2[:, 0]
         d = lam / 2 * (((shat - st) ** 2).sum(-1) - ((shat - s) ** 2).sum(-1)) - lam / 2 * trc
-        est.append(d.mean())
-        se.append(d.std(ddof=1) / np.sqrt(n))
+        m, e = c.mean_se(d)
+        est.append(m)
+        se.append(e)
     return compare_mc(
         est,
         [0.0, 0.0],

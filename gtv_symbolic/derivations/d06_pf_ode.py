@@ -47,11 +47,11 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
         k4 = vel(y + h * k3, t0 + h)
         y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
     ref_v = float(vp.alpha(eps)) ** 2 * V0 + float(vp.sigma2(eps))
-    v = y.var(ddof=1)
+    est, se = c.mean_var_se(y)
     return compare_mc(
-        [y.mean(), v],
+        est,
         [float(vp.alpha(eps)) * M0, ref_v],
-        [np.sqrt(v / n), v * np.sqrt(2 / (n - 1))],
+        se,
         n=n,
         what=f"data N({M0}, {V0}), schedules.VP, seeds from p(x|T=1), RK4 with "
         f"{n_steps} steps down to eps = {eps}; sample mean and variance vs "

@@ -57,12 +57,12 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
     x = a * x0 + np.sqrt(s2) * rng.standard_normal((n, 2))
     s = -np.linalg.solve(a**2 * _S0 + s2 * np.eye(2), (x - a * _M0).T).T
     d = proxy.proxy_score(x, t, x0, vp) - s
-    prod = d[:, :, None] * d[:, None, :]
+    est, se = c.mean_se(d[:, :, None] * d[:, None, :])
     ref = Cf(a, s2, _S0[0, 0], _S0[0, 1], _S0[1, 1])
     return compare_mc(
-        prod.mean(0),
+        est,
         ref,
-        prod.std(0, ddof=1) / np.sqrt(n),
+        se,
         n=n,
         what="2-D Gaussian data, VP at t = 0.3, (x0, x) from the forward process; "
         "mean of (proxy.proxy_score - s)(...)^T vs proxy.sym_gaussian_covariance",

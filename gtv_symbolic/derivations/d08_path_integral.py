@@ -140,8 +140,8 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
     num = [vals["x0"], vals["dt"], *vals["beta"], *vals["D"], *vals["g"], *vals["h"],
            cov[0, 0], cov[0, 1], cov[1, 1]]
     ref = [float(fm(*num)), float(fv(*num))]
-    v = out.var(ddof=1)
-    return compare_mc([out.mean(), v], ref, [np.sqrt(v / n), v * np.sqrt(2 / (n - 1))], n=n,
+    est, se = c.mean_var_se(out)
+    return compare_mc(est, ref, se, n=n,
                       what="2 Euler steps, affine mean score, Gaussian model noise correlated "
                            "across the two steps; ensemble mean and variance of x_N vs the "
                            "lambdified path-integral result")

@@ -28,7 +28,7 @@ from ..solvers import pushforward_1d, sample_pf_ode
 from ..solvers.euler2d import euler_histograms_2d
 from ..training import population_weights
 from . import stats
-from ._common import child, make_schedule
+from ._common import child
 from ._tasks import cached_map
 
 __all__ = ["TRANSPORT", "MC_RATIO", "N_QMC_2D", "kernel", "model_masses", "exact_masses",
@@ -73,29 +73,7 @@ def kernel(fm, data, sched, *, eps, T, ridge, target, seed_seq, cache=None):
                                 target=target, G=d["G"], parts={"C_term": d["C_term"]})
 
 
-_LOCAL_SCHEDULES: dict = {}
-
-
-def _schedule_ref(sched):
-    """A picklable reference to ``sched`` (compiled schedules do not pickle): its name and T
-    for the named schedules, else a key into this process's table (inherited by forked
-    workers)."""
-    try:
-        if make_schedule(sched.name, sched.T).cache_key() == sched.cache_key():
-            return ("named", sched.name, sched.T)
-    except (TypeError, ValueError):
-        pass
-    key = repr(sched.cache_key())
-    _LOCAL_SCHEDULES[key] = sched
-    return ("local", key)
-
-
-def _schedule_from(ref):
-    return make_schedule(ref[1], ref[2]) if ref[0] == "named" else _LOCAL_SCHEDULES[ref[1]]
-
-
-def _masses_task(fm, W, sched_ref, edges, eps, T, n_steps, n_samples, seed_seq):
-    sched = _schedule_from(sched_ref)
+def _masses_task(fm, W, sched, edges, eps, T, n_steps, n_samples, seed_seq):
     den = LinearDenoiser(fm, W)
     grid = TimeGrid.linear(sched, eps, T, n_steps)
     if len(edges) == 1:
@@ -124,7 +102,7 @@ def model_masses(fm, W, sched, edges, *, eps, T, n_steps, n_samples, seed_seq, c
                   "n_samples": n_samples if len(edges) > 1 else None,
                   "transport": TRANSPORT if len(edges) == 1 else None,
                   "seed": [int(v) for v in seeds[k].generate_state(4)]}
-        tasks.append((params, (_masses_task, (fm, Wc, _schedule_ref(sched), list(edges), eps, T, n_steps,
+        tasks.append((params, (_masses_task, (fm, Wc, sched, list(edges), eps, T, n_steps,
                                               n_samples, seeds[k]))))
         labels.append(f"{label} {c}-{c + Wc.shape[0] - 1}")
     res = cached_map(cache, "theory-masses", tasks, workers=workers, scheduler=scheduler,

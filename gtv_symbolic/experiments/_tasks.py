@@ -10,7 +10,7 @@ from __future__ import annotations
 from .._runtime.cache import Cache, compute_panels
 from .._runtime.parallel import default_workers
 
-__all__ = ["get_cache", "cached_map", "quiet_progress"]
+__all__ = ["get_cache", "cached_map", "quiet_progress", "begin"]
 
 
 def get_cache(cache=None, *, enabled: bool = True) -> Cache:
@@ -26,6 +26,13 @@ def quiet_progress(progress, name):
     from .._runtime.progress import Progress
 
     return progress if progress is not None else Progress(name, enabled=False)
+
+
+def begin(name: str, settings, rng, progress, cache):
+    """The start of a ``run``: ``(seed, progress, cache)`` from its arguments (after validate)."""
+    from ._common import resolve_seed
+
+    return resolve_seed(settings, rng), quiet_progress(progress, name), get_cache(cache)
 
 
 def _dispatch(func, args):

@@ -39,12 +39,11 @@ from ._common import (
     attrs,
     check_int,
     make_schedule,
-    resolve_seed,
     same_field,
     seed_sequence,
     setting,
 )
-from ._tasks import get_cache, quiet_progress
+from ._tasks import begin
 from .theory import X_NG, _t_ng
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "TARGETS"]
@@ -54,22 +53,11 @@ TARGETS = ("proxy", "true")
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(fig2.Shared):
     eps: float = setting(1e-2, "final diffusion time")
     P: tuple[int, ...] = setting((1024, 256), "training samples per model", lo=1,
                                     hi=100_000)
-    features: str = same_field(fig2.Settings, "features")
-    n_x: int = same_field(fig2.Settings, "n_x")
-    n_t: int = same_field(fig2.Settings, "n_t")
     n_models: int = same_field(fig2.Settings, "n_models")
-    schedule: str = same_field(fig2.Settings, "schedule")
-    data: tuple[tuple[float, ...], ...] = same_field(fig2.Settings, "data")
-    ridge: float = same_field(fig2.Settings, "ridge")
-    n_steps: int = same_field(fig2.Settings, "n_steps")
-    T: float = same_field(fig2.Settings, "T")
-    n_bins: int = same_field(fig2.Settings, "n_bins")
-    x_range: tuple[float, float] = same_field(fig2.Settings, "x_range")
-    seed: int = same_field(fig2.Settings, "seed")
     n_reps: int = setting(20, "independent ensembles for the training-variance "
                                  "statistic", lo=2, hi=1000)
     kappas: tuple[float, ...] = setting((0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0),
@@ -108,19 +96,14 @@ def validate(settings: Settings) -> None:
     if not all(np.isfinite(k) and k >= 0 for k in (*s.kappas, s.em_kappa)):
         raise ValueError(f"kappas and em_kappa must be finite and >= 0, got {s.kappas}, "
                          f"{s.em_kappa}")
-    fig2.validate(fig2.Settings(eps=(s.eps,), P=s.P, features=s.features, n_x=s.n_x, n_t=s.n_t,
-                                n_models=s.n_models, schedule=s.schedule, data=s.data,
-                                ridge=s.ridge, n_steps=s.n_steps, T=s.T, n_bins=s.n_bins,
-                                x_range=s.x_range, seed=s.seed))
+    fig2.validate(fig2.settings_like(s, eps=(s.eps,)))
 
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
     s = settings
     validate(s)
-    seed = resolve_seed(s, rng)
-    prog = quiet_progress(progress, NAME)
-    cache = get_cache(cache)
+    seed, prog, cache = begin(NAME, s, rng, progress, cache)
     sched = make_schedule(s.schedule, s.T)
     sched.validate_t(s.eps, "eps")
     data = np.asarray(s.data, float)

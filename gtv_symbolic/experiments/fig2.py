@@ -25,7 +25,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import xarray as xr
@@ -47,12 +47,13 @@ from ._common import (
     check_int,
     make_schedule,
     resolve_seed,
+    same_field,
     setting,
 )
 from ._compare import TRANSPORT
 from ._tasks import cached_map, get_cache, quiet_progress
 
-__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "bin_grid",
+__all__ = ["NAME", "Settings", "Shared", "settings_like", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "bin_grid",
            "true_density", "TRANSPORT", "features_for", "train_panel"]
 
 NAME = "fig2"
@@ -83,6 +84,30 @@ class Settings:
 
 
 QUICK = Settings(n_models=20)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The settings the 1-D linear-model experiments built on Fig. 2's panels (theory vs
+    ensemble, ablation, phase) take from :class:`Settings`, with its defaults (base class)."""
+
+    features: str = same_field(Settings, "features")
+    n_x: int = same_field(Settings, "n_x")
+    n_t: int = same_field(Settings, "n_t")
+    schedule: str = same_field(Settings, "schedule")
+    data: tuple[tuple[float, ...], ...] = same_field(Settings, "data")
+    ridge: float = same_field(Settings, "ridge")
+    n_steps: int = same_field(Settings, "n_steps")
+    T: float = same_field(Settings, "T")
+    n_bins: int = same_field(Settings, "n_bins")
+    x_range: tuple[float, float] = same_field(Settings, "x_range")
+    seed: int = same_field(Settings, "seed")
+
+
+def settings_like(s, **changes) -> Settings:
+    """Fig. 2 settings with every field ``s`` shares with :class:`Settings`, then ``changes``."""
+    own = {f.name for f in fields(s)} & {f.name for f in fields(Settings)}
+    return Settings(**{**{k: getattr(s, k) for k in own}, **changes})
 
 
 def bin_grid(s: Settings):

@@ -30,12 +30,10 @@ from ._common import (
     check_int,
     child,
     make_schedule,
-    resolve_seed,
-    same_field,
     seed_sequence,
     setting,
 )
-from ._tasks import get_cache, quiet_progress
+from ._tasks import begin
 from .one_call import FIELD_FACTOR
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays"]
@@ -44,22 +42,11 @@ NAME = "phase"
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(fig2.Shared):
     eps: tuple[float, ...] = setting((1e-2, 3e-3, 1e-3, 3e-4, 1e-4), "final times (rows)")
     ratio: tuple[float, ...] = setting((1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8),
                                        "F/P values (columns); P = round(F / ratio)")
     n_models: int = setting(40, "models per cell (N)", lo=2, hi=MAX_MODELS)
-    features: str = same_field(fig2.Settings, "features")
-    n_x: int = same_field(fig2.Settings, "n_x")
-    n_t: int = same_field(fig2.Settings, "n_t")
-    schedule: str = same_field(fig2.Settings, "schedule")
-    data: tuple[tuple[float, ...], ...] = same_field(fig2.Settings, "data")
-    ridge: float = same_field(fig2.Settings, "ridge")
-    n_steps: int = same_field(fig2.Settings, "n_steps")
-    T: float = same_field(fig2.Settings, "T")
-    n_bins: int = same_field(fig2.Settings, "n_bins")
-    x_range: tuple[float, float] = same_field(fig2.Settings, "x_range")
-    seed: int = same_field(fig2.Settings, "seed")
     field_factor: int = setting(FIELD_FACTOR, "Gaussian fields per model in the first batch",
                                  lo=1, hi=50)
     n_boot: int = setting(200, "bootstrap resamples for TV standard errors", lo=10,
@@ -81,19 +68,14 @@ def validate(settings: Settings) -> None:
     P = tuple(int(round(F / r)) for r in s.ratio)
     for p in P:
         check_int(p, "P = n_x n_t / ratio", 1, 100_000)
-    fig2.validate(fig2.Settings(eps=s.eps, P=P, features=s.features, n_x=s.n_x, n_t=s.n_t,
-                                n_models=s.n_models, schedule=s.schedule, data=s.data,
-                                ridge=s.ridge, n_steps=s.n_steps, T=s.T, n_bins=s.n_bins,
-                                x_range=s.x_range, seed=s.seed))
+    fig2.validate(fig2.settings_like(s, P=P))
 
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
     s = settings
     validate(s)
-    seed = resolve_seed(s, rng)
-    prog = quiet_progress(progress, NAME)
-    cache = get_cache(cache)
+    seed, prog, cache = begin(NAME, s, rng, progress, cache)
     sched = make_schedule(s.schedule, s.T)
     data = np.asarray(s.data, float)
     x, edges = fig2.bin_grid(s)

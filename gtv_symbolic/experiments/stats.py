@@ -18,7 +18,7 @@ grid) normalised to sum to one over the grid; a density is ``m / cell area``.
   sampling noise (of the order of the standard error); the bootstrap does not remove that.
 * Gap mass: the mass of a region between neighbouring training points, away from both by a
   margin (:func:`gap_region`); mode masses: the mass of each training point's Voronoi cell
-  (:func:`mode_cells`).
+  (:func:`mode_cells`). Both regions are :mod:`gtv_symbolic.metrics`'s, re-exported here.
 
 Examples
 --------
@@ -39,11 +39,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics import GAP_MARGIN, gabriel_edges, gap_region, mode_cells  # the one copy
+
 __all__ = ["mean_se", "diff_se", "normalise", "tv", "bootstrap_tv", "gap_region",
            "gabriel_edges", "mode_cells", "region_mass", "GAP_MARGIN"]
-
-#: default gap margin: the region keeps a fraction 0.25 of each neighbour distance free
-GAP_MARGIN = 0.25
 
 
 def mean_se(v, axis: int = 0):
@@ -91,64 +90,6 @@ def bootstrap_tv(a, b, *, n_boot: int = 200, rng):
         pb = b[rng.integers(0, b.shape[0], b.shape[0])].mean(0) if b.ndim == 2 else b
         boots[k] = tv(pa, pb)
     return est, float(boots.std(ddof=1))
-
-
-def _points(data):
-    d = np.asarray(data, dtype=float)
-    return d[:, None] if d.ndim == 1 else d
-
-
-def gabriel_edges(data) -> list[tuple[int, int]]:
-    """Neighbouring pairs ``(i, j)``: every other point lies strictly outside the closed ball
-    with diameter ``mu_i mu_j`` (Gabriel graph; the diagonals of a square are not neighbours).
-
-    In 1-D these are consecutive points; duplicates are merged first by the caller.
-    """
-    mu = _points(data)
-    out = []
-    for i in range(len(mu)):
-        for j in range(i + 1, len(mu)):
-            mid, r2 = 0.5 * (mu[i] + mu[j]), 0.25 * np.sum((mu[i] - mu[j]) ** 2)
-            others = np.delete(np.arange(len(mu)), [i, j])
-            if r2 > 0 and np.all(np.sum((mu[others] - mid) ** 2, axis=1) > r2 * (1 + 1e-9)):
-                out.append((i, j))
-    return out
-
-
-def gap_region(data, *grid, margin: float = GAP_MARGIN) -> np.ndarray:
-    r"""Boolean mask of the gap region on the grid (bin centres ``x`` or ``x, y``).
-
-    For each pair of neighbouring training points ``mu_i, mu_j`` (:func:`gabriel_edges`)
-    with ``L = |mu_j - mu_i|``, the region holds the points ``z = mu_i + s (mu_j - mu_i) + r``
-    (``r`` perpendicular to the segment) with ``margin <= s <= 1 - margin`` and
-    ``|r| <= margin L``: between the neighbours, at least ``margin L`` away from both. In 1-D,
-    for data {-1, 0, 1} and margin 0.25, this is the paper's ``0.25 < |x| < 0.75``.
-    """
-    if not 0 < margin < 0.5:
-        raise ValueError(f"margin must lie in (0, 0.5), got {margin}")
-    mu = np.unique(_points(data), axis=0)
-    D = mu.shape[1]
-    if len(grid) != D:
-        raise ValueError(f"grid must give {D} coordinate array(s) for {D}-D data, got {len(grid)}")
-    Z = np.stack(np.meshgrid(*grid, indexing="ij"), axis=-1)  # (..., D)
-    mask = np.zeros(Z.shape[:-1], bool)
-    for i, j in gabriel_edges(mu):
-        v = mu[j] - mu[i]
-        L2 = float(v @ v)
-        s = (Z - mu[i]) @ v / L2
-        perp2 = np.sum((Z - mu[i] - s[..., None] * v) ** 2, axis=-1)
-        mask |= (s >= margin) & (s <= 1 - margin) & (perp2 <= margin**2 * L2 * (1 + 1e-12))
-    return mask
-
-
-def mode_cells(data, *grid) -> np.ndarray:
-    """Index of the nearest training point (Voronoi cell) of every grid point (ties: lowest)."""
-    mu = _points(data)
-    if len(grid) != mu.shape[1]:
-        raise ValueError(f"grid must give {mu.shape[1]} coordinate array(s), got {len(grid)}")
-    Z = np.stack(np.meshgrid(*grid, indexing="ij"), axis=-1)
-    d2 = np.sum((Z[..., None, :] - mu) ** 2, axis=-1)
-    return np.argmin(d2, axis=-1)
 
 
 def region_mass(m, mask):

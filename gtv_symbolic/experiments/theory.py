@@ -44,13 +44,12 @@ from ._common import (
     check_int,
     child,
     make_schedule,
-    resolve_seed,
     same_field,
     seed_sequence,
     setting,
 )
 from ._compare import mc_ratio
-from ._tasks import get_cache, quiet_progress
+from ._tasks import begin
 from .one_call import FIELD_FACTOR, theory_vs_ensemble
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "X_NG", "T_NG"]
@@ -61,21 +60,10 @@ T_NG = (None, 0.03, 0.1, 0.3, 0.7)  # None -> eps
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(fig2.Shared):
     eps: tuple[float, ...] = same_field(fig2.Settings, "eps")
     P: tuple[int, ...] = same_field(fig2.Settings, "P")
-    features: str = same_field(fig2.Settings, "features")
-    n_x: int = same_field(fig2.Settings, "n_x")
-    n_t: int = same_field(fig2.Settings, "n_t")
     n_models: int = same_field(fig2.Settings, "n_models")
-    schedule: str = same_field(fig2.Settings, "schedule")
-    data: tuple[tuple[float, ...], ...] = same_field(fig2.Settings, "data")
-    ridge: float = same_field(fig2.Settings, "ridge")
-    n_steps: int = same_field(fig2.Settings, "n_steps")
-    T: float = same_field(fig2.Settings, "T")
-    n_bins: int = same_field(fig2.Settings, "n_bins")
-    x_range: tuple[float, float] = same_field(fig2.Settings, "x_range")
-    seed: int = same_field(fig2.Settings, "seed")
     field_factor: int = setting(FIELD_FACTOR, "Gaussian fields per model in the first batch",
                                  lo=1, hi=50)
     mm_factor: int = setting(1, "moment-matched draws per model (a diagnostic; its error is "
@@ -95,11 +83,6 @@ class Settings:
 
 
 QUICK = Settings(n_models=20, n_samples_2d=2000)
-
-
-def _fig2_settings(s: Settings) -> fig2.Settings:
-    names = set(fig2.Settings.__dataclass_fields__) - {"n_samples"}
-    return fig2.Settings(**{k: getattr(s, k) for k in names})
 
 
 def _t_ng(eps):
@@ -153,7 +136,7 @@ def validate(settings: Settings) -> None:
     check_int(s.n_boot, "n_boot", 10, 100_000)
     if not 0 < s.gap_margin < 0.5:
         raise ValueError(f"gap_margin must lie in (0, 0.5), got {s.gap_margin}")
-    fig2.validate(_fig2_settings(s))
+    fig2.validate(fig2.settings_like(s))
     if s.with_2d:
         check_int(s.n_2d, "n_2d", 1, 64)
         check_int(s.n_samples_2d, "n_samples_2d", 10, 10**7)
@@ -169,10 +152,8 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     """Every panel of Figure 2 against the theory; see the module docstring."""
     s = settings
     validate(s)
-    seed = resolve_seed(s, rng)
-    prog = quiet_progress(progress, NAME)
-    cache = get_cache(cache)
-    f2s = _fig2_settings(s)
+    seed, prog, cache = begin(NAME, s, rng, progress, cache)
+    f2s = fig2.settings_like(s)
     f2 = fig2.run(f2s, seed, progress=prog, cache=cache, scheduler=scheduler, workers=workers)
     sched = make_schedule(s.schedule, s.T)
     data = np.asarray(s.data, float)

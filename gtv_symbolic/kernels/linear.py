@@ -56,7 +56,7 @@ from .._validate import check_schedule, int_arg
 from ..data import as_data
 from ..denoisers import LinearDenoiser
 from ..schedules import Schedule
-from ..training import SpectralFilter, ridge_filter
+from ..training import SpectralFilter, optimum_weights, ridge_filter
 from .base import VKernel, gaussian_weights
 from .nodes import TrainingNodes, training_nodes
 
@@ -255,7 +255,6 @@ def _linear_kernel(features, data, schedule, *, P, eps, T=1.0, ridge=0.1, target
     hv = filt.h(mu_eig)
     H = filt.divided_differences(mu_eig)
     c = U.T @ g  # (F, D)
-    theta = U @ (hv[:, None] * c)  # (F, D)
     # pass 2: second moments of the influence xi (eigenbasis)
     Ea = np.zeros((F, dim))
     Eaa = np.zeros((F * dim, F * dim))
@@ -292,6 +291,7 @@ def _linear_kernel(features, data, schedule, *, P, eps, T=1.0, ridge=0.1, target
 
     cov_mis_W, cov_C_W = rot(cov_mis), rot(cov_C)
     cov_W = cov_mis_W + cov_C_W
-    return LinearKernel(features=features, schedule=schedule, P=P, W_star=theta.T.copy(),
+    return LinearKernel(features=features, schedule=schedule, P=P,
+                        W_star=optimum_weights(g.T, G, filt, eig=(mu_eig, U)).copy(),
                         cov_W=cov_W, eig=mu_eig, filt=filt, target=target, G=G, offset=offset,
                         parts={"C_term": cov_C_W, "misspecification": cov_mis_W})
