@@ -1,5 +1,7 @@
 """MLP ensembles in JAX (issue 13): NTK = Jacobian outer product, lazy limit, shapes, bad input."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -94,19 +96,31 @@ def test_bad_input_is_named():
 
 def test_nn_vs_theory_save_data_keys(tmp_path):
     from gtv_symbolic import plots
+    from gtv_symbolic._runtime.cache import Cache
     from gtv_symbolic.experiments import nn_vs_theory as m
 
-    s = m.Settings(width=(8, 16), n_models=4, n_fields=4, steps=5, lr=0.1, n_boot=10)
-    r = m.run(s, cache=False, workers=1)
-    paths = plots.save_data("nn-vs-theory", r, tmp_path / "nn.npz")
-    z = np.load(paths[0])
-    assert z["parameterisation"].tolist() == ["ntk", "standard"]
-    assert z["width"].tolist() == [8, 16]
-    for k in ("ensemble", "lazy_prediction"):
-        assert z[k].shape == (2, 2, z["x"].size)
-    for k in ("tv", "tv_se", "kernel_change"):
-        assert z[k].shape == (2, 2) and np.all(np.isfinite(z[k]))
-    assert (tmp_path / "nn.json").exists()
+    s = m.Settings(width=(8, 16), n_models=4, n_fields=4, steps=5, lr=0.1, n_boot=10,
+                   eps=(1e-2, 1e-3))
+    cache = Cache(tmp_path / "cache")  # the one-eps run below reuses the eps = 1e-3 cells
+    r = m.run(s, cache=cache, workers=1)
+    plots.save_data("nn-vs-theory", r, tmp_path / "nn.npz")
+    # PATH holds the first eps; one file (+ sidecar) per eps beside it
+    for name, e in (("nn", 1e-2), ("nn_eps1e-02", 1e-2), ("nn_eps1e-03", 1e-3)):
+        z = np.load(tmp_path / f"{name}.npz")
+        assert float(z["eps"]) == e and z["eps_all"].tolist() == [1e-2, 1e-3]
+        assert z["parameterisation"].tolist() == ["ntk", "standard"]
+        assert z["width"].tolist() == [8, 16]
+        for k in ("ensemble", "lazy_prediction"):
+            assert z[k].shape == (2, 2, z["x"].size)
+        for k in ("tv", "tv_se", "kernel_change"):
+            assert z[k].shape == (2, 2) and np.all(np.isfinite(z[k]))
+        assert (tmp_path / f"{name}.json").exists()
+    a, b = np.load(tmp_path / "nn_eps1e-03.npz"), np.load(tmp_path / "nn.npz")
+    assert not np.allclose(a["ensemble"], b["ensemble"])
+    one = m.run(dataclasses.replace(s, eps=(1e-3,)), cache=cache, workers=1)
+    paths = plots.save_data("nn-vs-theory", one, tmp_path / "one.npz")
+    assert [p.name for p in paths] == ["one.npz", "one.json"]  # one eps: PATH alone
+    np.testing.assert_array_equal(np.load(paths[0])["ensemble"], a["ensemble"])
     with pytest.raises(ValueError, match="width"):
         m.run(m.Settings(width=(7,)), cache=False)
 

@@ -132,9 +132,20 @@ class LazyPrediction:
         """Mean parameter displacement ``B W*^T`` (``(p,)``)."""
         return self.B @ self.kernel.W_star[0]
 
-    def sample_deltas(self, n: int, rng) -> np.ndarray:
-        """``n`` Gaussian-field displacements ``delta = B w``, ``w ~ N(W*, Cov_W)``: ``(n, p)``."""
-        w = kernels.gaussian_weights(self.kernel.W_star, self.kernel.cov_W,
+    def cov_W(self, n_draws: int | None = 1) -> np.ndarray:
+        r"""``Cov_W`` for targets averaged over ``M = n_draws`` posterior draws (derivation
+        ``target-variance``): ``Cov_mis + Cov_C / M``; ``None`` (``M = inf``, the exact
+        posterior mean J0): ``Cov_mis``; ``1``: the proxy law (J1)."""
+        parts = self.kernel.parts
+        if n_draws is None:
+            return parts["misspecification"]
+        return parts["misspecification"] + parts["C_term"] / int_arg(n_draws, "n_draws", 1,
+                                                                        10**6)
+
+    def sample_deltas(self, n: int, rng, n_draws: int | None = 1) -> np.ndarray:
+        """``n`` Gaussian-field displacements ``delta = B w``, ``w ~ N(W*, Cov_W)``: ``(n, p)``
+        (``Cov_W`` of :meth:`cov_W` for ``n_draws``)."""
+        w = kernels.gaussian_weights(self.kernel.W_star, self.cov_W(n_draws),
                                      int_arg(n, "n", 1, 10**6), rng)
         return w[:, 0, :] @ self.B.T
 

@@ -92,19 +92,23 @@ def gram_top_eigenvalue(net: MLP, theta, x, t, lam) -> float:
 
 def train_networks(net: MLP, data, schedule, *, P: int, n_models: int, steps: int, lr: float,
                    rng: np.random.Generator, target: str = "proxy", n_draws: int | None = 1,
-                   theta0=None, n_check: int = 4) -> dict:
+                   theta0=None, n_check: int = 4, max_lr_mu: float | None = None) -> dict:
     r"""Train ``n_models`` networks on their own DSM training sets; returns a dict.
 
     Keys: ``theta (N, p)``, ``theta0 (p,)``, ``loss (N,)``, ``tau`` (= steps * lr_eff),
-    ``mu_max`` (largest ``G_hat`` eigenvalue over the first ``n_check`` models at
-    ``theta0``) and the samples ``x, t, x0, weight, target``. ``target='proxy'`` with
+    ``lr_eff`` (the step used), ``mu_max`` (largest ``G_hat`` eigenvalue over the first
+    ``n_check`` models at ``theta0``, over all models with ``max_lr_mu``) and the samples
+    ``x, t, x0, weight, target``. ``target='proxy'`` with
     ``n_draws = M`` uses the average of ``M`` posterior draws
     (:func:`gtv_symbolic.experiments.target_variance.averaged_targets`; ``M = 1`` is the
     proxy target itself, ``None`` the exact posterior mean, the same as ``target='true'``).
     ``theta0`` defaults to :func:`init_params` from a child stream of ``rng``.
 
     Raises ValueError, before training, if ``lr_eff * mu_max >= 2`` (gradient descent
-    would diverge).
+    would diverge). With ``max_lr_mu`` in ``(0, 2)`` the step is instead lowered to
+    ``min(lr_eff, max_lr_mu / mu_max)`` (one step for all models, so ``tau`` is common): the
+    weight ``lam = alpha^2 / sigma^2`` reaches ``1/eps``, so at small ``eps`` a training set
+    with a sample near ``t = eps`` has a large ``mu_max``.
     """
     from .. import training
     from ..data import as_data
@@ -130,15 +134,20 @@ def train_networks(net: MLP, data, schedule, *, P: int, n_models: int, steps: in
     theta0 = init_params(net, init_rng) if theta0 is None else np.asarray(theta0, float)
     if theta0.shape != (net.n_params,):
         raise ValueError(f"theta0 must have shape ({net.n_params},), got {theta0.shape}")
-    mu_max = max(gram_top_eigenvalue(net, theta0, x[k], t[k], w[k])
-                 for k in range(min(n_check, n_models)))
+    n_check = n_models if max_lr_mu is not None else min(n_check, n_models)
+    mu_max = max(gram_top_eigenvalue(net, theta0, x[k], t[k], w[k]) for k in range(n_check))
+    if max_lr_mu is not None:
+        if not 0 < max_lr_mu < 2:
+            raise ValueError(f"max_lr_mu must lie in (0, 2), got {max_lr_mu}")
+        lr = min(lr, max_lr_mu / mu_max / (lr_eff / lr))
+        lr_eff = net.effective_lr(lr)
     if lr_eff * mu_max >= 2:
         raise ValueError(f"lr = {lr} is too large: lr_eff * mu_max(G_hat) = "
                          f"{lr_eff * mu_max:.3g} >= 2 (gradient descent diverges); use "
                          f"lr < {2 / mu_max / (lr_eff / lr):.3g}")
     theta, loss = fit(net, theta0, x, t, y, w, steps=steps, lr=lr)
     return {"theta": theta, "theta0": theta0, "loss": loss, "tau": steps * lr_eff,
-            "mu_max": mu_max, "x": x, "t": t, "x0": x0, "weight": w, "target": y}
+            "lr_eff": lr_eff, "mu_max": mu_max, "x": x, "t": t, "x0": x0, "weight": w, "target": y}
 
 
 def kernel_change(net: MLP, theta0, theta, x, t) -> np.ndarray:
