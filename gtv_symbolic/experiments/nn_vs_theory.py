@@ -47,7 +47,8 @@ from ._common import (MAX_MODELS, attrs, check_choice, check_int, child, make_sc
 from ._tasks import cached_map, get_cache, quiet_progress
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "npz_split",
-           "probe_points", "cell", "train_and_predict", "eps_code"]
+           "probe_points", "cell", "train_and_predict", "split_lazy", "functional_variance",
+           "eps_code"]
 
 NAME = "nn-vs-theory"
 PARAMETERISATIONS = ("ntk", "standard")
@@ -132,7 +133,7 @@ def _fig2_settings(s: Settings) -> fig2.Settings:
 
 
 def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_fields, draws,
-                      edges, n_steps, probe, seed_seq) -> dict:
+                      edges, n_steps, probe, seed_seq, regions=None) -> dict:
     r"""Networks and their lazy prediction for each target ``M`` in ``draws`` (runs in a worker).
 
     For every ``M`` (``1``: proxy target J1; ``None``: exact posterior mean J0; else the
@@ -141,16 +142,24 @@ def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_
     ``child(seed_seq, 0)`` for every ``M``), and ``n_fields`` lazy Gaussian fields are drawn
     from ``N(W*, Cov_mis + Cov_C / M)`` (one NTK-at-init kernel,
     :meth:`gtv_symbolic.networks.LazyPrediction.cov_W`). Both are transported on ``edges``.
-    Returns ``ensemble (len(draws), N, bins)``, ``lazy (len(draws), n_fields, bins)``,
-    ``kernel_change, loss (len(draws), N)`` and the scalars ``tau, lr_mu_max, F_eff,
-    basis_residual, rank``.
+    With ``regions`` (bin masks) the fields are topped up until their Monte Carlo error is at
+    most ``MC_RATIO`` of the ensemble's in every region (:func:`._compare.gaussian_fields`).
+    Returns ``ensemble (len(draws), N, bins)``, ``lazy (sum(lazy_counts), bins)`` (the
+    fields of every ``M`` in turn; :func:`split_lazy`), ``lazy_counts (len(draws),)``,
+    ``kernel_change, loss (len(draws), N)``, the functional variance in the lazy basis
+    ``q (len(draws), N)`` (:func:`functional_variance` of ``w_n = B^T (theta_n - theta_0)``)
+    and its prediction ``q_pred = tr(G Cov_W^(M))`` ``(len(draws),)``, and the scalars
+    ``tau, lr_mu_max, F_eff, basis_residual, rank``; ``outside_basis (len(draws),)`` is
+    ``||J (I - B B^T) Delta||_F / ||J Delta||_F`` for the trained displacements ``Delta`` on
+    the probe points (how much of what the networks learned the finite basis misses).
     """
     from .. import networks as nw
     from ..grids import TimeGrid
     from ..solvers import pushforward_1d
 
     grid = TimeGrid.linear(sched, net.eps, net.T, n_steps)
-    out = {k: [] for k in ("ensemble", "lazy", "kernel_change", "loss")}
+    out = {k: [] for k in ("ensemble", "lazy", "kernel_change", "loss", "q", "q_pred",
+                                 "outside_basis")}
     lazy = None
     for i, M in enumerate(draws):
         tr = nw.train_networks(net, data, sched, P=P, n_models=n_models, steps=steps, lr=lr,
@@ -159,20 +168,53 @@ def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_
         if lazy is None:  # theta0, triples and so tau are the same for every M
             lazy = nw.lazy_kernel(net, tr["theta0"], data, sched, P=P, tau=tr["tau"],
                                   rng=np.random.default_rng(child(seed_seq, 1)))
+            Jp = nw.jacobian(net, tr["theta0"], *probe).reshape(-1, net.n_params)
+            JpB = Jp @ lazy.B
         out["kernel_change"].append(nw.kernel_change(net, tr["theta0"], tr["theta"], *probe))
+        G, cov = lazy.kernel.G, lazy.cov_W(M)[0, :, 0, :]
+        out["q"].append(functional_variance(((tr["theta"] - tr["theta0"]) @ lazy.B)[:, None], G))
+        out["q_pred"].append(np.trace(G @ cov))
+        # share of the trained function change J delta outside the basis (probe points)
+        Jd = Jp @ (tr["theta"] - tr["theta0"]).T
+        out["outside_basis"].append(np.linalg.norm(Jd - JpB @ (lazy.B.T @ (tr["theta"] - tr["theta0"]).T))
+                                    / np.linalg.norm(Jd))
         out["loss"].append(tr["loss"])
-        out["ensemble"].append(pushforward_1d(nw.EnsembleDenoiser(net, tr["theta"]), grid,
-                                              edges, **_compare.TRANSPORT))
-        deltas = lazy.sample_deltas(n_fields, np.random.default_rng(child(seed_seq, 2 + i)),
-                                    n_draws=M)
-        out["lazy"].append(pushforward_1d(
-            nw.EnsembleDenoiser(net, tr["theta0"] + deltas, theta0=tr["theta0"]), grid, edges,
-            **_compare.TRANSPORT))
-    res = {k: np.stack(v) for k, v in out.items()}
+        ens = pushforward_1d(nw.EnsembleDenoiser(net, tr["theta"]), grid, edges,
+                             **_compare.TRANSPORT)
+        out["ensemble"].append(ens)
+
+        def draw(n, k, M=M, ss=child(seed_seq, 2 + i)):
+            return lazy.sample_deltas(n, np.random.default_rng(child(ss, k)), n_draws=M)
+
+        def masses(deltas, k, th0=tr["theta0"]):
+            return pushforward_1d(nw.EnsembleDenoiser(net, th0 + deltas, theta0=th0), grid,
+                                  edges, **_compare.TRANSPORT)
+
+        if regions is None:
+            out["lazy"].append(masses(draw(n_fields, 0), 0))
+        else:  # topped up until the Monte Carlo error is <= MC_RATIO of the ensemble's
+            out["lazy"].append(_compare.gaussian_fields(draw, n_fields, masses, ens, regions)[0])
+    res = {k: np.stack(v) for k, v in out.items() if k != "lazy"}
+    res["lazy"] = np.concatenate(out["lazy"])  # the counts may differ between M
+    res["lazy_counts"] = np.array([a.shape[0] for a in out["lazy"]])
     res.update(tau=np.array(tr["tau"]), lr_mu_max=np.array(tr["lr_eff"] * tr["mu_max"]),
                F_eff=np.array(lazy.kernel.F_eff), basis_residual=np.array(lazy.basis_residual),
                rank=np.array(lazy.B.shape[1]))
     return res
+
+
+def split_lazy(res: dict) -> list[np.ndarray]:
+    """The lazy-field masses of :func:`train_and_predict` per ``M``."""
+    return np.split(res["lazy"], np.cumsum(res["lazy_counts"])[:-1])
+
+
+def functional_variance(W, G):
+    r"""``N/(N-1) dW_n^T G dW_n`` per model, ``dW = W - mean(W)`` (summed over output
+    dimensions; ``W (N, D, F)``): the sample estimate of ``E_train[lam tr Var mu_hat] =
+    tr(G Cov_W)``, shape ``(N,)``."""
+    dW = W - W.mean(0)
+    N = W.shape[0]
+    return np.einsum("ndf,fg,ndg->n", dW, G, dW) * N / (N - 1)
 
 
 def cell(s: Settings, seed: int, eps: float, k_param: int, width: int) -> dict:
@@ -187,7 +229,8 @@ def cell(s: Settings, seed: int, eps: float, k_param: int, width: int) -> dict:
                           draws=[1 if s.target == "proxy" else None], edges=edges,
                           n_steps=s.n_steps, probe=probe_points(s, eps),
                           seed_seq=seed_sequence(seed, 13, eps_code(eps), k_param, width))
-    return {k: (v[0] if k in ("ensemble", "lazy", "kernel_change", "loss") else v)
+    return {k: (v[0] if k in ("ensemble", "kernel_change", "loss", "q", "q_pred",
+                                          "outside_basis", "lazy_counts") else v)
             for k, v in r.items()}
 
 
@@ -222,7 +265,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     out = _compare.summary_arrays(shape, nM, "lazy")
     out.update({k: np.zeros(shape) for k in ("kernel_change", "kernel_change_se", "F_eff",
                                               "tau", "lr_mu_max", "basis_residual", "loss",
-                                              "rank", "tv_null")})
+                                              "rank", "tv_null", "outside_basis")})
     ens_d, lazy_d = np.zeros(shape + (x.size,)), np.zeros(shape + (x.size,))
     true_d, pf_d, gap_pf, gap_pe = (np.zeros((nE, x.size)), np.zeros((nE, x.size)),
                                     np.zeros(nE), np.zeros(nE))
@@ -245,7 +288,8 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
                 h = gf.shape[0] // 2  # noise floor: two halves of the fields, rescaled to N vs M
                 out["tv_null"][a, i, j] = stats.tv(gf[:h].mean(0), gf[h:2 * h].mean(0)) * np.sqrt(
                     (1 / ens.shape[0] + 1 / gf.shape[0]) / (2 / h))
-                for k in ("F_eff", "tau", "lr_mu_max", "basis_residual", "rank"):
+                for k in ("F_eff", "tau", "lr_mu_max", "basis_residual", "rank",
+                          "outside_basis"):
                     out[k][a, i, j] = float(r[k])
                 ens_d[a, i, j] = ens.mean(0) / dx
                 lazy_d[a, i, j] = gf.mean(0) / dx

@@ -51,8 +51,9 @@ def table(result) -> str:
              f"{s['max_lr_mu']}), target = {s['target']}, lazy fields per cell = "
              f"{s['n_fields']}", "",
              "| eps | param. | H | F_eff/P | tau | kernel change | TV(ens, lazy) | TV null | "
-             "gap ens | gap lazy | gap diff | TV(ens, PF-ODE) | lr mu_max | basis resid. |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "gap ens | gap lazy | gap diff | TV(ens, PF-ODE) | lr mu_max | basis resid. | "
+             "outside basis |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     cells = [(a, i, j) for a in range(d.sizes["eps"]) for i in range(d.sizes["parameterisation"])
              for j in range(d.sizes["width"])]
     for a, i, j in cells:
@@ -66,7 +67,7 @@ def table(result) -> str:
             f"{pm(g('gap_mass_lazy'), g('gap_mass_lazy_se'))} | "
             f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'))} | "
             f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
-            f"{g('lr_mu_max'):.2f} | {g('basis_residual'):.1e} |")
+            f"{g('lr_mu_max'):.2f} | {g('basis_residual'):.1e} | {g('outside_basis'):.1e} |")
     lines += ["", "Exact-score PF-ODE gap mass per eps: " + ", ".join(
         f"{e:g}: {v:.4f}" for e, v in zip(d["eps"].values, d["gap_mass_pf_ode"].values,
                                           strict=True)),

@@ -21,7 +21,8 @@ def plot(result):
 
     d = result
     M, x = d["M"].values, d["x"].values
-    fig, axes = plt.subplots(1, 3, figsize=(8.5, 2.4))
+    nets = list(d["network"].values) if "network" in d.dims else []
+    fig, axes = plt.subplots(1, 3 + bool(nets), figsize=(8.5 + 2.6 * bool(nets), 2.4))
     ax = axes[0]
     ax.plot(x, d["true"].values, color="k", lw=0.6, label="p(x|eps)")
     ax.plot(x, d["mean_model"].values, color="C1", lw=0.7, ls="-.", label="mean model W*")
@@ -49,6 +50,17 @@ def plot(result):
     ax.set_xlabel("1/M")
     ax.set_ylabel("E[lam tr Var mu_hat]")
     ax.legend(fontsize=5)
+    if nets:  # networks: gap mass vs 1/M, trained ensemble vs the lazy M-draw law
+        ax = axes[3]
+        for k, p in enumerate(nets):
+            for v, c, lab in (("ensemble", "C3", "networks"), ("lazy", "C0", "lazy prediction")):
+                ax.errorbar(inv, d[f"nn_gap_mass_{v}"].values[k],
+                            2 * d[f"nn_gap_mass_{v}_se"].values[k], fmt="o-" if k == 0 else "s:",
+                            color=c, ms=3, lw=0.8, capsize=2, label=f"{p} {lab}")
+        ax.axhline(float(d["gap_mass_pf_ode"]), color="0.6", lw=0.7, label="exact-score PF-ODE")
+        ax.set_xlabel("1/M")
+        ax.set_title(f"networks, H = {d.attrs['nn_width']}", fontsize=6)
+        ax.legend(fontsize=4)
     for a in axes:
         a.tick_params(labelsize=6)
     fig.tight_layout()
@@ -63,8 +75,9 @@ def table(result) -> str:
              f"{float(d.attrs['F_eff']):.1f}), ridge = {s['ridge']}; mean model gap mass "
              f"{float(d['gap_mass_mean_model']):.4f}, exact-score PF-ODE "
              f"{float(d['gap_mass_pf_ode']):.4f}", "",
-             "| M | gap ens | gap pred | diff | TV(ens, pred) | TV(ens, PF-ODE) | q ens | q pred |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| M | gap ens | gap pred | diff | TV(ens, pred) | TV(ens, PF-ODE) | q ens | q pred | "
+             "fields (MC ratio) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for i, m in enumerate(d["M"].values):
         g = lambda k: d[k].values[i]  # noqa: E731
         lines.append(
@@ -73,7 +86,8 @@ def table(result) -> str:
             f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
             f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
             f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)} | "
-            f"{g('functional_variance_prediction'):.4f} |")
+            f"{g('functional_variance_prediction'):.4f} | "
+            f"{int(g('n_fields_used'))} ({g('field_mc_ratio'):.2f}) |")
     lines += ["", "Mode masses (ensemble vs prediction):", ""]
     for i, m in enumerate(d["M"].values):
         lines.append(f"- M = {_label(m)}: " + "; ".join(
@@ -81,4 +95,37 @@ def table(result) -> str:
                 d["mode"].values, d["mode_mass_ensemble"].values[i],
                 d["mode_mass_ensemble_se"].values[i], d["mode_mass_prediction"].values[i],
                 d["mode_mass_prediction_se"].values[i], strict=True)))
+    if "network" in d.dims and d.sizes["network"]:
+        lines += _network_table(d, s)
     return "\n".join(lines) + "\n"
+
+
+def _network_table(d, s) -> list[str]:
+    """Rows per network parameterisation and M: ensemble vs lazy M-draw prediction."""
+    lines = ["", f"Networks (H = {d.attrs['nn_width']}, P = {s['P']}, {s['nn_steps']} steps, "
+             "trained on the same M-draw targets; lazy prediction N(W*, Cov_mis + Cov_C / M) "
+             "from the NTK at initialisation):", "",
+             "| network | M | tau | kernel change | gap ens | gap lazy | diff | TV(ens, lazy) | "
+             "q ens | q lazy | lazy fields (MC ratio) | outside basis |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for k, p in enumerate(d["network"].values):
+        for i, m in enumerate(d["M"].values):
+            g = lambda v: d[f"nn_{v}"].values[k, i]  # noqa: E731
+            lines.append(
+                f"| {p} | {_label(m)} | {float(d['nn_tau'].values[k]):.3g} | "
+                f"{pm(g('kernel_change'), g('kernel_change_se'), 4)} | "
+                f"{pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'), 4)} | "
+                f"{pm(g('gap_mass_lazy'), g('gap_mass_lazy_se'), 4)} | "
+                f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
+                f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)}"
+                f" | {g('functional_variance_lazy'):.4f} | {int(g('n_fields_used'))} "
+                f"({g('field_mc_ratio'):.2f}) | {g('outside_basis'):.1e} |")
+    lines += ["", "Network mode masses (ensemble vs lazy):", ""]
+    for k, p in enumerate(d["network"].values):
+        for i, m in enumerate(d["M"].values):
+            lines.append(f"- {p}, M = {_label(m)}: " + "; ".join(
+                f"x0={c:g}: {pm(a, b)} vs {pm(e, f)}" for c, a, b, e, f in zip(
+                    d["mode"].values, d["nn_mode_mass_ensemble"].values[k, i],
+                    d["nn_mode_mass_ensemble_se"].values[k, i], d["nn_mode_mass_lazy"].values[k, i],
+                    d["nn_mode_mass_lazy_se"].values[k, i], strict=True)))
+    return lines
