@@ -143,3 +143,14 @@ def test_ensemble_denoiser_closed_form_matches_autodiff():
             v2, d2 = sm._value_jac(net, lin, *args, jnp.asarray(x[..., None]), jnp.asarray(0.3))
             np.testing.assert_allclose(v, np.asarray(v2)[..., 0], rtol=1e-12, atol=1e-13)
             np.testing.assert_allclose(d, np.asarray(d2)[..., 0, 0], rtol=1e-12, atol=1e-13)
+
+
+def test_gram_top_eigenvalue_closed_form_matches_jacobian():
+    net = _net(16)
+    rng = np.random.default_rng(4)
+    th = nw.init_params(net, rng) + 0.2 * rng.standard_normal(net.n_params)
+    x, t, lam = rng.normal(size=(9, 1)), rng.uniform(0.01, 1, 9), rng.uniform(0.5, 50, 9)
+    J = nw.jacobian(net, th, x, t)[:, 0]
+    G = (J * (lam / 9)[:, None]).T @ J
+    np.testing.assert_allclose(nw.gram_top_eigenvalue(net, th, x, t, lam),
+                               np.linalg.eigvalsh(G)[-1], rtol=1e-10)

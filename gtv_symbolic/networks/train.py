@@ -82,12 +82,31 @@ def fit(net: MLP, theta0, x, t, y, lam, *, steps: int, lr: float, chunk: int = 2
     return theta, loss
 
 
+def _ntk_1d(net: MLP, theta, x, t) -> np.ndarray:
+    r"""Empirical NTK ``J J^T`` of a ``D = 1`` network on ``(x, t)`` in closed form:
+
+    .. math:: \Theta(z, z') = s_H^2 \sum_h \big[u_h u'_h + a_h^2 g_h g'_h
+              (\tfrac{\sigma_w^2}{d_{in}} z \cdot z' + \sigma_b^2)\big],
+
+    ``u = tanh(pre)``, ``g = 1 - u^2`` (derivatives of ``a``, then of ``W`` and ``b``)."""
+    from .lazy import _hidden
+
+    zt, u, a = _hidden(net, np.asarray(theta, float), x, t)
+    g = (1 - u**2) * a[:, 0]
+    return net.out_scale**2 * (u @ u.T + (g @ g.T) * (zt @ zt.T))
+
+
 def gram_top_eigenvalue(net: MLP, theta, x, t, lam) -> float:
-    r"""Largest eigenvalue of ``G_hat = (1/P) sum_i lam_i J_i^T J_i`` (via the ``P x P`` dual)."""
-    J = jacobian(net, theta, x, t).reshape(x.shape[0] * net.dim, -1)
+    r"""Largest eigenvalue of ``G_hat = (1/P) sum_i lam_i J_i^T J_i`` (via the ``P x P`` dual
+    ``diag(w) J J^T diag(w)``, ``w = sqrt(lam / P)``; closed-form NTK for ``D = 1``)."""
+    if net.dim == 1:
+        K0 = _ntk_1d(net, theta, np.asarray(x, float).reshape(-1, 1),
+                     np.broadcast_to(np.asarray(t, float), (x.shape[0],)))
+    else:
+        J = jacobian(net, theta, x, t).reshape(x.shape[0] * net.dim, -1)
+        K0 = J @ J.T
     w = np.repeat(np.sqrt(lam / x.shape[0]), net.dim)
-    K = (J * w[:, None]) @ (J * w[:, None]).T
-    return float(np.linalg.eigvalsh(K)[-1])
+    return float(np.linalg.eigvalsh(K0 * np.outer(w, w))[-1])
 
 
 def train_networks(net: MLP, data, schedule, *, P: int, n_models: int, steps: int, lr: float,
