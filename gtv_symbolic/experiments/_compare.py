@@ -32,7 +32,7 @@ from ._common import child, make_schedule
 from ._tasks import cached_map
 
 __all__ = ["TRANSPORT", "MC_RATIO", "N_QMC_2D", "kernel", "model_masses", "exact_masses",
-           "p_eps_masses", "references", "gaussian_fields", "summary", "mc_ratio",
+           "p_eps_masses", "start_1d", "references", "gaussian_fields", "summary", "mc_ratio",
            "SUMMARY_KEYS", "summary_arrays", "store_summary"]
 
 #: sample-free transport settings (the same as Fig. 2)
@@ -157,6 +157,19 @@ def p_eps_masses(data, sched, edges, eps):
     if len(edges) == 1:
         return per_axis[0].mean(1)
     return np.einsum("im,jm->ij", per_axis[0], per_axis[1]).reshape(-1) / data.shape[0]
+
+
+def start_1d(name, s, validate, rng, progress, cache):
+    """The opening of a 1-D comparison run: ``(data, seed, progress, cache, schedule, x,
+    edges)`` (validated settings ``s`` with Fig. 2's bin fields)."""
+    from . import fig2
+    from ._common import resolve_seed
+    from ._tasks import get_cache, quiet_progress
+
+    data = validate(s)
+    x, edges = fig2.bin_grid(s)
+    return (data, resolve_seed(s, rng), quiet_progress(progress, name), get_cache(cache),
+            make_schedule(s.schedule, s.T), x, edges)
 
 
 def references(data, sched, edges, *, eps, T, n_steps):

@@ -36,15 +36,25 @@ fitted, ``lr mu_max <= 0.9`` there), ``max_lr_mu = 1`` (every mode decays monoto
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from . import _compare, fig2, stats
-from ._common import (MAX_MODELS, attrs, check_choice, check_int, child, make_schedule,
-                      resolve_seed, same_field, seed_sequence, setting)
-from ._tasks import cached_map, get_cache, quiet_progress
+from ._common import (
+    MAX_MODELS,
+    attrs,
+    check_choice,
+    check_int,
+    child,
+    make_schedule,
+    same_field,
+    seed_sequence,
+    setting,
+)
+from ._tasks import cached_map
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "npz_split",
            "probe_points", "cell", "train_and_predict", "split_lazy", "functional_variance",
@@ -183,12 +193,8 @@ def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_
                              **_compare.TRANSPORT)
         out["ensemble"].append(ens)
 
-        def draw(n, k, M=M, ss=child(seed_seq, 2 + i)):
-            return lazy.sample_deltas(n, np.random.default_rng(child(ss, k)), n_draws=M)
-
-        def masses(deltas, k, th0=tr["theta0"]):
-            return pushforward_1d(nw.EnsembleDenoiser(net, th0 + deltas, theta0=th0), grid,
-                                  edges, **_compare.TRANSPORT)
+        draw = functools.partial(_draw_lazy, lazy, M, child(seed_seq, 2 + i))
+        masses = functools.partial(_lazy_masses, net, tr["theta0"], grid, edges)
 
         if regions is None:
             out["lazy"].append(masses(draw(n_fields, 0), 0))
@@ -201,6 +207,18 @@ def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_
                F_eff=np.array(lazy.kernel.F_eff), basis_residual=np.array(lazy.basis_residual),
                rank=np.array(lazy.B.shape[1]))
     return res
+
+
+def _draw_lazy(lazy, M, ss, n, k):
+    return lazy.sample_deltas(n, np.random.default_rng(child(ss, k)), n_draws=M)
+
+
+def _lazy_masses(net, theta0, grid, edges, deltas, k):
+    from .. import networks as nw
+    from ..solvers import pushforward_1d
+
+    return pushforward_1d(nw.EnsembleDenoiser(net, theta0 + deltas, theta0=theta0), grid, edges,
+                          **_compare.TRANSPORT)
 
 
 def split_lazy(res: dict) -> list[np.ndarray]:
@@ -238,12 +256,8 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
         workers=None) -> xr.Dataset:
     """Every (eps, parameterisation, width) cell; see the module docstring for the variables."""
     s = settings
-    data = validate(s)
-    seed = resolve_seed(s, rng)
-    prog = quiet_progress(progress, NAME)
-    cache = get_cache(cache)
-    sched = make_schedule(s.schedule, s.T)
-    x, edges = fig2.bin_grid(_fig2_settings(s))
+    data, seed, prog, cache, sched, x, edges = _compare.start_1d(NAME, s, validate, rng,
+                                                                 progress, cache)
     dx = x[1] - x[0]
     base = {k: getattr(s, k) for k in ("P", "steps", "lr", "max_lr_mu", "target", "n_models",
                                        "n_fields", "n_steps", "T", "n_bins")}

@@ -35,9 +35,18 @@ import numpy as np
 import xarray as xr
 
 from . import _compare, fig2, nn_vs_theory, stats
-from ._common import (MAX_MODELS, attrs, check_choice, check_int, child, make_schedule,
-                      resolve_seed, same_field, seed_sequence, setting)
-from ._tasks import cached_map, get_cache, quiet_progress
+from ._common import (
+    MAX_MODELS,
+    attrs,
+    check_choice,
+    check_int,
+    child,
+    make_schedule,
+    same_field,
+    seed_sequence,
+    setting,
+)
+from ._tasks import cached_map
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "averaged_targets", "train_panel",
            "MAX_DRAWS"]
@@ -168,14 +177,9 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     from .. import kernels
 
     s = settings
-    data = validate(s)
-    seed = resolve_seed(s, rng)
-    prog = quiet_progress(progress, NAME)
-    cache = get_cache(cache)
-    sched = make_schedule(s.schedule, s.T)
-    f2s = _fig2_settings(s)
-    fm = fig2.features_for(f2s, s.eps)
-    x, edges = fig2.bin_grid(f2s)
+    data, seed, prog, cache, sched, x, edges = _compare.start_1d(NAME, s, validate, rng,
+                                                                 progress, cache)
+    fm = fig2.features_for(_fig2_settings(s), s.eps)
     dx = x[1] - x[0]
     Ms = [int(M) for M in s.n_draws] + [None]
     base = {k: getattr(s, k) for k in ("eps", "P", "ridge", "n_models", "T")}

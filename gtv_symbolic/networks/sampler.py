@@ -52,7 +52,7 @@ def _value_jac_1d(net, linear, thetas, theta0, x, t):
         der = jnp.einsum("nph,nh->np", 1 - u * u, a * al)
         return s * val, s * der
     al0, be0, a0 = _unpack(net, theta0[None], e)
-    dal, dbe, da = al - al0, be - be0, a - a0
+    dal, dbe = al - al0, be - be0
     u0 = jnp.tanh(al0[:, None, :] * x[..., None] + be0[:, None, :])
     g0 = 1 - u0 * u0
     dpre = dal[:, None, :] * x[..., None] + dbe[:, None, :]

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .theory import pm, run_header
 
 __all__ = ["plot", "table"]
@@ -57,7 +55,7 @@ def table(result) -> str:
     cells = [(a, i, j) for a in range(d.sizes["eps"]) for i in range(d.sizes["parameterisation"])
              for j in range(d.sizes["width"])]
     for a, i, j in cells:
-        g = lambda k: d[k].values[a, i, j]  # noqa: E731
+        g = lambda k, a=a, i=i, j=j: d[k].values[a, i, j]  # noqa: E731
         lines.append(
             f"| {d['eps'].values[a]:g} | {d['parameterisation'].values[i]} | "
             f"{d['width'].values[j]} | {g('F_eff') / s['P']:.3f} | {g('tau'):.3g} | "

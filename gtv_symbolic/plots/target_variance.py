@@ -110,7 +110,7 @@ def _network_table(d, s) -> list[str]:
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for k, p in enumerate(d["network"].values):
         for i, m in enumerate(d["M"].values):
-            g = lambda v: d[f"nn_{v}"].values[k, i]  # noqa: E731
+            g = lambda v, k=k, i=i: d[f"nn_{v}"].values[k, i]  # noqa: E731
             lines.append(
                 f"| {p} | {_label(m)} | {float(d['nn_tau'].values[k]):.3g} | "
                 f"{pm(g('kernel_change'), g('kernel_change_se'), 4)} | "
