@@ -61,5 +61,10 @@ def test_save_data_keys(tmp_path):
     assert z["nn_gap_mass_ensemble"].shape == (1, 3)
     assert z["nn_mode_mass_lazy"].shape == (1, 3, 3)
     assert z["nn_ensemble"].shape == (1, 3, z["x"].size)
+    # paired changes against the same models at M = inf vanish there exactly
+    for k in ("gap_mass_vs_exact", "nn_gap_mass_vs_exact"):
+        v = z[k].reshape(-1, 3)
+        assert np.all(v[:, -1] == 0) and np.all(np.isfinite(v))
+    assert np.all(z["nn_gap_mass_vs_exact_se"][:, :-1] > 0)
     with pytest.raises(ValueError, match="n_draws"):
         tv.run(tv.Settings(n_draws=(0,)), cache=False)

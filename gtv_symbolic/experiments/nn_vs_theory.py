@@ -143,13 +143,14 @@ def _fig2_settings(s: Settings) -> fig2.Settings:
 
 
 def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_fields, draws,
-                      edges, n_steps, probe, seed_seq, regions=None) -> dict:
+                      edges, n_steps, probe, seed_seq, regions=None, first_stream=2) -> dict:
     r"""Networks and their lazy prediction for each target ``M`` in ``draws`` (runs in a worker).
 
     For every ``M`` (``1``: proxy target J1; ``None``: exact posterior mean J0; else the
     average of ``M`` posterior draws) ``n_models`` networks are trained from the same
     ``theta_0`` on the same triples (:func:`gtv_symbolic.networks.train_networks`, stream
     ``child(seed_seq, 0)`` for every ``M``), and ``n_fields`` lazy Gaussian fields are drawn
+    (stream ``child(seed_seq, first_stream + i)`` for the ``i``-th ``M``)
     from ``N(W*, Cov_mis + Cov_C / M)`` (one NTK-at-init kernel,
     :meth:`gtv_symbolic.networks.LazyPrediction.cov_W`). Both are transported on ``edges``.
     With ``regions`` (bin masks) the fields are topped up until their Monte Carlo error is at
@@ -193,7 +194,7 @@ def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_
                              **_compare.TRANSPORT)
         out["ensemble"].append(ens)
 
-        draw = functools.partial(_draw_lazy, lazy, M, child(seed_seq, 2 + i))
+        draw = functools.partial(_draw_lazy, lazy, M, child(seed_seq, first_stream + i))
         masses = functools.partial(_lazy_masses, net, tr["theta0"], grid, edges)
 
         if regions is None:

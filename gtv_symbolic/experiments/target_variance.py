@@ -121,9 +121,10 @@ def _nn_settings(s: Settings) -> nn_vs_theory.Settings:
                                  seed=s.seed)
 
 
-def network_panel(s: Settings, seed: int, k_param: int, Ms) -> dict:
-    """``N`` networks per ``M`` in ``Ms`` and the lazy ``M``-draw law (runs in a worker;
-    :func:`gtv_symbolic.experiments.nn_vs_theory.train_and_predict`)."""
+def network_panel(s: Settings, seed: int, k_param: int, M, i: int) -> dict:
+    """``N`` networks for the ``i``-th target ``M`` and the lazy ``M``-draw law (runs in a
+    worker; :func:`gtv_symbolic.experiments.nn_vs_theory.train_and_predict`: the same
+    ``theta_0`` and triples for every ``M``, fields from stream ``2 + i``)."""
     from .. import networks as nw
 
     ns = _nn_settings(s)
@@ -132,9 +133,26 @@ def network_panel(s: Settings, seed: int, k_param: int, Ms) -> dict:
     return nn_vs_theory.train_and_predict(
         net, np.asarray(s.data, float), make_schedule(s.schedule, s.T), P=s.P,
         steps=s.nn_steps, lr=s.nn_lr, max_lr_mu=s.nn_max_lr_mu, n_models=s.n_models,
-        n_fields=s.n_fields, draws=list(Ms), edges=edges, n_steps=s.n_steps,
+        n_fields=s.n_fields, draws=[M], edges=edges, n_steps=s.n_steps,
         probe=nn_vs_theory.probe_points(ns, s.eps), seed_seq=seed_sequence(seed, 16, 7, k_param),
-        regions=_regions(np.asarray(s.data, float), edges))
+        regions=_regions(np.asarray(s.data, float), edges), first_stream=2 + i)
+
+
+#: per-M entries of a network task (the rest are scalars of the cell)
+_PER_M = ("ensemble", "kernel_change", "loss", "q", "q_pred", "outside_basis", "lazy_counts")
+
+
+def _paired_to_exact(d, ens, gap, cells, index):
+    """``*_vs_exact``: per-model gap and mode masses at each ``M`` minus the same model's at
+    ``M = inf`` (the last), mean and standard error over models (paired)."""
+    ref = ens[-1]
+    for i, e in enumerate(ens):
+        idx = index + (i,)
+        d["gap_mass_vs_exact"][idx], d["gap_mass_vs_exact_se"][idx] = stats.mean_se(
+            stats.region_mass(e, gap) - stats.region_mass(ref, gap))
+        diffs = np.stack([stats.region_mass(e, cells == k) - stats.region_mass(ref, cells == k)
+                          for k in range(int(cells.max()) + 1)], axis=-1)
+        d["mode_mass_vs_exact"][idx], d["mode_mass_vs_exact_se"][idx] = stats.mean_se(diffs)
 
 
 def _regions(data, edges):
@@ -192,14 +210,17 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
                    n_bins=s.n_bins, x_range=list(s.x_range), transport=_compare.TRANSPORT,
                    mc_ratio=_compare.MC_RATIO, version=2)
     for k, p in enumerate(s.networks):
-        tasks.append((dict(nn_base, parameterisation=p, M=Ms), (network_panel, (s, seed, k, Ms))))
-        labels.append(f"{p} networks H={s.nn_width}")
+        for i, M in enumerate(Ms):
+            tasks.append((dict(nn_base, parameterisation=p, M=M, stream=2 + i),
+                          (network_panel, (s, seed, k, M, i))))
+            labels.append(f"{p} networks H={s.nn_width} M={M}")
     prog.log(f"{len(Ms)} targets (M = {', '.join('inf' if M is None else str(M) for M in Ms)})"
              f", N = {s.n_models}, P = {s.P}, F = {fm.n_features}; networks: "
              f"{', '.join(s.networks) or 'none'}")
     res = cached_map(cache, NAME, tasks, workers=workers, scheduler=scheduler, progress=prog,
                      labels=labels)
-    Ws, nets = [r["W"] for r in res[:len(Ms)]], res[len(Ms):]
+    Ws = [r["W"] for r in res[:len(Ms)]]
+    nets = [res[len(Ms) * (k + 1):len(Ms) * (k + 2)] for k in range(len(s.networks))]
     K = _compare.kernel(fm, data, sched, eps=s.eps, T=s.T, ridge=s.ridge, target="proxy",
                         seed_seq=seed_sequence(seed, 16, 1), cache=cache)
     C = K.parts["C_term"] / s.P
@@ -227,6 +248,12 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     nn.update({k: np.zeros(nN) for k in ("tau", "lr_mu_max", "basis_residual")})
     dens = {k: np.zeros((nM, x.size)) for k in ("ensemble", "prediction")}
     nn_dens = {k: np.zeros((nN, nM, x.size)) for k in ("nn_ensemble", "nn_lazy")}
+    lin_ens, nn_ens = [], [[] for _ in range(nN)]
+    for d in (out, nn):
+        lead = (nM,) if d is out else (nN, nM)
+        d.update({k: np.zeros(lead) for k in ("gap_mass_vs_exact", "gap_mass_vs_exact_se")})
+        d.update({k: np.zeros(lead + (nm,)) for k in ("mode_mass_vs_exact",
+                                                       "mode_mass_vs_exact_se")})
     srng = np.random.default_rng(seed_sequence(seed, 16, 3))
     for i, M in enumerate(Ms):
         cov = mis + (0.0 if M is None else C / M)
@@ -250,27 +277,34 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
             stats.mean_se(q)
         out["functional_variance_prediction"][i] = float(
             sum(np.trace(G @ cov[d, :, d, :]) for d in range(cov.shape[0])))
+        lin_ens.append(ens)
         dens["ensemble"][i] = ens.mean(0) / dx
         dens["prediction"][i] = gf.mean(0) / dx
-        for k, r in enumerate(nets):
-            e = stats.normalise(r["ensemble"][i])
-            g = stats.normalise(nn_vs_theory.split_lazy(r)[i])
+        for k, rk in enumerate(nets):
+            r = {a: (v[0] if a in _PER_M else v) for a, v in rk[i].items()}
+            e = stats.normalise(r["ensemble"])
+            g = stats.normalise(r["lazy"])
             sm = _compare.summary(e, g, pf, p_eps, gap, cells, n_boot=s.n_boot,
                                   rng=srng.spawn(1)[0])
             _compare.store_summary(nn, (k, i), sm, "lazy")
             nn["functional_variance_ensemble"][k, i], nn["functional_variance_ensemble_se"][
-                k, i] = stats.mean_se(r["q"][i])
-            nn["functional_variance_lazy"][k, i] = r["q_pred"][i]
+                k, i] = stats.mean_se(r["q"])
+            nn["functional_variance_lazy"][k, i] = r["q_pred"]
             nn["kernel_change"][k, i], nn["kernel_change_se"][k, i] = stats.mean_se(
-                r["kernel_change"][i])
+                r["kernel_change"])
             nn["field_mc_ratio"][k, i] = _compare.mc_ratio(e, g, regions)
             nn["n_fields_used"][k, i] = g.shape[0]
-            nn["outside_basis"][k, i] = r["outside_basis"][i]
+            nn["outside_basis"][k, i] = r["outside_basis"]
+            nn_ens[k].append(e)
             nn_dens["nn_ensemble"][k, i] = e.mean(0) / dx
             nn_dens["nn_lazy"][k, i] = g.mean(0) / dx
-    for k, r in enumerate(nets):
+    for k, rk in enumerate(nets):
         for a in ("tau", "lr_mu_max", "basis_residual"):
-            nn[a][k] = float(r[a])
+            nn[a][k] = float(rk[0][a])
+    # paired differences to the exact target (M = inf): the same triples (and theta_0) per model
+    _paired_to_exact(out, lin_ens, gap, cells, ())
+    for k in range(nN):
+        _paired_to_exact(nn, nn_ens[k], gap, cells, (k,))
     Mc = np.array([np.inf if M is None else float(M) for M in Ms])
 
     ds = xr.Dataset(
@@ -301,7 +335,8 @@ def npz_arrays(result: xr.Dataset) -> dict:
             "gap_mass_diff", "gap_mass_diff_se", "mode_mass_ensemble", "mode_mass_ensemble_se",
             "mode_mass_prediction", "mode_mass_prediction_se", "functional_variance_ensemble",
             "functional_variance_ensemble_se", "functional_variance_prediction", "tv", "tv_se",
-            "n_fields_used", "field_mc_ratio")
+            "n_fields_used", "field_mc_ratio", "gap_mass_vs_exact", "gap_mass_vs_exact_se",
+            "mode_mass_vs_exact", "mode_mass_vs_exact_se")
     out = {k: result[k].values for k in keys}
     if result.sizes.get("network", 0):
         out["network"] = np.asarray(result["network"].values, dtype=str)

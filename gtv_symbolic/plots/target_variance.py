@@ -47,6 +47,12 @@ def plot(result):
                 capsize=2, label="ensemble")
     ax.plot(inv, d["functional_variance_prediction"].values, "s--", color="C0", ms=3, lw=0.8,
             label="V_mis + V_C / M")
+    for k, p in enumerate(nets):  # networks: in their lazy basis
+        ax.errorbar(inv, d["nn_functional_variance_ensemble"].values[k],
+                    2 * d["nn_functional_variance_ensemble_se"].values[k], fmt="^", color="C2",
+                    ms=3, capsize=2, label=f"{p} networks")
+        ax.plot(inv, d["nn_functional_variance_lazy"].values[k], "v:", color="C2", ms=3, lw=0.8,
+                label=f"{p} lazy V_mis + V_C / M")
     ax.set_xlabel("1/M")
     ax.set_ylabel("E[lam tr Var mu_hat]")
     ax.legend(fontsize=5)
@@ -75,26 +81,29 @@ def table(result) -> str:
              f"{float(d.attrs['F_eff']):.1f}), ridge = {s['ridge']}; mean model gap mass "
              f"{float(d['gap_mass_mean_model']):.4f}, exact-score PF-ODE "
              f"{float(d['gap_mass_pf_ode']):.4f}", "",
-             "| M | gap ens | gap pred | diff | TV(ens, pred) | TV(ens, PF-ODE) | q ens | q pred | "
-             "fields (MC ratio) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| M | gap ens | gap pred | diff | gap ens - same models at M = inf | TV(ens, pred) | "
+             "TV(ens, PF-ODE) | q ens | q pred | fields (MC ratio) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for i, m in enumerate(d["M"].values):
         g = lambda k: d[k].values[i]  # noqa: E731
         lines.append(
             f"| {_label(m)} | {pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'), 4)} | "
             f"{pm(g('gap_mass_prediction'), g('gap_mass_prediction_se'), 4)} | "
-            f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
+            f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | "
+            f"{pm(g('gap_mass_vs_exact'), g('gap_mass_vs_exact_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
             f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
             f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)} | "
             f"{g('functional_variance_prediction'):.4f} | "
             f"{int(g('n_fields_used'))} ({g('field_mc_ratio'):.2f}) |")
-    lines += ["", "Mode masses (ensemble vs prediction):", ""]
+    lines += ["", "Mode masses (ensemble vs prediction; change vs the same models at M = inf):",
+              ""]
     for i, m in enumerate(d["M"].values):
         lines.append(f"- M = {_label(m)}: " + "; ".join(
-            f"x0={c:g}: {pm(a, b)} vs {pm(e, f)}" for c, a, b, e, f in zip(
+            f"x0={c:g}: {pm(a, b)} vs {pm(e, f)} ({pm(u, v)})" for c, a, b, e, f, u, v in zip(
                 d["mode"].values, d["mode_mass_ensemble"].values[i],
                 d["mode_mass_ensemble_se"].values[i], d["mode_mass_prediction"].values[i],
-                d["mode_mass_prediction_se"].values[i], strict=True)))
+                d["mode_mass_prediction_se"].values[i], d["mode_mass_vs_exact"].values[i],
+                d["mode_mass_vs_exact_se"].values[i], strict=True)))
     if "network" in d.dims and d.sizes["network"]:
         lines += _network_table(d, s)
     return "\n".join(lines) + "\n"
@@ -105,9 +114,10 @@ def _network_table(d, s) -> list[str]:
     lines = ["", f"Networks (H = {d.attrs['nn_width']}, P = {s['P']}, {s['nn_steps']} steps, "
              "trained on the same M-draw targets; lazy prediction N(W*, Cov_mis + Cov_C / M) "
              "from the NTK at initialisation):", "",
-             "| network | M | tau | kernel change | gap ens | gap lazy | diff | TV(ens, lazy) | "
-             "q ens | q lazy | lazy fields (MC ratio) | outside basis |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| network | M | tau | kernel change | gap ens | gap lazy | diff | gap ens - same "
+             "models at M = inf | TV(ens, lazy) | q ens | q lazy | lazy fields (MC ratio) | "
+             "outside basis |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for k, p in enumerate(d["network"].values):
         for i, m in enumerate(d["M"].values):
             g = lambda v, k=k, i=i: d[f"nn_{v}"].values[k, i]  # noqa: E731
@@ -116,16 +126,20 @@ def _network_table(d, s) -> list[str]:
                 f"{pm(g('kernel_change'), g('kernel_change_se'), 4)} | "
                 f"{pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'), 4)} | "
                 f"{pm(g('gap_mass_lazy'), g('gap_mass_lazy_se'), 4)} | "
-                f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
+                f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | "
+                f"{pm(g('gap_mass_vs_exact'), g('gap_mass_vs_exact_se'), 4)} | "
+                f"{pm(g('tv'), g('tv_se'))} | "
                 f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)}"
                 f" | {g('functional_variance_lazy'):.4f} | {int(g('n_fields_used'))} "
                 f"({g('field_mc_ratio'):.2f}) | {g('outside_basis'):.1e} |")
-    lines += ["", "Network mode masses (ensemble vs lazy):", ""]
+    lines += ["", "Network mode masses (ensemble vs lazy; change vs the same networks at "
+              "M = inf):", ""]
     for k, p in enumerate(d["network"].values):
         for i, m in enumerate(d["M"].values):
             lines.append(f"- {p}, M = {_label(m)}: " + "; ".join(
-                f"x0={c:g}: {pm(a, b)} vs {pm(e, f)}" for c, a, b, e, f in zip(
-                    d["mode"].values, d["nn_mode_mass_ensemble"].values[k, i],
-                    d["nn_mode_mass_ensemble_se"].values[k, i], d["nn_mode_mass_lazy"].values[k, i],
-                    d["nn_mode_mass_lazy_se"].values[k, i], strict=True)))
+                f"x0={c:g}: {pm(a, b)} vs {pm(e, f)} ({pm(u, v)})"
+                for c, a, b, e, f, u, v in zip(
+                    d["mode"].values, *(d[f"nn_mode_mass_{q}"].values[k, i] for q in (
+                        "ensemble", "ensemble_se", "lazy", "lazy_se", "vs_exact",
+                        "vs_exact_se")), strict=True)))
     return lines
