@@ -85,7 +85,7 @@ def table(result) -> str:
              "TV(ens, PF-ODE) | q ens | q pred | fields (MC ratio) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for i, m in enumerate(d["M"].values):
-        g = lambda k: d[k].values[i]  # noqa: E731
+        g = lambda k, i=i: d[k].values[i]  # noqa: E731
         lines.append(
             f"| {_label(m)} | {pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'), 4)} | "
             f"{pm(g('gap_mass_prediction'), g('gap_mass_prediction_se'), 4)} | "
