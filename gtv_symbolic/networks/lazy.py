@@ -16,10 +16,12 @@ draw ``w ~ N(W*, Cov_W)`` is the parameter displacement ``delta = B w``. Directi
 the relative residual ``||J (I - B B^T)||_F / ||J||_F`` on the other nodes (drawn from the
 same ``w lam`` measure): the share of the Jacobian's Frobenius norm in the discarded
 directions. At the antisymmetric initialisation the paired units give equal (``a``) or opposite
-(``W, b``) Jacobian columns, so ``rank J <= p / 2 = H (d_in + 2) / 2``: at ``H <= 128`` the
-``rank = 384`` basis holds all of it (residual at rounding level), at ``H = 256`` and ``1024``
-(rank up to 768 and 3072) the residual is the spectral tail beyond 384 directions, a limit of
-the finite projection, not an error. What matters for the prediction is the part of a
+(``W, b``) Jacobian columns, so ``rank J <= p / 2 = H (d_in + 2) / 2`` (192 at ``H = 64``,
+checked). At ``H <= 128`` the ``rank = 384`` cap is not reached and the residual (0 to a few
+per cent, depending on ``theta_0``) comes from directions the basis nodes barely excite
+(singular values below ``rel_tol`` on them) but the held-out nodes do; at ``H = 256`` and
+``1024`` (rank up to 768 and 3072) it is mostly the spectral tail beyond 384 directions. Both
+are limits of the finite projection, not errors. What matters for the prediction is the part of a
 *trained* displacement outside the basis; the experiments report it as ``outside_basis``
 (:func:`gtv_symbolic.experiments.nn_vs_theory.train_and_predict`).
 
