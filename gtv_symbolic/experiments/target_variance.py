@@ -17,11 +17,23 @@ are compared with Gaussian fields ``W ~ N(W*, Cov_W^(M))`` through the same samp
 gap and mode masses with standard errors, their paired differences, TV, and the functional
 variance ``q = E_train[lam tr Var mu_hat] = tr(G Cov_W)`` (ensemble: mean of
 ``N/(N-1) dW_n^T G dW_n`` with its error; prediction: exact), which tests the ``1/M`` law.
-The mean model ``W*`` (no variance) and the exact-score PF-ODE are the references.
+The mean model ``W*`` (no variance) and the exact-score PF-ODE are the references. The
+Gaussian fields are topped up until their Monte Carlo error is at most 1/3 of the ensemble's
+in the gap and in every mode cell (:func:`._compare.gaussian_fields`; count and ratio reported).
+``*_vs_exact`` are paired changes: each model's gap and mode masses at ``M`` minus the same
+model's at ``M = inf`` (the triples are shared), mean and standard error over models.
+
+Networks (``networks``, default ``("ntk",)``, width ``nn_width``): for every ``M`` ``N``
+networks from one ``theta_0`` are trained on the same triples and ``M``-draw targets
+(:func:`gtv_symbolic.experiments.nn_vs_theory.train_and_predict`, the nn-vs-theory step rule)
+and compared with their lazy law ``N(W*, Cov_mis + Cov_C / M)`` from the NTK at
+initialisation (``nn_*`` variables, dims ``(network, M[, mode | x])``); their functional
+variance is measured in the lazy basis, ``w_n = B^T (theta_n - theta_0)``.
 
 Examples
 --------
->>> s = Settings(n_draws=(1,), P=64, n_models=4, n_fields=4, n_x=4, n_t=4, n_boot=10)
+>>> s = Settings(n_draws=(1,), P=64, n_models=4, n_fields=4, n_x=4, n_t=4, n_boot=10,
+...              networks=())
 >>> r = run(s, cache=False, workers=1)
 >>> r["gap_mass_ensemble"].dims, r["M"].values.tolist()
 (('M',), [1.0, inf])
