@@ -31,9 +31,9 @@ Default sizes (why): Fig. 2's data ``{-1, 0, 1}`` and its three ``eps``; ``P = 1
 ``H in {64, 256, 1024}`` (``F_eff / P`` from below 1 to above 1; 1024 is the widest the issue
 asks for), 150 steps at ``lr = 0.1`` (``tau = 15`` at ``eps = 1e-2``: the top NTK modes are
 fitted, ``lr mu_max <= 0.9`` there), ``max_lr_mu = 1`` (every mode decays monotonically),
-``N = 100``. Measured (``benchmarks/bench_nn.py figure``): 612 CPU-seconds for the 18 cells,
-i.e. about 5 minutes on an idle 2-core machine if both workers stay busy (the issue's limit is
-10); the width-1024 cells dominate (training, and the lazy basis and kernel at ``p = 6144``).
+``N = 100``. Measured (``benchmarks/bench_nn.py figure``): 308 s wall on 2 cores at load
+2.3-2.9 (the issue's limit is 10 minutes), 576 CPU-seconds, 2.7 GB summed over the processes;
+the width-1024 cells dominate (training, and the lazy basis and kernel at ``p = 6144``).
 """
 
 from __future__ import annotations
