@@ -1,7 +1,7 @@
 """Network benchmarks (issue 13): Numba vs JAX for the Fig. 3 sampler; nn-vs-theory wall time.
 
     python benchmarks/bench_nn.py sampler [--repeats 5] [--n-samples 100000]
-    python benchmarks/bench_nn.py figure [--quick] [--repeats 1]
+    python benchmarks/bench_nn.py figure [--figure nn-vs-theory|dimension] [--quick] [--repeats 1]
 
 *sampler*: the Euler PF-ODE sampler behind Figure 3 (one 2-D linear denoiser, Gaussian
 10 x 10 x 10 features, the paper's 1e5 samples and 30 steps) by the compiled Numba kernel
@@ -11,8 +11,13 @@ same ``c1, c2`` and time slices ``W_k``). Both are compiled first; the outputs a
 (max |difference|), then timed alternately (ABAB, so drifting load hits both alike).
 Reported: per-repeat ratio JAX / Numba, its median and 10-90 % range, and the load average.
 
-*figure*: ``gtv figures nn-vs-theory [--quick] --no-cache`` in a fresh subprocess: wall time
-and the child's peak RSS (goal: default < 10 min and 4 GB on 2 cores, --quick < 2 min).
+*figure*: ``gtv figures NAME [--quick] --no-cache`` (``nn-vs-theory`` by default, or
+``--figure dimension``) in a fresh subprocess: wall time, the CPU seconds of the whole process
+tree (user + system, from ``os.wait4``; the wall time on an idle 2-core machine is at least
+half of it), the peak of the summed RSS of the process tree (main process and workers,
+sampled every 0.5 s from ``/proc``) and the load average before and after, since the machine
+may be shared. Goals (issue 13), checked and printed as ``ok``: nn-vs-theory default < 600 s
+and < 4 GB, ``--quick`` < 120 s; dimension < 60 s.
 """
 
 from __future__ import annotations
@@ -104,33 +109,70 @@ def bench_sampler(repeats: int, n_samples: int) -> dict:
             "ratio_10_90": (lo, hi), "load": os.getloadavg()}
 
 
-CHILD = r"""
-import json, resource, sys, time
-from gtv_symbolic.cli import main
-t0 = time.perf_counter()
-code = main(sys.argv[1:])
-wall = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-print(json.dumps({"code": code, "wall": wall, "rss_gb": rss}), file=sys.stderr)
-"""
+#: wall-time goals in seconds and the memory goal in GB (issue 13)
+GOALS = {("nn-vs-theory", False): 600, ("nn-vs-theory", True): 120, ("dimension", False): 60,
+         ("dimension", True): 60}
+MEMORY_GOAL_GB = 4.0
 
 
-def bench_figure(quick: bool, repeats: int) -> dict:
+def _tree_rss(pid: int) -> int:
+    """Summed RSS in bytes of ``pid`` and its descendants (Linux ``/proc``)."""
+    import glob
+
+    kids: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for st in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(st) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        p = int(st.split("/")[2])
+        kids.setdefault(int(fields[1]), []).append(p)
+        rss[p] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += kids.get(p, [])
+    return total
+
+
+def bench_figure(name: str, quick: bool, repeats: int) -> dict:
     import tempfile
+    import threading
 
     out = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as d:
-            args = ["figures", "nn-vs-theory", "--no-cache", "--quiet", "--out", d]
+            args = ["figures", name, "--no-cache", "--quiet", "--out", d]
             if quick:
                 args.append("--quick")
             load0 = os.getloadavg()
-            r = subprocess.run([sys.executable, "-c", CHILD, *args], cwd=ROOT,
-                               capture_output=True, text=True, check=False)
-            rec = json.loads(r.stderr.strip().splitlines()[-1])
-            rec.update(load_before=load0, load_after=os.getloadavg())
-            out.append(rec)
-    return {"quick": quick, "runs": out}
+            t0 = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-m", "gtv_symbolic", *args], cwd=ROOT,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            peak, stop = [0], threading.Event()
+
+            def watch(pid=proc.pid, peak=peak, stop=stop):
+                while not stop.wait(0.5):
+                    peak[0] = max(peak[0], _tree_rss(pid))
+
+            th = threading.Thread(target=watch, daemon=True)
+            th.start()
+            _, status, ru = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
+            stop.set()
+            th.join()
+            goal = GOALS[(name, quick)]
+            rss_gb = peak[0] / 2**30
+            out.append({"code": os.waitstatus_to_exitcode(status), "wall_s": wall,
+                        "cpu_s": ru.ru_utime + ru.ru_stime, "peak_tree_rss_gb": rss_gb,
+                        "load_before": load0, "load_after": os.getloadavg(),
+                        "goal_s": goal, "wall_ok": wall < goal,
+                        "memory_ok": rss_gb < MEMORY_GOAL_GB,
+                        "stderr_tail": proc.stderr.read().decode()[-500:]})
+    return {"figure": name, "quick": quick, "runs": out}
 
 
 def main(argv=None) -> int:
@@ -139,9 +181,10 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--n-samples", type=int, default=100_000)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--figure", choices=("nn-vs-theory", "dimension"), default="nn-vs-theory")
     a = p.parse_args(argv)
     res = (bench_sampler(a.repeats, a.n_samples) if a.what == "sampler"
-           else bench_figure(a.quick, a.repeats))
+           else bench_figure(a.figure, a.quick, a.repeats))
     print(json.dumps(res, indent=1))
     return 0
 

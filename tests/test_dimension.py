@@ -42,6 +42,14 @@ def test_save_data_keys_and_bad_input(tmp_path):
     assert z["data"].tolist() == ["sphere", "cube"]
     assert z["frac_R"].shape == (2, 3, 6) and z["t_half"].shape == (2, 3)
     assert np.all((z["frac_R"] >= 0) & (z["frac_R"] <= 1))
+    # a cell with no draw where R > 1/2 is reported by its 95 % upper bound, never 0 +- 0
+    from gtv_symbolic.plots.dimension import table
+
+    r["frac_R"][:, -1] = 0.0
+    r["frac_R_se"][:, -1] = 0.0
+    rows = [ln for ln in table(r).splitlines() if ln.startswith("| sphere | 8 ")]
+    assert len(rows) == 1 and "< 0.015 (none of 200 draws at any t)" in rows[0]
+    assert "0.000 ± 0.000" not in table(r)
     with pytest.raises(ValueError, match="D"):
         dm.run(dm.Settings(D=(0,)), cache=False)
     with pytest.raises(ValueError, match="data"):

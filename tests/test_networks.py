@@ -1,5 +1,7 @@
 """MLP ensembles in JAX (issue 13): NTK = Jacobian outer product, lazy limit, shapes, bad input."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -94,18 +96,61 @@ def test_bad_input_is_named():
 
 def test_nn_vs_theory_save_data_keys(tmp_path):
     from gtv_symbolic import plots
+    from gtv_symbolic._runtime.cache import Cache
     from gtv_symbolic.experiments import nn_vs_theory as m
 
-    s = m.Settings(width=(8, 16), n_models=4, n_fields=4, steps=5, lr=0.1, n_boot=10)
-    r = m.run(s, cache=False, workers=1)
-    paths = plots.save_data("nn-vs-theory", r, tmp_path / "nn.npz")
-    z = np.load(paths[0])
-    assert z["parameterisation"].tolist() == ["ntk", "standard"]
-    assert z["width"].tolist() == [8, 16]
-    for k in ("ensemble", "lazy_prediction"):
-        assert z[k].shape == (2, 2, z["x"].size)
-    for k in ("tv", "tv_se", "kernel_change"):
-        assert z[k].shape == (2, 2) and np.all(np.isfinite(z[k]))
-    assert (tmp_path / "nn.json").exists()
+    s = m.Settings(width=(8, 16), n_models=4, n_fields=4, steps=5, lr=0.1, n_boot=10,
+                   eps=(1e-2, 1e-3))
+    cache = Cache(tmp_path / "cache")  # the one-eps run below reuses the eps = 1e-3 cells
+    r = m.run(s, cache=cache, workers=1)
+    plots.save_data("nn-vs-theory", r, tmp_path / "nn.npz")
+    # PATH holds the first eps; one file (+ sidecar) per eps beside it
+    for name, e in (("nn", 1e-2), ("nn_eps1e-02", 1e-2), ("nn_eps1e-03", 1e-3)):
+        z = np.load(tmp_path / f"{name}.npz")
+        assert float(z["eps"]) == e and z["eps_all"].tolist() == [1e-2, 1e-3]
+        assert z["parameterisation"].tolist() == ["ntk", "standard"]
+        assert z["width"].tolist() == [8, 16]
+        for k in ("ensemble", "lazy_prediction"):
+            assert z[k].shape == (2, 2, z["x"].size)
+        for k in ("tv", "tv_se", "kernel_change"):
+            assert z[k].shape == (2, 2) and np.all(np.isfinite(z[k]))
+        assert (tmp_path / f"{name}.json").exists()
+    a, b = np.load(tmp_path / "nn_eps1e-03.npz"), np.load(tmp_path / "nn.npz")
+    assert not np.allclose(a["ensemble"], b["ensemble"])
+    one = m.run(dataclasses.replace(s, eps=(1e-3,)), cache=cache, workers=1)
+    paths = plots.save_data("nn-vs-theory", one, tmp_path / "one.npz")
+    assert [p.name for p in paths] == ["one.npz", "one.json"]  # one eps: PATH alone
+    np.testing.assert_array_equal(np.load(paths[0])["ensemble"], a["ensemble"])
     with pytest.raises(ValueError, match="width"):
         m.run(m.Settings(width=(7,)), cache=False)
+
+
+def test_ensemble_denoiser_closed_form_matches_autodiff():
+    """The D = 1 closed form of the sampler (value and d mu/dx, plain and linearised) equals
+    JAX's forward-mode derivative of the network."""
+    from gtv_symbolic.networks import sampler as sm
+    from gtv_symbolic.networks._jax import jax, jnp
+
+    net = _net(16)
+    rng = np.random.default_rng(0)
+    th0 = nw.init_params(net, rng)
+    th = th0 + 0.3 * rng.standard_normal((3, net.n_params))
+    x = rng.normal(size=(3, 8))
+    with jax.enable_x64(True):
+        for lin in (False, True):
+            args = (jnp.asarray(th), jnp.asarray(th0))
+            v, d = sm._value_jac_1d(net, lin, *args, jnp.asarray(x), jnp.asarray(0.3))
+            v2, d2 = sm._value_jac(net, lin, *args, jnp.asarray(x[..., None]), jnp.asarray(0.3))
+            np.testing.assert_allclose(v, np.asarray(v2)[..., 0], rtol=1e-12, atol=1e-13)
+            np.testing.assert_allclose(d, np.asarray(d2)[..., 0, 0], rtol=1e-12, atol=1e-13)
+
+
+def test_gram_top_eigenvalue_closed_form_matches_jacobian():
+    net = _net(16)
+    rng = np.random.default_rng(4)
+    th = nw.init_params(net, rng) + 0.2 * rng.standard_normal(net.n_params)
+    x, t, lam = rng.normal(size=(9, 1)), rng.uniform(0.01, 1, 9), rng.uniform(0.5, 50, 9)
+    J = nw.jacobian(net, th, x, t)[:, 0]
+    G = (J * (lam / 9)[:, None]).T @ J
+    np.testing.assert_allclose(nw.gram_top_eigenvalue(net, th, x, t, lam),
+                               np.linalg.eigvalsh(G)[-1], rtol=1e-10)

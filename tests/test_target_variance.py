@@ -43,15 +43,28 @@ def test_m1_panel_is_the_production_trainer():
 def test_save_data_keys(tmp_path):
     from gtv_symbolic import plots
 
-    s = tv.Settings(n_draws=(1, 4), P=64, n_x=4, n_t=4, n_models=6, n_fields=6, n_boot=10)
+    s = tv.Settings(n_draws=(1, 4), P=64, n_x=4, n_t=4, n_models=6, n_fields=6, n_boot=10,
+                    nn_width=8, nn_steps=5)
     r = tv.run(s, cache=False, workers=1)
     z = np.load(plots.save_data("target-variance", r, tmp_path / "tv.npz")[0])
     assert z["M"].tolist() == [1.0, 4.0, np.inf]
     assert z["ensemble"].shape == (3, z["x"].size)
     assert z["mode_mass_ensemble"].shape == (3, 3)
     assert np.all(np.isfinite(z["gap_mass_ensemble_se"]))
-    # the C-term shrinks as 1/M in the prediction
-    q = z["functional_variance_prediction"]
-    assert q[0] > q[1] > q[2] > 0
+    # the C-term shrinks as 1/M in the predictions (linear models and the lazy networks)
+    for q in (z["functional_variance_prediction"], z["nn_functional_variance_lazy"][0]):
+        assert q[0] > q[1] > q[2] > 0
+    # fields were topped up to the 1/3 Monte Carlo error rule (or hit the cap)
+    assert np.all((z["field_mc_ratio"] <= 1 / 3) | (z["n_fields_used"] >= 50 * 6))
+    assert np.all(z["n_fields_used"] >= 6)
+    assert z["network"].tolist() == ["ntk"]
+    assert z["nn_gap_mass_ensemble"].shape == (1, 3)
+    assert z["nn_mode_mass_lazy"].shape == (1, 3, 3)
+    assert z["nn_ensemble"].shape == (1, 3, z["x"].size)
+    # paired changes against the same models at M = inf vanish there exactly
+    for k in ("gap_mass_vs_exact", "nn_gap_mass_vs_exact"):
+        v = z[k].reshape(-1, 3)
+        assert np.all(v[:, -1] == 0) and np.all(np.isfinite(v))
+    assert np.all(z["nn_gap_mass_vs_exact_se"][:, :-1] > 0)
     with pytest.raises(ValueError, match="n_draws"):
         tv.run(tv.Settings(n_draws=(0,)), cache=False)

@@ -113,7 +113,7 @@ def _trainer_check(rng):
     mis = K.cov_W / s.P - C
     q = {}
     for M in _M_VALUES:
-        q[M] = tv._functional_variance(tv.train_panel(s, seed, M), K.G)
+        q[M] = tv.nn_vs_theory.functional_variance(tv.train_panel(s, seed, M), K.G)
     pred = {M: float(np.trace(K.G @ (mis + C / M)[0, :, 0, :])) for M in _M_VALUES}
     # paired changes from M = 1 (the same triples, only the target draws differ): they
     # isolate the C-term, tr G Cov_C (1 - 1/M); the M-independent misspecification part

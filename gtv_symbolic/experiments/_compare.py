@@ -28,11 +28,12 @@ from ..solvers import pushforward_1d, sample_pf_ode
 from ..solvers.euler2d import euler_histograms_2d
 from ..training import population_weights
 from . import stats
-from ._common import child
+from ._common import child, make_schedule
 from ._tasks import cached_map
 
 __all__ = ["TRANSPORT", "MC_RATIO", "N_QMC_2D", "kernel", "model_masses", "exact_masses",
-           "p_eps_masses", "gaussian_fields", "summary", "mc_ratio"]
+           "p_eps_masses", "start_1d", "references", "gaussian_fields", "summary", "mc_ratio",
+           "SUMMARY_KEYS", "summary_arrays", "store_summary"]
 
 #: sample-free transport settings (the same as Fig. 2)
 TRANSPORT = {"n_nodes": 256, "tol": 0.3, "half_width": 6.0, "max_rounds": 40, "min_mass": 1e-6}
@@ -134,6 +135,52 @@ def p_eps_masses(data, sched, edges, eps):
     if len(edges) == 1:
         return per_axis[0].mean(1)
     return np.einsum("im,jm->ij", per_axis[0], per_axis[1]).reshape(-1) / data.shape[0]
+
+
+def start_1d(name, s, validate, rng, progress, cache):
+    """The opening of a 1-D comparison run: ``(data, seed, progress, cache, schedule, x,
+    edges)`` (validated settings ``s`` with Fig. 2's bin fields)."""
+    from . import fig2
+    from ._common import resolve_seed
+    from ._tasks import get_cache, quiet_progress
+
+    data = validate(s)
+    x, edges = fig2.bin_grid(s)
+    return (data, resolve_seed(s, rng), quiet_progress(progress, name), get_cache(cache),
+            make_schedule(s.schedule, s.T), x, edges)
+
+
+def references(data, sched, edges, *, eps, T, n_steps):
+    """1-D reference laws on ``edges`` (normalised bin masses): the exact-score PF-ODE on the
+    sampler's time grid and ``p(x | eps)``; with the gap mask and the mode cells."""
+    x = 0.5 * (edges[1:] + edges[:-1])
+    pf = stats.normalise(exact_masses(data, sched, [edges], eps=eps, T=T, n_steps=n_steps,
+                                      n_samples=None, seed_seq=None))
+    p_eps = stats.normalise(p_eps_masses(data, sched, [edges], eps))
+    return pf, p_eps, stats.gap_region(data, x), stats.mode_cells(data, x)
+
+
+#: :func:`summary` keys stored per cell by :func:`store_summary` (``gaussian_field`` renamed)
+SUMMARY_KEYS = ("tv", "tv_se", "tv_ensemble_pf_ode", "tv_ensemble_pf_ode_se",
+                "gap_mass_ensemble", "gap_mass_ensemble_se", "gap_mass_gaussian_field",
+                "gap_mass_gaussian_field_se", "gap_mass_diff", "gap_mass_diff_se")
+_MODE_KEYS = ("mode_mass_ensemble", "mode_mass_ensemble_se", "mode_mass_gaussian_field",
+              "mode_mass_gaussian_field_se", "mode_mass_diff", "mode_mass_diff_se")
+
+
+def summary_arrays(shape, n_modes: int, name: str) -> dict:
+    """Zero arrays for :func:`store_summary`: ``shape`` per scalar, ``shape + (n_modes,)``
+    per mode mass; ``gaussian_field`` in the keys becomes ``name``."""
+    out = {k.replace("gaussian_field", name): np.zeros(shape) for k in SUMMARY_KEYS}
+    out.update({k.replace("gaussian_field", name): np.zeros(tuple(shape) + (n_modes,))
+                for k in _MODE_KEYS})
+    return out
+
+
+def store_summary(out: dict, index, sm: dict, name: str) -> None:
+    """Copy a :func:`summary` ``sm`` into the arrays of :func:`summary_arrays` at ``index``."""
+    for k in SUMMARY_KEYS + _MODE_KEYS:
+        out[k.replace("gaussian_field", name)][index] = sm[k]
 
 
 def mc_ratio(ens, gf, regions) -> float:

@@ -1,43 +1,66 @@
 r"""Trained MLP ensembles vs their lazy-regime (NTK) prediction (issue 13, Prop. 5.2).
 
-For every parameterisation (``"ntk"``: lazy, ``"standard"``: mean-field, rich) and hidden
-width ``H``, ``N = n_models`` networks (:class:`gtv_symbolic.networks.MLP`) share one
-initialisation ``theta_0`` and are trained on their own ``P`` DSM triples (the linear
-models' sampler and weighting) by ``steps`` full-batch gradient steps of size ``lr`` (mean
-field: ``lr H``). The prediction is the lazy law of the same network: the empirical NTK at
-``theta_0`` through :func:`gtv_symbolic.kernels.linear_kernel` with the gradient-flow filter
-at ``tau = steps * lr_eff`` (:func:`gtv_symbolic.networks.lazy_kernel`), ``n_fields``
-Gaussian fields drawn from it. Both go through the same 30-step Euler sampler, transported
-without samples (:func:`gtv_symbolic.sampling.pushforward_1d`, Fig. 2's settings).
+For every final time ``eps`` (Fig. 2's three rows), parameterisation (``"ntk"``: lazy,
+``"standard"``: mean-field, rich) and hidden width ``H``, ``N = n_models`` networks
+(:class:`gtv_symbolic.networks.MLP`) share one initialisation ``theta_0`` and are trained on
+their own ``P`` DSM triples (the linear models' sampler and weighting) by ``steps``
+full-batch gradient steps of size ``lr_eff`` (:func:`train_and_predict`). The prediction is the
+lazy law of the same network: the empirical NTK at ``theta_0`` through
+:func:`gtv_symbolic.kernels.linear_kernel` with the gradient-flow filter at
+``tau = steps * lr_eff`` (:func:`gtv_symbolic.networks.lazy_kernel`), ``n_fields`` Gaussian
+fields drawn from it. Both go through the same 30-step Euler sampler, transported without
+samples (:func:`gtv_symbolic.solvers.pushforward_1d`, Fig. 2's settings).
+
+The step: ``lr`` (mean field: ``lr H``), lowered where needed so that
+``lr_eff mu_max(G_hat) <= max_lr_mu`` for all ``N`` training sets. The weight
+``lam = alpha_t^2 / sigma_t^2`` reaches ``1/eps``, so at ``eps = 1e-3, 1e-4`` a training set
+with a sample near ``t = eps`` has ``mu_max`` up to about 80 and 700 (against about 9 at
+``1e-2``): there ``tau`` is shorter (reported per cell), the price of plain gradient descent
+on this objective with a fixed number of steps.
 
 Reported per cell, with standard errors (:mod:`.stats`): TV between the average learned
-distributions (bootstrap), gap and mode masses of both, and the relative kernel change
-``||Theta_T - Theta_0||_F / ||Theta_0||_F`` on a fixed probe grid (mean over models); also
-``tv_null`` (the TV two independent ensembles of the same sizes from the *same* law would
-show: two halves of the fields, rescaled by ``sqrt((1/N + 1/M) / (2/h))``; TV of finite
-averages is biased upwards by their noise), ``F_eff = tr(G h_tau(G))`` (the effective feature count, for ``F_eff / P``), ``lr_eff mu_max``
-and the basis residual of the prediction.
+distributions (bootstrap), gap and mode masses of both and their paired differences, and the
+relative kernel change ``||Theta_T - Theta_0||_F / ||Theta_0||_F`` on a fixed probe grid
+(mean over models); also ``tv_null`` (the TV two independent ensembles of the same sizes
+from the *same* law would show: two halves of the fields, rescaled by
+``sqrt((1/N + 1/M) / (2/h))``; TV of finite averages is biased upwards by their noise),
+``F_eff = tr(G h_tau(G))`` (for ``F_eff / P``), ``tau``, ``lr_eff mu_max`` and the basis
+residual of the prediction.
 
-Default sizes (why): Fig. 2's data ``{-1, 0, 1}``, ``eps = 1e-2`` (the row where the
-variance mechanism is weakest and the mean model's bias strongest is ``1e-2``; rerun with
-``--eps 1e-3``), ``P = 128`` and ``H in {64, 256, 1024}`` (``F_eff / P`` from below 1 to
-above 1), 300 steps at ``lr = 0.05`` (``tau = 15``: the top NTK modes are fitted, the step is
-far from the stability bound), ``N = 100``: about 10 minutes on 2 cores (benchmarks/).
+Default sizes (why): Fig. 2's data ``{-1, 0, 1}`` and its three ``eps``; ``P = 128`` and
+``H in {64, 256, 1024}`` (``F_eff / P`` from below 1 to above 1; 1024 is the widest the issue
+asks for), 150 steps at ``lr = 0.1`` (``tau = 15`` at ``eps = 1e-2``: the top NTK modes are
+fitted, ``lr mu_max <= 0.9`` there), ``max_lr_mu = 1`` (every mode decays monotonically),
+``N = 100``. Measured (``benchmarks/bench_nn.py figure``): 308 s wall on 2 cores at load
+2.3-2.9 (the issue's limit is 10 minutes), 576 CPU-seconds, 2.7 GB summed over the processes;
+the width-1024 cells dominate (training, and the lazy basis and kernel at ``p = 6144``).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from . import _compare, fig2, stats
-from ._common import (MAX_MODELS, attrs, check_choice, check_int, make_schedule, resolve_seed,
-                      same_field, seed_sequence, setting)
-from ._tasks import cached_map, get_cache, quiet_progress
+from ._common import (
+    MAX_MODELS,
+    attrs,
+    check_choice,
+    check_int,
+    child,
+    make_schedule,
+    same_field,
+    seed_sequence,
+    setting,
+)
+from ._tasks import cached_map
 
-__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "probe_points", "cell"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "npz_split",
+           "probe_points", "cell", "train_and_predict", "split_lazy", "functional_variance",
+           "eps_code"]
 
 NAME = "nn-vs-theory"
 PARAMETERISATIONS = ("ntk", "standard")
@@ -51,9 +74,11 @@ class Settings:
     width: tuple[int, ...] = setting((64, 256, 1024), "hidden widths H (even)", lo=2,
                                      hi=65536)
     P: int = setting(128, "training samples per model", lo=1, hi=100_000)
-    steps: int = setting(300, "full-batch gradient steps", lo=1, hi=10**6)
-    lr: float = setting(0.05, "step size (mean-field: lr * H)")
-    eps: float = setting(1e-2, "final diffusion time eps (training and sampling)")
+    steps: int = setting(150, "full-batch gradient steps", lo=1, hi=10**6)
+    lr: float = setting(0.1, "step size (mean-field: lr * H)")
+    max_lr_mu: float = setting(1.0, "largest lr_eff * mu_max(G_hat) over the N training sets; "
+                               "the step is lowered to meet it (small eps)")
+    eps: tuple[float, ...] = same_field(fig2.Settings, "eps")
     target: str = setting("proxy", "training target: proxy (J1) or true (J0)",
                           choices=("proxy", "true"))
     n_models: int = same_field(fig2.Settings, "n_models")
@@ -69,13 +94,18 @@ class Settings:
     seed: int = setting(13, "seed of the per-cell streams", lo=0)
 
 
-QUICK = Settings(width=(64, 512), n_models=20, n_fields=20, steps=150, lr=0.1, n_boot=50)
+QUICK = Settings(width=(64, 512), n_models=20, n_fields=20, n_boot=50)
 
 
-def probe_points(s: Settings):
+def eps_code(eps: float) -> int:
+    """``round(-1000 log10 eps)``: the integer tag of ``eps`` in seeds (as Fig. 2's)."""
+    return int(round(-np.log10(eps) * 1000))
+
+
+def probe_points(s: Settings, eps: float):
     """Fixed probe set of the kernel change: 16 x in ``x_range`` times 4 times in ``[eps, T]``."""
     xs = np.linspace(s.x_range[0], s.x_range[1], 16)
-    ts = np.geomspace(s.eps, s.T, 6)[1:5]
+    ts = np.geomspace(eps, s.T, 6)[1:5]
     X, Tt = np.meshgrid(xs, ts, indexing="ij")
     return X.reshape(-1, 1), Tt.reshape(-1)
 
@@ -98,6 +128,9 @@ def validate(s: Settings):
     check_choice(s.target, "target", ("proxy", "true"))
     if not (np.isfinite(s.lr) and s.lr > 0):
         raise ValueError(f"lr must be finite and > 0, got {s.lr}")
+    if not 0 < s.max_lr_mu < 2:
+        raise ValueError(f"max_lr_mu must lie in (0, 2) (gradient descent is stable below 2), "
+                         f"got {s.max_lr_mu}")
     data = np.asarray(s.data, dtype=float)
     if data.ndim != 2 or data.shape[1] != 1:
         raise ValueError(f"data must be 1-D points, shape (M, 1), got {data.shape}")
@@ -106,124 +139,184 @@ def validate(s: Settings):
 
 
 def _fig2_settings(s: Settings) -> fig2.Settings:
-    return fig2.Settings(eps=(s.eps,), P=(s.P,), n_models=s.n_models, schedule=s.schedule,
+    return fig2.Settings(eps=tuple(s.eps), P=(s.P,), n_models=s.n_models, schedule=s.schedule,
                          data=s.data, n_steps=s.n_steps, T=s.T, n_bins=s.n_bins,
                          x_range=s.x_range, seed=s.seed)
 
 
-def cell(s: Settings, seed: int, k_param: int, width: int) -> dict:
-    """One (parameterisation, width) cell: train, predict, transport (runs in a worker)."""
+def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_fields, draws,
+                      edges, n_steps, probe, seed_seq, regions=None, first_stream=2) -> dict:
+    r"""Networks and their lazy prediction for each target ``M`` in ``draws`` (runs in a worker).
+
+    For every ``M`` (``1``: proxy target J1; ``None``: exact posterior mean J0; else the
+    average of ``M`` posterior draws) ``n_models`` networks are trained from the same
+    ``theta_0`` on the same triples (:func:`gtv_symbolic.networks.train_networks`, stream
+    ``child(seed_seq, 0)`` for every ``M``), and ``n_fields`` lazy Gaussian fields are drawn
+    (stream ``child(seed_seq, first_stream + i)`` for the ``i``-th ``M``)
+    from ``N(W*, Cov_mis + Cov_C / M)`` (one NTK-at-init kernel,
+    :meth:`gtv_symbolic.networks.LazyPrediction.cov_W`). Both are transported on ``edges``.
+    With ``regions`` (bin masks) the fields are topped up until their Monte Carlo error is at
+    most ``MC_RATIO`` of the ensemble's in every region (:func:`._compare.gaussian_fields`).
+    Returns ``ensemble (len(draws), N, bins)``, ``lazy (sum(lazy_counts), bins)`` (the
+    fields of every ``M`` in turn; :func:`split_lazy`), ``lazy_counts (len(draws),)``,
+    ``kernel_change, loss (len(draws), N)``, the functional variance in the lazy basis
+    ``q (len(draws), N)`` (:func:`functional_variance` of ``w_n = B^T (theta_n - theta_0)``)
+    and its prediction ``q_pred = tr(G Cov_W^(M))`` ``(len(draws),)``, and the scalars
+    ``tau, lr_mu_max, F_eff, basis_residual, rank``; ``outside_basis (len(draws),)`` is
+    ``||J (I - B B^T) Delta||_F / ||J Delta||_F`` for the trained displacements ``Delta`` on
+    the probe points (how much of what the networks learned the finite basis misses).
+    """
     from .. import networks as nw
     from ..grids import TimeGrid
     from ..solvers import pushforward_1d
 
+    grid = TimeGrid.linear(sched, net.eps, net.T, n_steps)
+    out = {k: [] for k in ("ensemble", "lazy", "kernel_change", "loss", "q", "q_pred",
+                                 "outside_basis")}
+    lazy = None
+    for i, M in enumerate(draws):
+        tr = nw.train_networks(net, data, sched, P=P, n_models=n_models, steps=steps, lr=lr,
+                               rng=np.random.default_rng(child(seed_seq, 0)), n_draws=M,
+                               max_lr_mu=max_lr_mu)
+        if lazy is None:  # theta0, triples and so tau are the same for every M
+            lazy = nw.lazy_kernel(net, tr["theta0"], data, sched, P=P, tau=tr["tau"],
+                                  rng=np.random.default_rng(child(seed_seq, 1)))
+            Jp = nw.jacobian(net, tr["theta0"], *probe).reshape(-1, net.n_params)
+            JpB = Jp @ lazy.B
+        out["kernel_change"].append(nw.kernel_change(net, tr["theta0"], tr["theta"], *probe))
+        G, cov = lazy.kernel.G, lazy.cov_W(M)[0, :, 0, :]
+        out["q"].append(functional_variance(((tr["theta"] - tr["theta0"]) @ lazy.B)[:, None], G))
+        out["q_pred"].append(np.trace(G @ cov))
+        # share of the trained function change J delta outside the basis (probe points)
+        Jd = Jp @ (tr["theta"] - tr["theta0"]).T
+        out["outside_basis"].append(np.linalg.norm(Jd - JpB @ (lazy.B.T @ (tr["theta"] - tr["theta0"]).T))
+                                    / np.linalg.norm(Jd))
+        out["loss"].append(tr["loss"])
+        ens = pushforward_1d(nw.EnsembleDenoiser(net, tr["theta"]), grid, edges,
+                             **_compare.TRANSPORT)
+        out["ensemble"].append(ens)
+
+        draw = functools.partial(_draw_lazy, lazy, M, child(seed_seq, first_stream + i))
+        masses = functools.partial(_lazy_masses, net, tr["theta0"], grid, edges)
+
+        if regions is None:
+            out["lazy"].append(masses(draw(n_fields, 0), 0))
+        else:  # topped up until the Monte Carlo error is <= MC_RATIO of the ensemble's
+            out["lazy"].append(_compare.gaussian_fields(draw, n_fields, masses, ens, regions)[0])
+    res = {k: np.stack(v) for k, v in out.items() if k != "lazy"}
+    res["lazy"] = np.concatenate(out["lazy"])  # the counts may differ between M
+    res["lazy_counts"] = np.array([a.shape[0] for a in out["lazy"]])
+    res.update(tau=np.array(tr["tau"]), lr_mu_max=np.array(tr["lr_eff"] * tr["mu_max"]),
+               F_eff=np.array(lazy.kernel.F_eff), basis_residual=np.array(lazy.basis_residual),
+               rank=np.array(lazy.B.shape[1]))
+    return res
+
+
+def _draw_lazy(lazy, M, ss, n, k):
+    return lazy.sample_deltas(n, np.random.default_rng(child(ss, k)), n_draws=M)
+
+
+def _lazy_masses(net, theta0, grid, edges, deltas, k):
+    from .. import networks as nw
+    from ..solvers import pushforward_1d
+
+    return pushforward_1d(nw.EnsembleDenoiser(net, theta0 + deltas, theta0=theta0), grid, edges,
+                          **_compare.TRANSPORT)
+
+
+def split_lazy(res: dict) -> list[np.ndarray]:
+    """The lazy-field masses of :func:`train_and_predict` per ``M``."""
+    return np.split(res["lazy"], np.cumsum(res["lazy_counts"])[:-1])
+
+
+def functional_variance(W, G):
+    r"""``N/(N-1) dW_n^T G dW_n`` per model, ``dW = W - mean(W)`` (summed over output
+    dimensions; ``W (N, D, F)``): the sample estimate of ``E_train[lam tr Var mu_hat] =
+    tr(G Cov_W)``, shape ``(N,)``."""
+    dW = W - W.mean(0)
+    N = W.shape[0]
+    return np.einsum("ndf,fg,ndg->n", dW, G, dW) * N / (N - 1)
+
+
+def cell(s: Settings, seed: int, eps: float, k_param: int, width: int) -> dict:
+    """One (eps, parameterisation, width) cell: train, predict, transport (runs in a worker)."""
+    from .. import networks as nw
+
     sched = make_schedule(s.schedule, s.T)
-    data = np.asarray(s.data, float)
     _, edges = fig2.bin_grid(_fig2_settings(s))
-    rng = np.random.default_rng(seed_sequence(seed, 13, k_param, width))
-    r_train, r_nodes, r_fields = rng.spawn(3)
-    net = nw.MLP(width=int(width), eps=s.eps, T=s.T, parameterisation=s.parameterisation[k_param])
-    tr = nw.train_networks(net, data, sched, P=s.P, n_models=s.n_models, steps=s.steps,
-                           lr=s.lr, rng=r_train, target=s.target)
-    xp, tp = probe_points(s)
-    kc = nw.kernel_change(net, tr["theta0"], tr["theta"], xp, tp)
-    lazy = nw.lazy_kernel(net, tr["theta0"], data, sched, P=s.P, tau=tr["tau"],
-                          target=s.target, rng=r_nodes)
-    grid = TimeGrid.linear(sched, s.eps, s.T, s.n_steps)
-    ens = pushforward_1d(nw.EnsembleDenoiser(net, tr["theta"]), grid, edges, **_compare.TRANSPORT)
-    deltas = lazy.sample_deltas(s.n_fields, r_fields)
-    gf = pushforward_1d(nw.EnsembleDenoiser(net, tr["theta0"] + deltas, theta0=tr["theta0"]),
-                        grid, edges, **_compare.TRANSPORT)
-    return {"ensemble": ens, "lazy": gf, "kernel_change": kc, "loss": tr["loss"],
-            "lr_mu_max": np.array(net.effective_lr(s.lr) * tr["mu_max"]),
-            "tau": np.array(tr["tau"]), "F_eff": np.array(lazy.kernel.F_eff),
-            "basis_residual": np.array(lazy.basis_residual),
-            "rank": np.array(lazy.B.shape[1])}
+    net = nw.MLP(width=int(width), eps=eps, T=s.T, parameterisation=s.parameterisation[k_param])
+    r = train_and_predict(net, np.asarray(s.data, float), sched, P=s.P, steps=s.steps, lr=s.lr,
+                          max_lr_mu=s.max_lr_mu, n_models=s.n_models, n_fields=s.n_fields,
+                          draws=[1 if s.target == "proxy" else None], edges=edges,
+                          n_steps=s.n_steps, probe=probe_points(s, eps),
+                          seed_seq=seed_sequence(seed, 13, eps_code(eps), k_param, width))
+    return {k: (v[0] if k in ("ensemble", "kernel_change", "loss", "q", "q_pred",
+                                          "outside_basis", "lazy_counts") else v)
+            for k, v in r.items()}
 
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Every (parameterisation, width) cell; see the module docstring for the variables."""
+    """Every (eps, parameterisation, width) cell; see the module docstring for the variables."""
     s = settings
-    data = validate(s)
-    seed = resolve_seed(s, rng)
-    prog = quiet_progress(progress, NAME)
-    cache = get_cache(cache)
-    sched = make_schedule(s.schedule, s.T)
-    f2s = _fig2_settings(s)
-    x, edges = fig2.bin_grid(f2s)
+    data, seed, prog, cache, sched, x, edges = _compare.start_1d(NAME, s, validate, rng,
+                                                                 progress, cache)
     dx = x[1] - x[0]
-    base = {k: getattr(s, k) for k in ("P", "steps", "lr", "eps", "target", "n_models",
+    base = {k: getattr(s, k) for k in ("P", "steps", "lr", "max_lr_mu", "target", "n_models",
                                        "n_fields", "n_steps", "T", "n_bins")}
     base.update(schedule=sched.cache_key(), data=data, x_range=list(s.x_range), seed=seed,
-                transport=_compare.TRANSPORT, version=1)
+                transport=_compare.TRANSPORT, version=2)
     tasks, labels = [], []
-    for k, p in enumerate(s.parameterisation):
-        for w in s.width:
-            tasks.append((dict(base, parameterisation=p, width=int(w)),
-                          (cell, (s, seed, k, int(w)))))
-            labels.append(f"{p} H={w}")
+    for e in s.eps:
+        for k, p in enumerate(s.parameterisation):
+            for w in s.width:
+                tasks.append((dict(base, eps=float(e), parameterisation=p, width=int(w)),
+                              (cell, (s, seed, float(e), k, int(w)))))
+                labels.append(f"eps={e:g} {p} H={w}")
     prog.log(f"{len(tasks)} cells, N = {s.n_models} networks + {s.n_fields} lazy fields each, "
              f"P = {s.P}, {s.steps} steps")
     res = cached_map(cache, NAME, tasks, workers=workers, scheduler=scheduler, progress=prog,
                      labels=labels)
-    pf = stats.normalise(_compare.exact_masses(data, sched, [edges], eps=s.eps, T=s.T,
-                                               n_steps=s.n_steps, n_samples=None,
-                                               seed_seq=None))
-    p_eps = stats.normalise(_compare.p_eps_masses(data, sched, [edges], s.eps))
-    gap = stats.gap_region(data, x)
-    cells = stats.mode_cells(data, x)
-    nP, nW, nM = len(s.parameterisation), len(s.width), data.shape[0]
-    shape = (nP, nW)
-    out = {k: np.zeros(shape) for k in (
-        "tv", "tv_se", "kernel_change", "kernel_change_se", "gap_mass_ensemble",
-        "gap_mass_ensemble_se", "gap_mass_lazy", "gap_mass_lazy_se", "gap_mass_diff",
-        "gap_mass_diff_se", "tv_ensemble_pf_ode", "tv_ensemble_pf_ode_se", "F_eff", "tau",
-        "lr_mu_max", "basis_residual", "loss", "rank", "tv_null")}
-    for k in ("mode_mass_ensemble", "mode_mass_ensemble_se", "mode_mass_lazy",
-              "mode_mass_lazy_se", "mode_mass_diff", "mode_mass_diff_se"):
-        out[k] = np.zeros(shape + (nM,))
+    nE, nP, nW, nM = len(s.eps), len(s.parameterisation), len(s.width), data.shape[0]
+    shape = (nE, nP, nW)
+    out = _compare.summary_arrays(shape, nM, "lazy")
+    out.update({k: np.zeros(shape) for k in ("kernel_change", "kernel_change_se", "F_eff",
+                                              "tau", "lr_mu_max", "basis_residual", "loss",
+                                              "rank", "tv_null", "outside_basis")})
     ens_d, lazy_d = np.zeros(shape + (x.size,)), np.zeros(shape + (x.size,))
+    true_d, pf_d, gap_pf, gap_pe = (np.zeros((nE, x.size)), np.zeros((nE, x.size)),
+                                    np.zeros(nE), np.zeros(nE))
     srng = np.random.default_rng(seed_sequence(seed, 13, 99))
-    for i in range(nP):
-        for j in range(nW):
-            r = res[i * nW + j]
-            ens, gf = stats.normalise(r["ensemble"]), stats.normalise(r["lazy"])
-            sm = _compare.summary(ens, gf, pf, p_eps, gap, cells, n_boot=s.n_boot,
-                                  rng=srng.spawn(1)[0])
-            for a, b in (("tv", "tv"), ("tv_se", "tv_se"),
-                         ("tv_ensemble_pf_ode", "tv_ensemble_pf_ode"),
-                         ("tv_ensemble_pf_ode_se", "tv_ensemble_pf_ode_se"),
-                         ("gap_mass_ensemble", "gap_mass_ensemble"),
-                         ("gap_mass_ensemble_se", "gap_mass_ensemble_se"),
-                         ("gap_mass_lazy", "gap_mass_gaussian_field"),
-                         ("gap_mass_lazy_se", "gap_mass_gaussian_field_se"),
-                         ("gap_mass_diff", "gap_mass_diff"), ("gap_mass_diff_se", "gap_mass_diff_se"),
-                         ("mode_mass_ensemble", "mode_mass_ensemble"),
-                         ("mode_mass_ensemble_se", "mode_mass_ensemble_se"),
-                         ("mode_mass_lazy", "mode_mass_gaussian_field"),
-                         ("mode_mass_lazy_se", "mode_mass_gaussian_field_se"),
-                         ("mode_mass_diff", "mode_mass_diff"),
-                         ("mode_mass_diff_se", "mode_mass_diff_se")):
-                out[a][i, j] = sm[b]
-            out["kernel_change"][i, j], out["kernel_change_se"][i, j] = stats.mean_se(
-                r["kernel_change"])
-            out["loss"][i, j] = float(np.mean(r["loss"]))
-            h = gf.shape[0] // 2  # noise floor: two halves of the fields, rescaled to N vs M
-            out["tv_null"][i, j] = stats.tv(gf[:h].mean(0), gf[h:2 * h].mean(0)) * np.sqrt(
-                (1 / ens.shape[0] + 1 / gf.shape[0]) / (2 / h))
-            for k in ("F_eff", "tau", "lr_mu_max", "basis_residual", "rank"):
-                out[k][i, j] = float(r[k])
-            ens_d[i, j] = ens.mean(0) / dx
-            lazy_d[i, j] = gf.mean(0) / dx
-    dims2 = ("parameterisation", "width")
+    for a, e in enumerate(s.eps):
+        pf, p_eps, gap, cells = _compare.references(data, sched, edges, eps=e, T=s.T,
+                                                    n_steps=s.n_steps)
+        true_d[a], pf_d[a] = p_eps / dx, pf / dx
+        gap_pf[a], gap_pe[a] = stats.region_mass(pf, gap), stats.region_mass(p_eps, gap)
+        for i in range(nP):
+            for j in range(nW):
+                r = res[(a * nP + i) * nW + j]
+                ens, gf = stats.normalise(r["ensemble"]), stats.normalise(r["lazy"])
+                sm = _compare.summary(ens, gf, pf, p_eps, gap, cells, n_boot=s.n_boot,
+                                      rng=srng.spawn(1)[0])
+                _compare.store_summary(out, (a, i, j), sm, "lazy")
+                out["kernel_change"][a, i, j], out["kernel_change_se"][a, i, j] = \
+                    stats.mean_se(r["kernel_change"])
+                out["loss"][a, i, j] = float(np.mean(r["loss"]))
+                h = gf.shape[0] // 2  # noise floor: two halves of the fields, rescaled to N vs M
+                out["tv_null"][a, i, j] = stats.tv(gf[:h].mean(0), gf[h:2 * h].mean(0)) * np.sqrt(
+                    (1 / ens.shape[0] + 1 / gf.shape[0]) / (2 / h))
+                for k in ("F_eff", "tau", "lr_mu_max", "basis_residual", "rank",
+                          "outside_basis"):
+                    out[k][a, i, j] = float(r[k])
+                ens_d[a, i, j] = ens.mean(0) / dx
+                lazy_d[a, i, j] = gf.mean(0) / dx
+    dims3 = ("eps", "parameterisation", "width")
     ds = xr.Dataset(
-        {**{k: (dims2 + (("mode",) if v.ndim == 3 else ()), v) for k, v in out.items()},
-         "ensemble": (dims2 + ("x",), ens_d), "lazy_prediction": (dims2 + ("x",), lazy_d),
-         "true": (("x",), p_eps / dx), "pfode": (("x",), pf / dx),
-         "gap_mass_pf_ode": ((), float(stats.region_mass(pf, gap))),
-         "gap_mass_p_eps": ((), float(stats.region_mass(p_eps, gap)))},
-        coords={"parameterisation": list(s.parameterisation),
+        {**{k: (dims3 + (("mode",) if v.ndim == 4 else ()), v) for k, v in out.items()},
+         "ensemble": (dims3 + ("x",), ens_d), "lazy_prediction": (dims3 + ("x",), lazy_d),
+         "true": (("eps", "x"), true_d), "pfode": (("eps", "x"), pf_d),
+         "gap_mass_pf_ode": (("eps",), gap_pf), "gap_mass_p_eps": (("eps",), gap_pe)},
+        coords={"eps": np.asarray(s.eps, float), "parameterisation": list(s.parameterisation),
                 "width": np.asarray(s.width, int), "x": x, "mode": data[:, 0]},
         attrs=dict(attrs(NAME, s, seed), gap_margin=stats.GAP_MARGIN))
     ds["ensemble"].attrs["long_name"] = "average learned density of the trained networks"
@@ -232,11 +325,32 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     return ds
 
 
+def npz_split(result: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
+    """Files of ``--save-data PATH``: ``(suffix, one-eps result)``, one per ``eps``.
+
+    A one-``eps`` run writes ``PATH`` alone. A run with several ``eps`` writes
+    ``PATH_eps1e-02.npz``, ``PATH_eps1e-03.npz``, ... (one per ``eps``, each with its JSON
+    sidecar) and ``PATH`` itself holding the first ``eps``; every file has the key ``eps``
+    (its own) and ``eps_all`` (all of the run), so none is dropped silently.
+    """
+    eps = result["eps"].values
+
+    def one(a):
+        return result.isel(eps=a).assign_attrs(eps_all=[float(e) for e in eps])
+
+    return [("", one(0))] + ([(f"_eps{e:.0e}", one(a)) for a, e in enumerate(eps)]
+                             if eps.size > 1 else [])
+
+
 def npz_arrays(result: xr.Dataset) -> dict:
-    """``--save-data`` keys: ``x, width, parameterisation, ensemble, lazy_prediction`` (shape
-    ``(len(parameterisation), len(width), len(x))``), ``tv, tv_se, kernel_change`` (shape
-    ``(len(parameterisation), len(width))``)."""
-    out = {k: result[k].values for k in ("x", "width", "ensemble", "lazy_prediction", "tv",
-                                         "tv_se", "kernel_change")}
-    out["parameterisation"] = np.asarray(result["parameterisation"].values, dtype=str)
+    """``--save-data`` keys of one ``eps`` (see :func:`npz_split`): ``x, width,
+    parameterisation, ensemble, lazy_prediction`` (shape ``(len(parameterisation),
+    len(width), len(x))``), ``tv, tv_se, kernel_change`` (shape ``(len(parameterisation),
+    len(width))``), and ``eps, eps_all``."""
+    r = result.isel(eps=0) if "eps" in result.dims else result
+    out = {k: r[k].values for k in ("x", "width", "ensemble", "lazy_prediction", "tv",
+                                    "tv_se", "kernel_change")}
+    out["parameterisation"] = np.asarray(r["parameterisation"].values, dtype=str)
+    out["eps"] = np.asarray(r["eps"].values, float)
+    out["eps_all"] = np.asarray(r.attrs.get("eps_all", [float(out["eps"])]), float)
     return out

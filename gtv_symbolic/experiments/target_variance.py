@@ -17,11 +17,23 @@ are compared with Gaussian fields ``W ~ N(W*, Cov_W^(M))`` through the same samp
 gap and mode masses with standard errors, their paired differences, TV, and the functional
 variance ``q = E_train[lam tr Var mu_hat] = tr(G Cov_W)`` (ensemble: mean of
 ``N/(N-1) dW_n^T G dW_n`` with its error; prediction: exact), which tests the ``1/M`` law.
-The mean model ``W*`` (no variance) and the exact-score PF-ODE are the references.
+The mean model ``W*`` (no variance) and the exact-score PF-ODE are the references. The
+Gaussian fields are topped up until their Monte Carlo error is at most 1/3 of the ensemble's
+in the gap and in every mode cell (:func:`._compare.gaussian_fields`; count and ratio reported).
+``*_vs_exact`` are paired changes: each model's gap and mode masses at ``M`` minus the same
+model's at ``M = inf`` (the triples are shared), mean and standard error over models.
+
+Networks (``networks``, default ``("ntk",)``, width ``nn_width``): for every ``M`` ``N``
+networks from one ``theta_0`` are trained on the same triples and ``M``-draw targets
+(:func:`gtv_symbolic.experiments.nn_vs_theory.train_and_predict`, the nn-vs-theory step rule)
+and compared with their lazy law ``N(W*, Cov_mis + Cov_C / M)`` from the NTK at
+initialisation (``nn_*`` variables, dims ``(network, M[, mode | x])``); their functional
+variance is measured in the lazy basis, ``w_n = B^T (theta_n - theta_0)``.
 
 Examples
 --------
->>> s = Settings(n_draws=(1,), P=64, n_models=4, n_fields=4, n_x=4, n_t=4, n_boot=10)
+>>> s = Settings(n_draws=(1,), P=64, n_models=4, n_fields=4, n_x=4, n_t=4, n_boot=10,
+...              networks=())
 >>> r = run(s, cache=False, workers=1)
 >>> r["gap_mass_ensemble"].dims, r["M"].values.tolist()
 (('M',), [1.0, inf])
@@ -34,10 +46,19 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from . import _compare, fig2, stats
-from ._common import (MAX_MODELS, attrs, check_int, make_schedule, resolve_seed, same_field,
-                      seed_sequence, setting)
-from ._tasks import cached_map, get_cache, quiet_progress
+from . import _compare, fig2, nn_vs_theory, stats
+from ._common import (
+    MAX_MODELS,
+    attrs,
+    check_choice,
+    check_int,
+    child,
+    make_schedule,
+    same_field,
+    seed_sequence,
+    setting,
+)
+from ._tasks import cached_map
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "averaged_targets", "train_panel",
            "MAX_DRAWS"]
@@ -68,6 +89,14 @@ class Settings:
     x_range: tuple[float, float] = same_field(fig2.Settings, "x_range")
     n_boot: int = setting(200, "bootstrap resamples of the TV error", lo=10, hi=100_000)
     seed: int = setting(16, "seed of the per-M streams", lo=0)
+    networks: tuple[str, ...] = setting(("ntk",), "network parameterisations trained on the "
+                                        "same M-draw targets (none: linear models only)",
+                                        choices=nn_vs_theory.PARAMETERISATIONS)
+    nn_width: int = setting(256, "hidden width of the networks (lazy at 256: kernel change "
+                            "about 2 %)", lo=2, hi=65536)
+    nn_steps: int = same_field(nn_vs_theory.Settings, "steps")
+    nn_lr: float = same_field(nn_vs_theory.Settings, "lr")
+    nn_max_lr_mu: float = same_field(nn_vs_theory.Settings, "max_lr_mu")
 
 
 QUICK = Settings(n_draws=(1, 4), n_models=30, n_fields=30, n_boot=50)
@@ -88,7 +117,61 @@ def validate(s: Settings) -> np.ndarray:
     check_int(s.n_models, "n_models", 4, MAX_MODELS)
     check_int(s.n_fields, "n_fields", 2, MAX_MODELS)
     check_int(s.n_boot, "n_boot", 10, 100_000)
+    for p in s.networks:
+        check_choice(p, "networks", nn_vs_theory.PARAMETERISATIONS)
+    if s.networks:
+        nn_vs_theory.validate(_nn_settings(s))
     return fig2.validate(_fig2_settings(s))
+
+
+def _nn_settings(s: Settings) -> nn_vs_theory.Settings:
+    return nn_vs_theory.Settings(parameterisation=tuple(s.networks), width=(s.nn_width,), P=s.P,
+                                 steps=s.nn_steps, lr=s.nn_lr, max_lr_mu=s.nn_max_lr_mu,
+                                 eps=(s.eps,), n_models=s.n_models, n_fields=s.n_fields,
+                                 schedule=s.schedule, data=s.data, n_steps=s.n_steps, T=s.T,
+                                 n_bins=s.n_bins, x_range=s.x_range, n_boot=s.n_boot,
+                                 seed=s.seed)
+
+
+def network_panel(s: Settings, seed: int, k_param: int, M, i: int) -> dict:
+    """``N`` networks for the ``i``-th target ``M`` and the lazy ``M``-draw law (runs in a
+    worker; :func:`gtv_symbolic.experiments.nn_vs_theory.train_and_predict`: the same
+    ``theta_0`` and triples for every ``M``, fields from stream ``2 + i``)."""
+    from .. import networks as nw
+
+    ns = _nn_settings(s)
+    net = nw.MLP(width=s.nn_width, eps=s.eps, T=s.T, parameterisation=s.networks[k_param])
+    _, edges = fig2.bin_grid(_fig2_settings(s))
+    return nn_vs_theory.train_and_predict(
+        net, np.asarray(s.data, float), make_schedule(s.schedule, s.T), P=s.P,
+        steps=s.nn_steps, lr=s.nn_lr, max_lr_mu=s.nn_max_lr_mu, n_models=s.n_models,
+        n_fields=s.n_fields, draws=[M], edges=edges, n_steps=s.n_steps,
+        probe=nn_vs_theory.probe_points(ns, s.eps), seed_seq=seed_sequence(seed, 16, 7, k_param),
+        regions=_regions(np.asarray(s.data, float), edges), first_stream=2 + i)
+
+
+#: per-M entries of a network task (the rest are scalars of the cell)
+_PER_M = ("ensemble", "kernel_change", "loss", "q", "q_pred", "outside_basis", "lazy_counts")
+
+
+def _paired_to_exact(d, ens, gap, cells, index):
+    """``*_vs_exact``: per-model gap and mode masses at each ``M`` minus the same model's at
+    ``M = inf`` (the last), mean and standard error over models (paired)."""
+    ref = ens[-1]
+    for i, e in enumerate(ens):
+        idx = index + (i,)
+        d["gap_mass_vs_exact"][idx], d["gap_mass_vs_exact_se"][idx] = stats.mean_se(
+            stats.region_mass(e, gap) - stats.region_mass(ref, gap))
+        diffs = np.stack([stats.region_mass(e, cells == k) - stats.region_mass(ref, cells == k)
+                          for k in range(int(cells.max()) + 1)], axis=-1)
+        d["mode_mass_vs_exact"][idx], d["mode_mass_vs_exact_se"][idx] = stats.mean_se(diffs)
+
+
+def _regions(data, edges):
+    """Gap mask and mode cells on the bins of ``edges`` (the regions of the field-count rule)."""
+    x = 0.5 * (edges[1:] + edges[:-1])
+    cells = stats.mode_cells(data, x)
+    return [stats.gap_region(data, x)] + [cells == k for k in range(data.shape[0])]
 
 
 def train_panel(s: Settings, seed: int, M: int | None):
@@ -118,37 +201,38 @@ def _panel(s: Settings, seed: int, M: int | None):
     return {"W": train_panel(s, seed, M)}
 
 
-def _functional_variance(W, G):
-    """``N/(N-1) dW_n^T G dW_n`` per model (summed over output dimensions): ``(N,)``."""
-    dW = W - W.mean(0)
-    N = W.shape[0]
-    return np.einsum("ndf,fg,ndg->n", dW, G, dW) * N / (N - 1)
-
-
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Every ``M``: ensemble vs prediction; see the module docstring for the variables."""
+    """Every ``M``: ensembles vs predictions; see the module docstring for the variables."""
     from .. import kernels
 
     s = settings
-    data = validate(s)
-    seed = resolve_seed(s, rng)
-    prog = quiet_progress(progress, NAME)
-    cache = get_cache(cache)
-    sched = make_schedule(s.schedule, s.T)
-    f2s = _fig2_settings(s)
-    fm = fig2.features_for(f2s, s.eps)
-    x, edges = fig2.bin_grid(f2s)
+    data, seed, prog, cache, sched, x, edges = _compare.start_1d(NAME, s, validate, rng,
+                                                                 progress, cache)
+    fm = fig2.features_for(_fig2_settings(s), s.eps)
     dx = x[1] - x[0]
     Ms = [int(M) for M in s.n_draws] + [None]
     base = {k: getattr(s, k) for k in ("eps", "P", "ridge", "n_models", "T")}
     base.update(features=fm.cache_key(), schedule=sched.cache_key(), data=data, seed=seed,
                 version=1)
     tasks = [(dict(base, M=M), (_panel, (s, seed, M))) for M in Ms]
+    labels = [f"train M={M}" for M in Ms]
+    nn_base = dict(base, features=None, width=s.nn_width, steps=s.nn_steps, lr=s.nn_lr,
+                   max_lr_mu=s.nn_max_lr_mu, n_fields=s.n_fields, n_steps=s.n_steps,
+                   n_bins=s.n_bins, x_range=list(s.x_range), transport=_compare.TRANSPORT,
+                   mc_ratio=_compare.MC_RATIO, version=2)
+    for k, p in enumerate(s.networks):
+        for i, M in enumerate(Ms):
+            tasks.append((dict(nn_base, parameterisation=p, M=M, stream=2 + i),
+                          (network_panel, (s, seed, k, M, i))))
+            labels.append(f"{p} networks H={s.nn_width} M={M}")
     prog.log(f"{len(Ms)} targets (M = {', '.join('inf' if M is None else str(M) for M in Ms)})"
-             f", N = {s.n_models}, P = {s.P}, F = {fm.n_features}")
-    Ws = [r["W"] for r in cached_map(cache, NAME, tasks, workers=workers, scheduler=scheduler,
-                                     progress=prog, labels=[f"train M={M}" for M in Ms])]
+             f", N = {s.n_models}, P = {s.P}, F = {fm.n_features}; networks: "
+             f"{', '.join(s.networks) or 'none'}")
+    res = cached_map(cache, NAME, tasks, workers=workers, scheduler=scheduler, progress=prog,
+                     labels=labels)
+    Ws = [r["W"] for r in res[:len(Ms)]]
+    nets = [res[len(Ms) * (k + 1):len(Ms) * (k + 2)] for k in range(len(s.networks))]
     K = _compare.kernel(fm, data, sched, eps=s.eps, T=s.T, ridge=s.ridge, target="proxy",
                         seed_seq=seed_sequence(seed, 16, 1), cache=cache)
     C = K.parts["C_term"] / s.P
@@ -156,77 +240,120 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     G = K.G
     common = dict(eps=s.eps, T=s.T, n_steps=s.n_steps, n_samples=None, cache=cache,
                   workers=workers, scheduler=scheduler, progress=prog)
-    pf = stats.normalise(_compare.exact_masses(data, sched, [edges], eps=s.eps, T=s.T,
-                                               n_steps=s.n_steps, n_samples=None, seed_seq=None))
-    p_eps = stats.normalise(_compare.p_eps_masses(data, sched, [edges], s.eps))
+    pf, p_eps, gap, cells = _compare.references(data, sched, edges, eps=s.eps, T=s.T,
+                                                n_steps=s.n_steps)
+    regions = _regions(data, edges)
     mean_model = stats.normalise(_compare.model_masses(
         fm, K.W_star[None], sched, [edges], seed_seq=seed_sequence(seed, 16, 2), label="W*",
         **common))[0]
-    gap, cells = stats.gap_region(data, x), stats.mode_cells(data, x)
-    nM, nm = len(Ms), data.shape[0]
-    out = {k: np.zeros(nM) for k in (
-        "tv", "tv_se", "gap_mass_ensemble", "gap_mass_ensemble_se", "gap_mass_prediction",
-        "gap_mass_prediction_se", "gap_mass_diff", "gap_mass_diff_se", "tv_ensemble_pf_ode",
-        "tv_ensemble_pf_ode_se", "functional_variance_ensemble",
-        "functional_variance_ensemble_se", "functional_variance_prediction")}
-    for k in ("mode_mass_ensemble", "mode_mass_ensemble_se", "mode_mass_prediction",
-              "mode_mass_prediction_se"):
-        out[k] = np.zeros((nM, nm))
+    nM, nm, nN = len(Ms), data.shape[0], len(s.networks)
+    out = _compare.summary_arrays((nM,), nm, "prediction")
+    out.update({k: np.zeros(nM) for k in ("functional_variance_ensemble",
+                                          "functional_variance_ensemble_se",
+                                          "functional_variance_prediction", "field_mc_ratio",
+                                          "n_fields_used")})
+    nn = _compare.summary_arrays((nN, nM), nm, "lazy")
+    nn.update({k: np.zeros((nN, nM)) for k in (
+        "functional_variance_ensemble", "functional_variance_ensemble_se",
+        "functional_variance_lazy", "kernel_change", "kernel_change_se", "field_mc_ratio",
+        "n_fields_used", "outside_basis")})
+    nn.update({k: np.zeros(nN) for k in ("tau", "lr_mu_max", "basis_residual")})
     dens = {k: np.zeros((nM, x.size)) for k in ("ensemble", "prediction")}
+    nn_dens = {k: np.zeros((nN, nM, x.size)) for k in ("nn_ensemble", "nn_lazy")}
+    lin_ens, nn_ens = [], [[] for _ in range(nN)]
+    for d in (out, nn):
+        lead = (nM,) if d is out else (nN, nM)
+        d.update({k: np.zeros(lead) for k in ("gap_mass_vs_exact", "gap_mass_vs_exact_se")})
+        d.update({k: np.zeros(lead + (nm,)) for k in ("mode_mass_vs_exact",
+                                                       "mode_mass_vs_exact_se")})
     srng = np.random.default_rng(seed_sequence(seed, 16, 3))
     for i, M in enumerate(Ms):
         cov = mis + (0.0 if M is None else C / M)
         code = 0 if M is None else M
-        Wf = kernels.gaussian_weights(K.W_star, cov, s.n_fields,
-                                      np.random.default_rng(seed_sequence(seed, 16, 4, code)))
         ens = stats.normalise(_compare.model_masses(
             fm, Ws[i], sched, [edges], seed_seq=seed_sequence(seed, 16, 5, code),
             label=f"M={M} models", **common))
-        gf = stats.normalise(_compare.model_masses(
-            fm, Wf, sched, [edges], seed_seq=seed_sequence(seed, 16, 6, code),
-            label=f"M={M} fields", **common))
+        draw_ss, mass_ss = seed_sequence(seed, 16, 4, code), seed_sequence(seed, 16, 6, code)
+        gf, out["field_mc_ratio"][i] = _compare.gaussian_fields(
+            lambda n, k, cov=cov, ss=draw_ss: kernels.gaussian_weights(
+                K.W_star, cov, n, np.random.default_rng(child(ss, k))), s.n_fields,
+            lambda Wf, k, M=M, ss=mass_ss: stats.normalise(_compare.model_masses(
+                fm, Wf, sched, [edges], seed_seq=child(ss, k), label=f"M={M} fields",
+                **common)), ens, regions)
+        out["n_fields_used"][i] = gf.shape[0]
         sm = _compare.summary(ens, gf, pf, p_eps, gap, cells, n_boot=s.n_boot,
                               rng=srng.spawn(1)[0])
-        for a in ("tv", "tv_se", "tv_ensemble_pf_ode", "tv_ensemble_pf_ode_se",
-                  "gap_mass_ensemble", "gap_mass_ensemble_se", "gap_mass_diff",
-                  "gap_mass_diff_se", "mode_mass_ensemble", "mode_mass_ensemble_se"):
-            out[a][i] = sm[a]
-        for a in ("gap_mass", "gap_mass_se", "mode_mass", "mode_mass_se"):
-            key = a.replace("_se", "") + "_prediction" + ("_se" if a.endswith("_se") else "")
-            out[key][i] = sm[a.replace("_se", "") + "_gaussian_field" +
-                             ("_se" if a.endswith("_se") else "")]
-        q = _functional_variance(Ws[i], G)
+        _compare.store_summary(out, i, sm, "prediction")
+        q = nn_vs_theory.functional_variance(Ws[i], G)
         out["functional_variance_ensemble"][i], out["functional_variance_ensemble_se"][i] = \
             stats.mean_se(q)
         out["functional_variance_prediction"][i] = float(
             sum(np.trace(G @ cov[d, :, d, :]) for d in range(cov.shape[0])))
+        lin_ens.append(ens)
         dens["ensemble"][i] = ens.mean(0) / dx
         dens["prediction"][i] = gf.mean(0) / dx
+        for k, rk in enumerate(nets):
+            r = {a: (v[0] if a in _PER_M else v) for a, v in rk[i].items()}
+            e = stats.normalise(r["ensemble"])
+            g = stats.normalise(r["lazy"])
+            sm = _compare.summary(e, g, pf, p_eps, gap, cells, n_boot=s.n_boot,
+                                  rng=srng.spawn(1)[0])
+            _compare.store_summary(nn, (k, i), sm, "lazy")
+            nn["functional_variance_ensemble"][k, i], nn["functional_variance_ensemble_se"][
+                k, i] = stats.mean_se(r["q"])
+            nn["functional_variance_lazy"][k, i] = r["q_pred"]
+            nn["kernel_change"][k, i], nn["kernel_change_se"][k, i] = stats.mean_se(
+                r["kernel_change"])
+            nn["field_mc_ratio"][k, i] = _compare.mc_ratio(e, g, regions)
+            nn["n_fields_used"][k, i] = g.shape[0]
+            nn["outside_basis"][k, i] = r["outside_basis"]
+            nn_ens[k].append(e)
+            nn_dens["nn_ensemble"][k, i] = e.mean(0) / dx
+            nn_dens["nn_lazy"][k, i] = g.mean(0) / dx
+    for k, rk in enumerate(nets):
+        for a in ("tau", "lr_mu_max", "basis_residual"):
+            nn[a][k] = float(rk[0][a])
+    # paired differences to the exact target (M = inf): the same triples (and theta_0) per model
+    _paired_to_exact(out, lin_ens, gap, cells, ())
+    for k in range(nN):
+        _paired_to_exact(nn, nn_ens[k], gap, cells, (k,))
     Mc = np.array([np.inf if M is None else float(M) for M in Ms])
+
     ds = xr.Dataset(
         {**{k: (("M",) + (("mode",) if v.ndim == 2 else ()), v) for k, v in out.items()},
          **{k: (("M", "x"), v) for k, v in dens.items()},
+         **{f"nn_{k}": ((("network",) if v.ndim == 1 else ("network", "M"))
+                        + (("mode",) if v.ndim == 3 else ()), v) for k, v in nn.items()},
+         **{k: (("network", "M", "x"), v) for k, v in nn_dens.items()},
          "true": (("x",), p_eps / dx), "pfode": (("x",), pf / dx),
          "mean_model": (("x",), mean_model / dx),
          "gap_mass_mean_model": ((), float(stats.region_mass(mean_model, gap))),
          "gap_mass_pf_ode": ((), float(stats.region_mass(pf, gap))),
          "mode_mass_mean_model": (("mode",), np.array(
              [stats.region_mass(mean_model, cells == k) for k in range(nm)]))},
-        coords={"M": Mc, "x": x, "mode": data[:, 0]},
+        coords={"M": Mc, "x": x, "mode": data[:, 0], "network": list(s.networks)},
         attrs=dict(attrs(NAME, s, seed), n_features=fm.n_features, F_eff=K.F_eff,
-                   gap_margin=stats.GAP_MARGIN))
+                   gap_margin=stats.GAP_MARGIN, nn_width=s.nn_width))
     return ds
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
     """``--save-data`` keys: ``x, M`` (inf = exact mean), ``ensemble, prediction`` (M, x) and the
-    gap/mode masses and functional variances with their standard errors (M[, mode])."""
+    gap/mode masses and functional variances with their standard errors (M[, mode]), the
+    field counts; with networks, ``network`` and every ``nn_*`` variable ((network, M[, mode]
+    or x]))."""
     keys = ("x", "M", "ensemble", "prediction", "mean_model", "gap_mass_ensemble",
             "gap_mass_ensemble_se", "gap_mass_prediction", "gap_mass_prediction_se",
             "gap_mass_diff", "gap_mass_diff_se", "mode_mass_ensemble", "mode_mass_ensemble_se",
             "mode_mass_prediction", "mode_mass_prediction_se", "functional_variance_ensemble",
-            "functional_variance_ensemble_se", "functional_variance_prediction", "tv", "tv_se")
-    return {k: result[k].values for k in keys}
+            "functional_variance_ensemble_se", "functional_variance_prediction", "tv", "tv_se",
+            "n_fields_used", "field_mc_ratio", "gap_mass_vs_exact", "gap_mass_vs_exact_se",
+            "mode_mass_vs_exact", "mode_mass_vs_exact_se")
+    out = {k: result[k].values for k in keys}
+    if result.sizes.get("network", 0):
+        out["network"] = np.asarray(result["network"].values, dtype=str)
+        out.update({k: result[k].values for k in result.data_vars if k.startswith("nn_")})
+    return out
 
 
 def averaged_targets(x0, x, t, data, schedule, n_draws, rng) -> np.ndarray:

@@ -12,9 +12,18 @@ The parameter space (``p = O(10^4)``) is reduced to the span ``B`` (``p x r``, o
 of the top right-singular vectors of ``J`` on ``n_basis`` nodes of the training
 law (systematic sampling by weight): the features are ``phi = J B`` and a Gaussian-field
 draw ``w ~ N(W*, Cov_W)`` is the parameter displacement ``delta = B w``. Directions with
-``G``-eigenvalue ``m`` contribute ``O(tau m)`` to the function, so the neglected ones (below
-``rel_tol`` times the largest) do not matter; :func:`lazy_kernel` reports the weighted
-relative residual ``||J (I - B B^T)|| / ||J||`` on the other nodes.
+``G``-eigenvalue ``m`` contribute ``O(tau m)`` to the function. :func:`lazy_kernel` reports
+the relative residual ``||J (I - B B^T)||_F / ||J||_F`` on the other nodes (drawn from the
+same ``w lam`` measure): the share of the Jacobian's Frobenius norm in the discarded
+directions. At the antisymmetric initialisation the paired units give equal (``a``) or opposite
+(``W, b``) Jacobian columns, so ``rank J <= p / 2 = H (d_in + 2) / 2`` (192 at ``H = 64``,
+checked). At ``H <= 128`` the ``rank = 384`` cap is not reached and the residual (0 to a few
+per cent, depending on ``theta_0``) comes from directions the basis nodes barely excite
+(singular values below ``rel_tol`` on them) but the held-out nodes do; at ``H = 256`` and
+``1024`` (rank up to 768 and 3072) it is mostly the spectral tail beyond 384 directions. Both
+are limits of the finite projection, not errors. What matters for the prediction is the part of a
+*trained* displacement outside the basis; the experiments report it as ``outside_basis``
+(:func:`gtv_symbolic.experiments.nn_vs_theory.train_and_predict`).
 
 ``J B`` is computed in closed form for the one-hidden-layer network (no ``(n, p)`` array):
 
@@ -132,9 +141,20 @@ class LazyPrediction:
         """Mean parameter displacement ``B W*^T`` (``(p,)``)."""
         return self.B @ self.kernel.W_star[0]
 
-    def sample_deltas(self, n: int, rng) -> np.ndarray:
-        """``n`` Gaussian-field displacements ``delta = B w``, ``w ~ N(W*, Cov_W)``: ``(n, p)``."""
-        w = kernels.gaussian_weights(self.kernel.W_star, self.kernel.cov_W,
+    def cov_W(self, n_draws: int | None = 1) -> np.ndarray:
+        r"""``Cov_W`` for targets averaged over ``M = n_draws`` posterior draws (derivation
+        ``target-variance``): ``Cov_mis + Cov_C / M``; ``None`` (``M = inf``, the exact
+        posterior mean J0): ``Cov_mis``; ``1``: the proxy law (J1)."""
+        parts = self.kernel.parts
+        if n_draws is None:
+            return parts["misspecification"]
+        return parts["misspecification"] + parts["C_term"] / int_arg(n_draws, "n_draws", 1,
+                                                                        10**6)
+
+    def sample_deltas(self, n: int, rng, n_draws: int | None = 1) -> np.ndarray:
+        """``n`` Gaussian-field displacements ``delta = B w``, ``w ~ N(W*, Cov_W)``: ``(n, p)``
+        (``Cov_W`` of :meth:`cov_W` for ``n_draws``)."""
+        w = kernels.gaussian_weights(self.kernel.W_star, self.cov_W(n_draws),
                                      int_arg(n, "n", 1, 10**6), rng)
         return w[:, 0, :] @ self.B.T
 

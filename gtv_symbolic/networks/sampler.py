@@ -24,6 +24,44 @@ __all__ = ["EnsembleDenoiser", "CHUNK"]
 CHUNK = 128
 
 
+def _unpack(net: MLP, theta, e):
+    r"""Per-model slope and offset of the pre-activations for ``D = 1`` at one time:
+    ``pre = alpha x + beta`` (``theta (N, p)``, ``e (1 + 2K,)``), and ``a (N, H)``."""
+    H, d = net.width, net.d_in
+    c = net.weight_std / np.sqrt(d)
+    W = theta[:, :H * d].reshape(-1, H, d)
+    b = theta[:, H * d:H * (d + 1)]
+    return c * W[..., 0], c * (W[..., 1:] @ e) + net.bias_std * b, theta[:, H * (d + 1):]
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _value_jac_1d(net, linear, thetas, theta0, x, t):
+    r"""Closed form for ``D = 1`` (one ``tanh`` per model, point and unit; ``x (N, n)``).
+
+    With ``pre = alpha x + beta``, ``u = tanh(pre)``, ``g = 1 - u^2``:
+    ``mu = s a^T u``, ``mu' = s (a alpha)^T g``; linearised around ``theta0`` (displacement
+    ``da, dalpha, dbeta``): ``mu = s [(a0 + da)^T u0 + a0^T (g0 dpre)]`` and
+    ``mu' = s [((a0 + da) alpha0)^T g0 + a0^T (g0 (dalpha - 2 u0 alpha0 dpre))]``.
+    """
+    e = _embed(net, t)
+    s = net.out_scale
+    al, be, a = _unpack(net, thetas, e)
+    if not linear:
+        u = jnp.tanh(al[:, None, :] * x[..., None] + be[:, None, :])
+        val = jnp.einsum("nph,nh->np", u, a)
+        der = jnp.einsum("nph,nh->np", 1 - u * u, a * al)
+        return s * val, s * der
+    al0, be0, a0 = _unpack(net, theta0[None], e)
+    dal, dbe = al - al0, be - be0
+    u0 = jnp.tanh(al0[:, None, :] * x[..., None] + be0[:, None, :])
+    g0 = 1 - u0 * u0
+    dpre = dal[:, None, :] * x[..., None] + dbe[:, None, :]
+    val = jnp.einsum("nph,nh->np", u0, a) + jnp.einsum("nph,h->np", g0 * dpre, a0[0])
+    der = (jnp.einsum("nph,nh->np", g0, a * al0)
+           + jnp.einsum("nph,h->np", g0 * (dal[:, None, :] - 2 * u0 * al0 * dpre), a0[0]))
+    return s * val, s * der
+
+
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def _value_jac(net, linear, thetas, theta0, x, t):
     e = _embed(net, t)
@@ -71,7 +109,12 @@ class EnsembleDenoiser:
         tt = jnp.asarray(float(t))
         v, j = np.empty_like(xp), np.empty(xp.shape + (self.dim,))
         for c in range(0, n_pad, CHUNK):
-            vc, jc = _value_jac(self.net, lin, th, th0, jnp.asarray(xp[:, c:c + CHUNK]), tt)
+            xc = jnp.asarray(xp[:, c:c + CHUNK])
+            if self.dim == 1:
+                vc, jc = _value_jac_1d(self.net, lin, th, th0, xc[..., 0], tt)
+                vc, jc = vc[..., None], jc[..., None, None]
+            else:
+                vc, jc = _value_jac(self.net, lin, th, th0, xc, tt)
             v[:, c:c + CHUNK], j[:, c:c + CHUNK] = np.asarray(vc), np.asarray(jc)
         return v[:, :n].reshape(x.shape), j[:, :n].reshape(x.shape + (self.dim,))
 

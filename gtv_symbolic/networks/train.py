@@ -82,29 +82,52 @@ def fit(net: MLP, theta0, x, t, y, lam, *, steps: int, lr: float, chunk: int = 2
     return theta, loss
 
 
+def _ntk_1d(net: MLP, theta, x, t) -> np.ndarray:
+    r"""Empirical NTK ``J J^T`` of a ``D = 1`` network on ``(x, t)`` in closed form:
+
+    .. math:: \Theta(z, z') = s_H^2 \sum_h \big[u_h u'_h + a_h^2 g_h g'_h
+              (\tfrac{\sigma_w^2}{d_{in}} z \cdot z' + \sigma_b^2)\big],
+
+    ``u = tanh(pre)``, ``g = 1 - u^2`` (derivatives of ``a``, then of ``W`` and ``b``)."""
+    from .lazy import _hidden
+
+    zt, u, a = _hidden(net, np.asarray(theta, float), x, t)
+    g = (1 - u**2) * a[:, 0]
+    return net.out_scale**2 * (u @ u.T + (g @ g.T) * (zt @ zt.T))
+
+
 def gram_top_eigenvalue(net: MLP, theta, x, t, lam) -> float:
-    r"""Largest eigenvalue of ``G_hat = (1/P) sum_i lam_i J_i^T J_i`` (via the ``P x P`` dual)."""
-    J = jacobian(net, theta, x, t).reshape(x.shape[0] * net.dim, -1)
+    r"""Largest eigenvalue of ``G_hat = (1/P) sum_i lam_i J_i^T J_i`` (via the ``P x P`` dual
+    ``diag(w) J J^T diag(w)``, ``w = sqrt(lam / P)``; closed-form NTK for ``D = 1``)."""
+    if net.dim == 1:
+        K0 = _ntk_1d(net, theta, np.asarray(x, float).reshape(-1, 1),
+                     np.broadcast_to(np.asarray(t, float), (x.shape[0],)))
+    else:
+        J = jacobian(net, theta, x, t).reshape(x.shape[0] * net.dim, -1)
+        K0 = J @ J.T
     w = np.repeat(np.sqrt(lam / x.shape[0]), net.dim)
-    K = (J * w[:, None]) @ (J * w[:, None]).T
-    return float(np.linalg.eigvalsh(K)[-1])
+    return float(np.linalg.eigvalsh(K0 * np.outer(w, w))[-1])
 
 
 def train_networks(net: MLP, data, schedule, *, P: int, n_models: int, steps: int, lr: float,
                    rng: np.random.Generator, target: str = "proxy", n_draws: int | None = 1,
-                   theta0=None, n_check: int = 4) -> dict:
+                   theta0=None, n_check: int = 4, max_lr_mu: float | None = None) -> dict:
     r"""Train ``n_models`` networks on their own DSM training sets; returns a dict.
 
     Keys: ``theta (N, p)``, ``theta0 (p,)``, ``loss (N,)``, ``tau`` (= steps * lr_eff),
-    ``mu_max`` (largest ``G_hat`` eigenvalue over the first ``n_check`` models at
-    ``theta0``) and the samples ``x, t, x0, weight, target``. ``target='proxy'`` with
+    ``lr_eff`` (the step used), ``mu_max`` (largest ``G_hat`` eigenvalue over the first
+    ``n_check`` models at ``theta0``, over all models with ``max_lr_mu``) and the samples
+    ``x, t, x0, weight, target``. ``target='proxy'`` with
     ``n_draws = M`` uses the average of ``M`` posterior draws
     (:func:`gtv_symbolic.experiments.target_variance.averaged_targets`; ``M = 1`` is the
     proxy target itself, ``None`` the exact posterior mean, the same as ``target='true'``).
     ``theta0`` defaults to :func:`init_params` from a child stream of ``rng``.
 
     Raises ValueError, before training, if ``lr_eff * mu_max >= 2`` (gradient descent
-    would diverge).
+    would diverge). With ``max_lr_mu`` in ``(0, 2)`` the step is instead lowered to
+    ``min(lr_eff, max_lr_mu / mu_max)`` (one step for all models, so ``tau`` is common): the
+    weight ``lam = alpha^2 / sigma^2`` reaches ``1/eps``, so at small ``eps`` a training set
+    with a sample near ``t = eps`` has a large ``mu_max``.
     """
     from .. import training
     from ..data import as_data
@@ -130,15 +153,20 @@ def train_networks(net: MLP, data, schedule, *, P: int, n_models: int, steps: in
     theta0 = init_params(net, init_rng) if theta0 is None else np.asarray(theta0, float)
     if theta0.shape != (net.n_params,):
         raise ValueError(f"theta0 must have shape ({net.n_params},), got {theta0.shape}")
-    mu_max = max(gram_top_eigenvalue(net, theta0, x[k], t[k], w[k])
-                 for k in range(min(n_check, n_models)))
+    n_check = n_models if max_lr_mu is not None else min(n_check, n_models)
+    mu_max = max(gram_top_eigenvalue(net, theta0, x[k], t[k], w[k]) for k in range(n_check))
+    if max_lr_mu is not None:
+        if not 0 < max_lr_mu < 2:
+            raise ValueError(f"max_lr_mu must lie in (0, 2), got {max_lr_mu}")
+        lr = min(lr, max_lr_mu / mu_max / (lr_eff / lr))
+        lr_eff = net.effective_lr(lr)
     if lr_eff * mu_max >= 2:
         raise ValueError(f"lr = {lr} is too large: lr_eff * mu_max(G_hat) = "
                          f"{lr_eff * mu_max:.3g} >= 2 (gradient descent diverges); use "
                          f"lr < {2 / mu_max / (lr_eff / lr):.3g}")
     theta, loss = fit(net, theta0, x, t, y, w, steps=steps, lr=lr)
     return {"theta": theta, "theta0": theta0, "loss": loss, "tau": steps * lr_eff,
-            "mu_max": mu_max, "x": x, "t": t, "x0": x0, "weight": w, "target": y}
+            "lr_eff": lr_eff, "mu_max": mu_max, "x": x, "t": t, "x0": x0, "weight": w, "target": y}
 
 
 def kernel_change(net: MLP, theta0, theta, x, t) -> np.ndarray:

@@ -121,9 +121,12 @@ def save_data(name: str, result, path) -> list[Path]:
     spec = _spec(name)
     mod = spec.experiment_module()
     arrays = mod.npz_arrays(result)
-    paths = save_npz(path, arrays, result)
+    p = Path(path)
+    paths = []
+    # an experiment with npz_split writes one file per part (nn-vs-theory: one per eps)
+    for suffix, part in getattr(mod, "npz_split", lambda r: [("", r)])(result):
+        paths += save_npz(p.with_name(p.stem + suffix + p.suffix), mod.npz_arrays(part), part)
     if name == "theory-vs-ensemble":
-        p = Path(path)
         extra = p.with_name(p.stem + "_details.npz")
         np.savez(extra, **{k: result[k].values for k in result.data_vars if k not in arrays})
         paths.append(extra)

@@ -7,7 +7,7 @@ import numpy as np
 from .style import sweep_colour
 from .theory import pm
 
-__all__ = ["plot", "table"]
+__all__ = ["plot", "table", "zero_count_bound"]
 
 #: the critique's time scale (Bertrand et al. 2025, CIFAR-10)
 T_CRITIQUE = 0.2
@@ -66,6 +66,17 @@ def table(result) -> str:
                 v, e = d[key].values[i, j], d[key + "_se"].values[i, j]
                 return "NaN" if not np.isfinite(v) else pm(v, e, 4)
 
-            lines.append(f"| {name} | {D} | {fmt('t_half')} | {fmt('t_star')} | "
-                         f"{pm(f[k], fse[k])} (t = {t[k]:.3g}) |")
+            frac = (f"{pm(f[k], fse[k])} (t = {t[k]:.3g})" if f[k] > 0 else
+                    f"{zero_count_bound(s['n_mc'])} (none of {s['n_mc']} draws at any t)")
+            lines.append(f"| {name} | {D} | {fmt('t_half')} | {fmt('t_star')} | {frac} |")
     return "\n".join(lines) + "\n"
+
+
+def zero_count_bound(n: int) -> str:
+    """A fraction with no hit in ``n`` draws as its 95 % upper bound, ``'< 3/n'`` (rule of three:
+    ``(1 - p)^n = 0.05`` at ``p ~ 3/n``), not ``0 ± 0``.
+
+    >>> zero_count_bound(4000)
+    '< 0.00075'
+    """
+    return f"< {3 / n:.2g}"

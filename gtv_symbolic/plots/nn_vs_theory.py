@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .style import curve
 from .theory import pm, run_header
 
@@ -12,23 +10,26 @@ __all__ = ["plot", "table"]
 
 
 def plot(result):
-    """Rows: parameterisation; columns: width. Ensemble (red) vs lazy prediction (blue)."""
+    """Rows: eps x parameterisation; columns: width. Ensemble (red) vs lazy prediction (blue)."""
     import matplotlib.pyplot as plt
 
     d = result
-    par, wid, x = d["parameterisation"].values, d["width"].values, d["x"].values
-    fig, axes = plt.subplots(len(par), len(wid), figsize=(2.9 * len(wid) + 0.4, 2.0 * len(par) + 0.5),
-                             sharex=True, sharey=True, squeeze=False)
-    for i, p in enumerate(par):
+    eps, par, wid, x = (d[k].values for k in ("eps", "parameterisation", "width", "x"))
+    rows = [(a, i) for a in range(len(eps)) for i in range(len(par))]
+    fig, axes = plt.subplots(len(rows), len(wid),
+                             figsize=(2.9 * len(wid) + 0.4, 2.0 * len(rows) + 0.5),
+                             sharex=True, squeeze=False)
+    for r, (a, i) in enumerate(rows):
         for j, w in enumerate(wid):
-            ax = axes[i, j]
-            curve(ax, x, d["true"].values, "p_eps")
-            curve(ax, x, d["pfode"].values, "pf_ode")
-            curve(ax, x, d["ensemble"].values[i, j], "ensemble", label="trained networks")
-            curve(ax, x, d["lazy_prediction"].values[i, j], "prediction",
+            ax = axes[r, j]
+            curve(ax, x, d["true"].values[a], "p_eps")
+            curve(ax, x, d["pfode"].values[a], "pf_ode")
+            curve(ax, x, d["ensemble"].values[a, i, j], "ensemble", label="trained networks")
+            curve(ax, x, d["lazy_prediction"].values[a, i, j], "prediction",
                   label="lazy Gaussian-field prediction (NTK at init)")
-            ax.set_title(f"{p}, width {w}\nTV {pm(d['tv'].values[i, j], d['tv_se'].values[i, j], 2)}"
-                         f", kernel change {d['kernel_change'].values[i, j]:.2g}")
+            ax.set_title(f"eps {eps[a]:g}, {par[i]}, width {w}\nTV "
+                         f"{pm(d['tv'].values[a, i, j], d['tv_se'].values[a, i, j], 2)}"
+                         f", kernel change {d['kernel_change'].values[a, i, j]:.2g}")
     h, lab = axes[0, 0].get_legend_handles_labels()
     for ax in axes[-1]:
         ax.set_xlabel("$x$")
@@ -38,35 +39,43 @@ def plot(result):
 
 
 def table(result) -> str:
-    """Markdown table: TV, gap masses and their paired difference, kernel change, F_eff/P."""
+    """Markdown table per eps: TV, gap masses and their paired difference, kernel change,
+    F_eff/P, tau; then the mode masses."""
     import json
 
     d = result
     s = json.loads(d.attrs["settings"])
     lines = [run_header(d, "sample-free transport (30-step Euler)"),
-             f"P = {s['P']}, {s['steps']} steps, lr = {s['lr']}, eps = {s['eps']}, "
-             f"target = {s['target']}, lazy fields per cell = {s['n_fields']}; exact-score "
-             f"PF-ODE gap mass {float(d['gap_mass_pf_ode']):.4f}", "",
-             "| param. | H | F_eff/P | kernel change | TV(ens, lazy) | TV null | gap ens | gap lazy | "
-             "gap diff | TV(ens, PF-ODE) | lr mu_max | basis resid. |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for i, p in enumerate(d["parameterisation"].values):
-        for j, w in enumerate(d["width"].values):
-            g = lambda k: d[k].values[i, j]  # noqa: E731
-            lines.append(
-                f"| {p} | {w} | {g('F_eff') / s['P']:.3f} | "
-                f"{pm(g('kernel_change'), g('kernel_change_se'), 4)} | {pm(g('tv'), g('tv_se'))} | {g('tv_null'):.3f} | "
-                f"{pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'))} | "
-                f"{pm(g('gap_mass_lazy'), g('gap_mass_lazy_se'))} | "
-                f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'))} | "
-                f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
-                f"{g('lr_mu_max'):.2f} | {g('basis_residual'):.1e} |")
-    lines += ["", "Mode masses (ensemble vs lazy, per training point):", ""]
-    for i, p in enumerate(d["parameterisation"].values):
-        for j, w in enumerate(d["width"].values):
-            me, se = d["mode_mass_ensemble"].values[i, j], d["mode_mass_ensemble_se"].values[i, j]
-            ml, sl = d["mode_mass_lazy"].values[i, j], d["mode_mass_lazy_se"].values[i, j]
-            lines.append(f"- {p}, H={w}: " + "; ".join(
-                f"x0={m:g}: {pm(a, b)} vs {pm(c, e)}"
-                for m, a, b, c, e in zip(d["mode"].values, me, se, ml, sl, strict=True)))
+             f"P = {s['P']}, {s['steps']} steps, lr = {s['lr']} (lowered to lr_eff mu_max <= "
+             f"{s['max_lr_mu']}), target = {s['target']}, lazy fields per cell = "
+             f"{s['n_fields']}", "",
+             "| eps | param. | H | F_eff/P | tau | kernel change | TV(ens, lazy) | TV null | "
+             "gap ens | gap lazy | gap diff | TV(ens, PF-ODE) | lr mu_max | basis resid. | "
+             "outside basis |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    cells = [(a, i, j) for a in range(d.sizes["eps"]) for i in range(d.sizes["parameterisation"])
+             for j in range(d.sizes["width"])]
+    for a, i, j in cells:
+        g = lambda k, a=a, i=i, j=j: d[k].values[a, i, j]  # noqa: E731
+        lines.append(
+            f"| {d['eps'].values[a]:g} | {d['parameterisation'].values[i]} | "
+            f"{d['width'].values[j]} | {g('F_eff') / s['P']:.3f} | {g('tau'):.3g} | "
+            f"{pm(g('kernel_change'), g('kernel_change_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
+            f"{g('tv_null'):.3f} | "
+            f"{pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'))} | "
+            f"{pm(g('gap_mass_lazy'), g('gap_mass_lazy_se'))} | "
+            f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'))} | "
+            f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
+            f"{g('lr_mu_max'):.2f} | {g('basis_residual'):.1e} | {g('outside_basis'):.1e} |")
+    lines += ["", "Exact-score PF-ODE gap mass per eps: " + ", ".join(
+        f"{e:g}: {v:.4f}" for e, v in zip(d["eps"].values, d["gap_mass_pf_ode"].values,
+                                          strict=True)),
+        "", "Mode masses (ensemble vs lazy, per training point):", ""]
+    for a, i, j in cells:
+        me, se = (d[k].values[a, i, j] for k in ("mode_mass_ensemble", "mode_mass_ensemble_se"))
+        ml, sl = (d[k].values[a, i, j] for k in ("mode_mass_lazy", "mode_mass_lazy_se"))
+        lines.append(f"- eps={d['eps'].values[a]:g}, {d['parameterisation'].values[i]}, "
+                     f"H={d['width'].values[j]}: " + "; ".join(
+                         f"x0={m:g}: {pm(u, v)} vs {pm(c, e)}"
+                         for m, u, v, c, e in zip(d["mode"].values, me, se, ml, sl, strict=True)))
     return "\n".join(lines) + "\n"

@@ -29,7 +29,8 @@ def plot(result):
 
     d = result
     M, x = d["M"].values, d["x"].values
-    fig, axes = plt.subplots(1, 3, figsize=(12.0, 4.3))
+    nets = list(d["network"].values) if "network" in d.dims else []
+    fig, axes = plt.subplots(1, 3 + bool(nets), figsize=(12.0 + 4.0 * bool(nets), 4.3))
     ax = axes[0]
     curve(ax, x, d["true"].values, "p_eps")
     curve(ax, x, d["mean_model"].values, "mean_model")
@@ -57,13 +58,34 @@ def plot(result):
     ax = axes[2]
     ax.errorbar(inv, d["functional_variance_ensemble"].values,
                 2 * d["functional_variance_ensemble_se"].values, fmt="o", color=COLORS["ensemble"],
-                ms=4, capsize=2, label="trained ensemble")
+                ms=4, capsize=2, label="trained linear ensemble")
     ax.plot(inv, d["functional_variance_prediction"].values, "s--", color=COLORS["prediction"],
             ms=4, lw=1.0, label="prediction $V_{mis} + V_C / M$")
+    for k, p in enumerate(nets):  # networks: in their lazy basis
+        ax.errorbar(inv, d["nn_functional_variance_ensemble"].values[k],
+                    2 * d["nn_functional_variance_ensemble_se"].values[k], fmt="^",
+                    color=COLORS["ensemble"], mfc="white", ms=4, capsize=2,
+                    label=f"trained {p} networks")
+        ax.plot(inv, d["nn_functional_variance_lazy"].values[k], "v:", color=COLORS["prediction"],
+                ms=4, lw=1.0, label=f"lazy prediction, {p} networks")
     ax.set_xlabel("1/M (M: posterior draws per target)")
     ax.set_ylabel(r"$E[\lambda\, \mathrm{tr\,Var}\, \hat\mu]$ (±2 s.e.)")
     ax.set_title("variance across models vs 1/M")
     ax.legend(fontsize=8)
+    if nets:  # networks: gap mass vs 1/M, trained ensemble vs the lazy M-draw law
+        ax = axes[3]
+        for k, p in enumerate(nets):
+            for v, c, lab in (("ensemble", COLORS["ensemble"], "trained networks"),
+                              ("lazy", COLORS["prediction"], "lazy prediction")):
+                ax.errorbar(inv, d[f"nn_gap_mass_{v}"].values[k],
+                            2 * d[f"nn_gap_mass_{v}_se"].values[k], fmt="o-" if k == 0 else "s:",
+                            color=c, ms=4, lw=1.0, capsize=2, label=f"{lab} ({p})")
+        ax.axhline(float(d["gap_mass_pf_ode"]), color=COLORS["pf_ode"], lw=1.0,
+                   label="exact-score PF-ODE")
+        ax.set_xlabel("1/M (M: posterior draws per target)")
+        ax.set_ylabel("gap mass (±2 s.e.)")
+        ax.set_title(f"networks of width {d.attrs['nn_width']}: gap mass vs 1/M")
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -76,22 +98,65 @@ def table(result) -> str:
              f"{float(d.attrs['F_eff']):.1f}), ridge = {s['ridge']}; mean model gap mass "
              f"{float(d['gap_mass_mean_model']):.4f}, exact-score PF-ODE "
              f"{float(d['gap_mass_pf_ode']):.4f}", "",
-             "| M | gap ens | gap pred | diff | TV(ens, pred) | TV(ens, PF-ODE) | q ens | q pred |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| M | gap ens | gap pred | diff | gap ens - same models at M = inf | TV(ens, pred) | "
+             "TV(ens, PF-ODE) | q ens | q pred | fields (MC ratio) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for i, m in enumerate(d["M"].values):
-        g = lambda k: d[k].values[i]  # noqa: E731
+        g = lambda k, i=i: d[k].values[i]  # noqa: E731
         lines.append(
             f"| {_label(m)} | {pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'), 4)} | "
             f"{pm(g('gap_mass_prediction'), g('gap_mass_prediction_se'), 4)} | "
-            f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
+            f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | "
+            f"{pm(g('gap_mass_vs_exact'), g('gap_mass_vs_exact_se'), 4)} | {pm(g('tv'), g('tv_se'))} | "
             f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
             f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)} | "
-            f"{g('functional_variance_prediction'):.4f} |")
-    lines += ["", "Mode masses (ensemble vs prediction):", ""]
+            f"{g('functional_variance_prediction'):.4f} | "
+            f"{int(g('n_fields_used'))} ({g('field_mc_ratio'):.2f}) |")
+    lines += ["", "Mode masses (ensemble vs prediction; change vs the same models at M = inf):",
+              ""]
     for i, m in enumerate(d["M"].values):
         lines.append(f"- M = {_label(m)}: " + "; ".join(
-            f"x0={c:g}: {pm(a, b)} vs {pm(e, f)}" for c, a, b, e, f in zip(
+            f"x0={c:g}: {pm(a, b)} vs {pm(e, f)} ({pm(u, v)})" for c, a, b, e, f, u, v in zip(
                 d["mode"].values, d["mode_mass_ensemble"].values[i],
                 d["mode_mass_ensemble_se"].values[i], d["mode_mass_prediction"].values[i],
-                d["mode_mass_prediction_se"].values[i], strict=True)))
+                d["mode_mass_prediction_se"].values[i], d["mode_mass_vs_exact"].values[i],
+                d["mode_mass_vs_exact_se"].values[i], strict=True)))
+    if "network" in d.dims and d.sizes["network"]:
+        lines += _network_table(d, s)
     return "\n".join(lines) + "\n"
+
+
+def _network_table(d, s) -> list[str]:
+    """Rows per network parameterisation and M: ensemble vs lazy M-draw prediction."""
+    lines = ["", f"Networks (H = {d.attrs['nn_width']}, P = {s['P']}, {s['nn_steps']} steps, "
+             "trained on the same M-draw targets; lazy prediction N(W*, Cov_mis + Cov_C / M) "
+             "from the NTK at initialisation):", "",
+             "| network | M | tau | kernel change | gap ens | gap lazy | diff | gap ens - same "
+             "models at M = inf | TV(ens, lazy) | q ens | q lazy | lazy fields (MC ratio) | "
+             "outside basis |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for k, p in enumerate(d["network"].values):
+        for i, m in enumerate(d["M"].values):
+            g = lambda v, k=k, i=i: d[f"nn_{v}"].values[k, i]  # noqa: E731
+            lines.append(
+                f"| {p} | {_label(m)} | {float(d['nn_tau'].values[k]):.3g} | "
+                f"{pm(g('kernel_change'), g('kernel_change_se'), 4)} | "
+                f"{pm(g('gap_mass_ensemble'), g('gap_mass_ensemble_se'), 4)} | "
+                f"{pm(g('gap_mass_lazy'), g('gap_mass_lazy_se'), 4)} | "
+                f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'), 4)} | "
+                f"{pm(g('gap_mass_vs_exact'), g('gap_mass_vs_exact_se'), 4)} | "
+                f"{pm(g('tv'), g('tv_se'))} | "
+                f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)}"
+                f" | {g('functional_variance_lazy'):.4f} | {int(g('n_fields_used'))} "
+                f"({g('field_mc_ratio'):.2f}) | {g('outside_basis'):.1e} |")
+    lines += ["", "Network mode masses (ensemble vs lazy; change vs the same networks at "
+              "M = inf):", ""]
+    for k, p in enumerate(d["network"].values):
+        for i, m in enumerate(d["M"].values):
+            lines.append(f"- {p}, M = {_label(m)}: " + "; ".join(
+                f"x0={c:g}: {pm(a, b)} vs {pm(e, f)} ({pm(u, v)})"
+                for c, a, b, e, f, u, v in zip(
+                    d["mode"].values, *(d[f"nn_mode_mass_{q}"].values[k, i] for q in (
+                        "ensemble", "ensemble_se", "lazy", "lazy_se", "vs_exact",
+                        "vs_exact_se")), strict=True)))
+    return lines
