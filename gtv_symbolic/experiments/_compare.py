@@ -32,7 +32,7 @@ from ._common import child, make_schedule
 from ._tasks import cached_map
 
 __all__ = ["TRANSPORT", "MC_RATIO", "N_QMC_2D", "kernel", "model_masses", "exact_masses",
-           "p_eps_masses", "start_1d", "references", "gaussian_fields", "summary", "mc_ratio",
+           "p_eps_masses", "start_1d", "references", "gaussian_fields", "summary", "mc_ratio", "field_regions",
            "SUMMARY_KEYS", "summary_arrays", "store_summary"]
 
 #: sample-free transport settings (the same as Fig. 2)
@@ -181,6 +181,13 @@ def store_summary(out: dict, index, sm: dict, name: str) -> None:
     """Copy a :func:`summary` ``sm`` into the arrays of :func:`summary_arrays` at ``index``."""
     for k in SUMMARY_KEYS + _MODE_KEYS:
         out[k.replace("gaussian_field", name)][index] = sm[k]
+
+
+def field_regions(data, edges) -> list[np.ndarray]:
+    """Gap mask and mode cells on the bins of ``edges`` (the regions of the field-count rule)."""
+    x = 0.5 * (edges[1:] + edges[:-1])
+    cells = stats.mode_cells(data, x)
+    return [stats.gap_region(data, x)] + [cells == k for k in range(data.shape[0])]
 
 
 def mc_ratio(ens, gf, regions) -> float:

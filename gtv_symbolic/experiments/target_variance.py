@@ -147,7 +147,7 @@ def network_panel(s: Settings, seed: int, k_param: int, M, i: int) -> dict:
         steps=s.nn_steps, lr=s.nn_lr, max_lr_mu=s.nn_max_lr_mu, n_models=s.n_models,
         n_fields=s.n_fields, draws=[M], edges=edges, n_steps=s.n_steps,
         probe=nn_vs_theory.probe_points(ns, s.eps), seed_seq=seed_sequence(seed, 16, 7, k_param),
-        regions=_regions(np.asarray(s.data, float), edges), first_stream=2 + i)
+        regions=_compare.field_regions(np.asarray(s.data, float), edges), first_stream=2 + i)
 
 
 #: per-M entries of a network task (the rest are scalars of the cell)
@@ -165,13 +165,6 @@ def _paired_to_exact(d, ens, gap, cells, index):
         diffs = np.stack([stats.region_mass(e, cells == k) - stats.region_mass(ref, cells == k)
                           for k in range(int(cells.max()) + 1)], axis=-1)
         d["mode_mass_vs_exact"][idx], d["mode_mass_vs_exact_se"][idx] = stats.mean_se(diffs)
-
-
-def _regions(data, edges):
-    """Gap mask and mode cells on the bins of ``edges`` (the regions of the field-count rule)."""
-    x = 0.5 * (edges[1:] + edges[:-1])
-    cells = stats.mode_cells(data, x)
-    return [stats.gap_region(data, x)] + [cells == k for k in range(data.shape[0])]
 
 
 def train_panel(s: Settings, seed: int, M: int | None):
@@ -242,7 +235,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
                   workers=workers, scheduler=scheduler, progress=prog)
     pf, p_eps, gap, cells = _compare.references(data, sched, edges, eps=s.eps, T=s.T,
                                                 n_steps=s.n_steps)
-    regions = _regions(data, edges)
+    regions = _compare.field_regions(data, edges)
     mean_model = stats.normalise(_compare.model_masses(
         fm, K.W_star[None], sched, [edges], seed_seq=seed_sequence(seed, 16, 2), label="W*",
         **common))[0]
