@@ -1,5 +1,7 @@
 """``gtv`` command line: figures, derivations, the one-command reproduction, the cache.
 
+Usage::
+
     gtv --version
     gtv figures --list
     gtv figures NAME|all [--out DIR] [--save-data PATH] [--config FILE.toml] [--quick]

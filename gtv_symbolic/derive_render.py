@@ -60,6 +60,9 @@ def where_tex(d, step) -> str:
 
 
 def equation_tex(d, step) -> str:
+    """LaTeX of the step's displayed relation ``lhs REL rhs``, with its special case (``where``) next
+    to it.
+    """
     eq = f"{tex(d, step.lhs)} {_REL[step.relation]} {tex(d, step.rhs)}"
     return eq + (rf" \qquad \left({where_tex(d, step)}\right)" if step.where else "")
 
@@ -119,6 +122,9 @@ def _header(d) -> str:
 
 
 def to_markdown(d) -> str:
+    """The derivation as a Markdown document (GitHub ``$$`` math): title, counts, every step with its
+    status and check, the result.
+    """
     from .derivations import REGISTRY
 
     where = (f"`gtv derive {d.name}` (module `gtv_symbolic.derivations`). " if d.name in REGISTRY
@@ -139,6 +145,7 @@ def to_markdown(d) -> str:
 
 
 def to_latex(d) -> str:
+    """The derivation as a standalone LaTeX document (``article``, amsmath)."""
     out = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
            r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks",
            r"\begin{document}", rf"\section*{{{_tex_text(d.title)}}}", _tex_text(d.intro), "",

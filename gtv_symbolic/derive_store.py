@@ -44,6 +44,9 @@ def source_hash() -> str:
 
 
 def store_dir() -> Path:
+    """Folder of the stored verifications: ``derive/`` in the cache folder (``$GTV_CACHE_DIR`` or
+    ``.gtv_cache``).
+    """
     from ._runtime.cache import default_dir
 
     return default_dir() / "derive"

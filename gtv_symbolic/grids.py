@@ -85,13 +85,16 @@ def _tabulate(f, ts):
 class TimeGrid:
     r"""Validated, strictly monotone times with the schedule tabulated on them.
 
+    Build with :meth:`linear` (the paper's grid), :meth:`geometric` or :meth:`from_times`.
+
     Attributes
     ----------
     schedule : Schedule
-    ts : (N + 1,) array     the times, ``ts[0]`` where integration starts
-    alpha, sigma2, beta, D : (N + 1,) arrays   schedule coefficients at ``ts``
-
-    Build with :meth:`linear` (the paper's grid), :meth:`geometric` or :meth:`from_times`.
+        The forward process.
+    ts : (N + 1,) array
+        The times; ``ts[0]`` is where integration starts.
+    alpha, sigma2, beta, D : (N + 1,) arrays
+        The schedule's coefficients at ``ts``.
     """
 
     schedule: Schedule

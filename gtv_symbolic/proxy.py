@@ -16,7 +16,7 @@ points; ``generic_*``: any M with an indexed sum) and a vectorized NumPy evaluat
 evaluators are built from lambdified SymPy kernels (:mod:`gtv_symbolic.numeric`) plus a
 log-sum-exp softmax over the training points whose logits are centred on the nearest
 noised training point: backward stable (the exact value at an input within a few ulps)
-for |x|, |mu| up to 1e4 and more, t down to 1e-8, M up to 1e4 and D up to 64.
+for ``|x|``, ``|mu|`` up to 1e4 and more, t down to 1e-8, M up to 1e4 and D up to 64.
 
 >>> import numpy as np
 >>> from gtv_symbolic import proxy, schedules, data
@@ -58,7 +58,7 @@ _MAX_SYMBOLIC_ENTRIES = 64
 # Symbolic kernels shared by the numeric evaluators
 # ----------------------------------------------------------------------------------------
 #: Centred logit of w_m: log w_m - log w_ref = -(q_m - q_ref) / (2 sigma^2), with
-#: q_m = |x - alpha mu_m|^2 computed from the differences (no |x||mu| cancellation).
+#: ``q_m = |x - alpha mu_m|^2`` computed from the differences (no ``|x||mu|`` cancellation).
 LOGIT_EXPR = -(S.q_m - S.q_ref) / (2 * S.sigma2)
 _m_sym = sp.Symbol("m_post", real=True)
 _x_sym = sp.Symbol("x_c", real=True)

@@ -30,28 +30,48 @@ __all__ = [
 ]
 
 # --- time and schedule parameters -------------------------------------------------------
+#: Time ``t`` of the forward process.
 t = sp.Symbol("t", positive=True)
-t_prime = sp.Symbol("t'", positive=True)  # a second time (two-time kernels)
-u = sp.Symbol("u", positive=True)  # training time inside expectations
+#: A second time ``t'`` (two-time kernels).
+t_prime = sp.Symbol("t'", positive=True)
+#: Training time inside expectations.
+u = sp.Symbol("u", positive=True)
+#: Final time ``T`` of the forward process.
 T = sp.Symbol("T", positive=True)
+#: Smallest time ``epsilon`` (where sampling stops).
 eps = sp.Symbol("epsilon", positive=True)
+#: Euler step ``Delta t``.
 dt = sp.Symbol("Delta_t", positive=True)
+#: VP schedule: ``beta_min``.
 beta_min = sp.Symbol("beta_min", positive=True)
+#: VP schedule: ``beta_d`` (``beta_max - beta_min``).
 beta_d = sp.Symbol("beta_d", positive=True)
-rho = sp.Symbol("rho", positive=True)  # ridge strength
-kappa = sp.Symbol("kappa", positive=True)  # noise scale / F over P
-tau = sp.Symbol("tau", positive=True)  # training time (lazy regime)
-P = sp.Symbol("P", integer=True, positive=True)  # number of DSM training samples
-F = sp.Symbol("F", integer=True, positive=True)  # number of features
-M = sp.Symbol("M", integer=True, positive=True)  # number of training points
-m_idx = sp.Symbol("m", integer=True, positive=True)  # index over training points
+#: Ridge strength.
+rho = sp.Symbol("rho", positive=True)
+#: Noise scale (naive estimator), or F over P.
+kappa = sp.Symbol("kappa", positive=True)
+#: Training time (lazy regime).
+tau = sp.Symbol("tau", positive=True)
+#: Number of DSM training samples.
+P = sp.Symbol("P", integer=True, positive=True)
+#: Number of features.
+F = sp.Symbol("F", integer=True, positive=True)
+#: Number of training points.
+M = sp.Symbol("M", integer=True, positive=True)
+#: Index ``m`` over training points.
+m_idx = sp.Symbol("m", integer=True, positive=True)
+#: Second index ``n`` over training points.
 n_idx = sp.Symbol("n", integer=True, positive=True)
 
 # --- schedule values as plain positive scalars (used by the numeric kernels) ------------
-alpha = sp.Symbol("alpha", positive=True)  # alpha_t
-sigma2 = sp.Symbol("sigma2", positive=True)  # sigma_t^2 = S_t
-beta = sp.Symbol("beta", nonnegative=True)  # beta_t
-Dcoef = sp.Symbol("D", nonnegative=True)  # D_t = g_t^2 / 2
+#: ``alpha_t`` as a plain positive scalar (numeric kernels).
+alpha = sp.Symbol("alpha", positive=True)
+#: ``sigma_t^2 = S_t`` as a plain positive scalar (numeric kernels).
+sigma2 = sp.Symbol("sigma2", positive=True)
+#: ``beta_t`` as a plain scalar (numeric kernels).
+beta = sp.Symbol("beta", nonnegative=True)
+#: ``D_t = g_t^2 / 2`` as a plain scalar (numeric kernels).
+Dcoef = sp.Symbol("D", nonnegative=True)
 
 # --- schedule values as functions of time (used in derivations) --------------------------
 alpha_f = sp.Function("alpha", positive=True)
@@ -60,12 +80,20 @@ beta_f = sp.Function("beta", real=True)
 D_f = sp.Function("D", positive=True)
 
 # --- scalar helpers for the proxy-score kernels --------------------------------------------
-xdotmu = sp.Symbol("xdotmu", real=True)  # x . mu_m
-musq = sp.Symbol("musq", nonnegative=True)  # |mu_m|^2
-q_m = sp.Symbol("q_m", nonnegative=True)  # |x - alpha mu_m|^2
-q_ref = sp.Symbol("q_ref", nonnegative=True)  # |x - alpha mu_ref|^2 (nearest training point)
-lam = sp.Symbol("lambda", positive=True)  # objective weight lambda_t
+#: ``x . mu_m``.
+xdotmu = sp.Symbol("xdotmu", real=True)
+#: ``|mu_m|^2``.
+musq = sp.Symbol("musq", nonnegative=True)
+#: ``|x - alpha mu_m|^2``.
+q_m = sp.Symbol("q_m", nonnegative=True)
+#: ``|x - alpha mu_ref|^2`` (nearest training point).
+q_ref = sp.Symbol("q_ref", nonnegative=True)
+#: Objective weight ``lambda_t``.
+lam = sp.Symbol("lambda", positive=True)
 
+#: LaTeX name of every symbol that needs one (applied by :func:`latex`).
+#:
+#: :meta hide-value:
 LATEX_NAMES: dict[sp.Basic, str] = {
     t_prime: "t'",
     dt: r"\Delta t",
@@ -118,7 +146,11 @@ def latex(expr, **kwargs) -> str:
     return sp.latex(expr, symbol_names=names, **kwargs)
 
 # --- V-kernel symbols (kernels.py; appended for issue 5) ---------------------------------
-mu_k = _register(sp.Symbol("mu_k", nonnegative=True), r"\mu_k")  # eigenvalue of Sigma / NTK Gram
-mu_l = _register(sp.Symbol("mu_l", nonnegative=True), r"\mu_l")  # a second eigenvalue
-F_eff = _register(sp.Symbol("F_eff", positive=True), r"F_{\mathrm{eff}}")  # tr Sigma (Sigma + rho)^-1
+#: Eigenvalue of Sigma or of the NTK Gram matrix.
+mu_k = _register(sp.Symbol("mu_k", nonnegative=True), r"\mu_k")
+#: A second eigenvalue.
+mu_l = _register(sp.Symbol("mu_l", nonnegative=True), r"\mu_l")
+#: Effective number of features ``tr Sigma (Sigma + rho)^-1``.
+F_eff = _register(sp.Symbol("F_eff", positive=True), r"F_{\mathrm{eff}}")
+#: Posterior covariance ``Sigma_post`` (one coordinate).
 post_var = _register(sp.Symbol("Sigma_post", nonnegative=True), r"\Sigma_{\mathrm{post}}")

@@ -61,6 +61,9 @@ def _schedule_defs(sched):
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     t, s, r = S.t, sp.Symbol("s", positive=True), sp.Symbol("r", positive=True)
     beta, Dt, af, Sf = S.beta_f, S.D_f, S.alpha_f, S.S_f
     a_t, S_t = af(t), Sf(t)

@@ -52,6 +52,9 @@ def _fd_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     g = proxy.generic_forms(2)
     x = S.x_vec(2)
     m, M, a, s2 = c.m, S.M, S.alpha, S.sigma2

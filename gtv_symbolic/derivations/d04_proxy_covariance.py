@@ -79,6 +79,9 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     m, M, a, s2 = c.m, S.M, S.alpha, S.sigma2
     g2, g1 = proxy.generic_forms(2), proxy.generic_forms(1)
     x2 = list(S.x_vec(2))

@@ -89,6 +89,9 @@ def _tower_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     m, M, a, s2, lam = c.m, S.M, S.alpha, S.sigma2, S.lam
     g1 = proxy.generic_forms(1)
     kern, pst, s1 = g1["kernel"], g1["proxy_score"][0], g1["tweedie_score"][0]

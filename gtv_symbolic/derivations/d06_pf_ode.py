@@ -60,6 +60,9 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     t, s_ = S.t, sp.Symbol("s", positive=True)
     beta, Dt, af, Sf = S.beta_f, S.D_f, S.alpha_f, S.S_f
     x = sp.Symbol("x", real=True)

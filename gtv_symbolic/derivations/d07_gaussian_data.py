@@ -70,6 +70,9 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     a, s2 = S.alpha, S.sigma2
     S0, m0, (a11, a12, a22) = _symbols()
     x = S.x_vec(2)

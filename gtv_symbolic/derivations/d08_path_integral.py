@@ -148,6 +148,9 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     path = pi.discrete_path(3)
     dt = S.dt
     y, p, eps_r = sp.Symbol("y", real=True), sp.Symbol("p", real=True), sp.Symbol("varepsilon", positive=True)

@@ -75,6 +75,9 @@ def check_white(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     kappa, dt = S.kappa, S.dt
     w1, w2 = sp.symbols("w_1 w_2", positive=True)
     q = sp.symbols("q_1:4", real=True)

@@ -217,6 +217,9 @@ def check_trace(rng: np.random.Generator) -> CheckResult:
 
 # ------------------------------------------------------------------------------------------
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     rho, Pn, Fn = S.rho, 3, 2
     lam = sp.symbols(f"lambda_1:{Pn + 1}", positive=True)
     y = sp.symbols(f"y_1:{Pn + 1}", real=True)  # targets s~_i - b_i

@@ -256,6 +256,9 @@ def check_large_tau(rng: np.random.Generator) -> CheckResult:
 
 # ------------------------------------------------------------------------------------------
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     tau, Pn = S.tau, 2
     J = sp.Matrix(2, 3, lambda i, j: sp.Symbol(f"J_{i + 1}{j + 1}", real=True))
     lam = sp.symbols("lambda_1:3", positive=True)

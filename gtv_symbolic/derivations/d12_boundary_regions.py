@@ -112,6 +112,9 @@ def _midpoint_scaling(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     a, s2, M, m = S.alpha, S.sigma2, S.M, c.m
     g = proxy.generic_forms(2)
     x = S.x_vec(2)

@@ -65,6 +65,9 @@ def _naive_V_gaussian(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     a, s2, M = S.alpha, S.sigma2, S.M
     mu1 = list(S.mu_vecs(1, 2))
     mus2 = list(S.mu_vecs(2, 2))

@@ -69,6 +69,9 @@ def _range_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     a, m, M = S.alpha, c.m, S.M
     g = proxy.generic_forms(2)
     kern, pst = g["kernel"], g["proxy_score"]

@@ -119,6 +119,9 @@ def check_linear(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     dt = S.dt
     K = 3
     a = sp.symbols("a_0:3", real=True)

@@ -138,6 +138,9 @@ def _in_range(expr):
 
 
 def build() -> Derivation:
+    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
+    every step; ``gtv derive NAME`` runs it).
+    """
     M = sp.Symbol("M", positive=True, integer=True)
     k, l = sp.symbols("k l", positive=True, integer=True)
     m, Sig = sp.symbols("m Sigma_post", real=True)

@@ -101,6 +101,11 @@ def validate(settings: Settings) -> None:
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
+    """Run the experiment for ``settings`` (checked first by :func:`validate`) and return its labelled
+    result; see the module docstring for the variables. ``rng`` (None, an int, a SeedSequence or a
+    Generator) overrides ``settings.seed``; ``cache``, ``workers``, ``scheduler`` and ``progress``
+    as in :func:`gtv_symbolic.experiments.fig2.run`.
+    """
     s = settings
     validate(s)
     seed, prog, cache = begin(NAME, s, rng, progress, cache)

@@ -104,6 +104,7 @@ def points(n_points: int, theta: float) -> np.ndarray:
 
 
 def bin_edges(s: Settings) -> np.ndarray:
+    """Histogram bin edges per axis: ``n_bins + 1`` points evenly spaced on ``[-lim, lim]``."""
     return np.linspace(-s.lim, s.lim, s.n_bins + 1)
 
 
@@ -173,6 +174,9 @@ def panel_seed(seed: int, fi: int, ti: int) -> np.random.SeedSequence:
 
 
 def features_for(s: Settings, family: str):
+    """The crossed 2-D feature map of ``family`` for the settings ``s`` (``n_x`` per axis, ``n_t`` in
+    time, on ``[-lim, lim]^2`` and ``[eps, T]``).
+    """
     return make_features(family, 2, s.n_x, s.n_t, s.eps, T=s.T, x_range=(-s.lim, s.lim))
 
 

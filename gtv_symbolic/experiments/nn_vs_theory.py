@@ -115,6 +115,9 @@ def probe_points(s: Settings, eps: float):
 
 
 def validate(s: Settings):
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use, before any
+    computation.
+    """
     for p in s.parameterisation:
         check_choice(p, "parameterisation", PARAMETERISATIONS)
     if not s.parameterisation or not s.width:

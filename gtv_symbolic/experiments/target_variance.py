@@ -110,6 +110,9 @@ def _fig2_settings(s: Settings) -> fig2.Settings:
 
 
 def validate(s: Settings) -> np.ndarray:
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use, before any
+    computation.
+    """
     if not s.n_draws:
         raise ValueError("n_draws must hold at least one value")
     for M in s.n_draws:

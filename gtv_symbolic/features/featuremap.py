@@ -36,18 +36,23 @@ MAX_FEATURES = 4096
 class FeatureMap:
     r"""Crossed feature map ``phi(x, t) = b^(1)(x_1) (x) ... (x) b^(D)(x_D) (x) h(t)``.
 
-    Attributes
-    ----------
-    dim : int                D, the data dimension.
-    n_features : int         F = prod of the axis sizes.
-    family : str             family name of the x axes (e.g. 'gaussian', 'fourier').
-    shape : tuple            axis sizes ``(n_1, ..., n_D, n_t)``; C-order flattening.
-    x_bases, t_basis         the per-axis :class:`~gtv_symbolic.features.base.AbstractBasis1D`.
-
     Calling conventions: ``x`` has shape ``(..., D)``; ``t`` is a scalar or broadcasts against
     ``x[..., 0]``. ``fm(x, t)`` returns ``(..., F)``, ``fm.grad_x(x, t)`` returns
     ``(..., F, D)``. For learned weights ``W`` of shape ``(..., D_out, F)`` use
     :meth:`apply` (separable, no ``(..., F)`` intermediate).
+
+    Attributes
+    ----------
+    dim : int
+        D, the data dimension.
+    n_features : int
+        F = prod of the axis sizes.
+    family : str
+        Family name of the x axes (e.g. 'gaussian', 'fourier').
+    shape : tuple
+        Axis sizes ``(n_1, ..., n_D, n_t)``; C-order flattening.
+    x_bases, t_basis : AbstractBasis1D
+        The per-axis bases (:class:`~gtv_symbolic.features.base.AbstractBasis1D`).
     """
 
     def __init__(self, x_bases, t_basis, family: str | None = None):

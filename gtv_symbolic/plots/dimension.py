@@ -46,6 +46,9 @@ def plot(result):
 
 
 def table(result) -> str:
+    """The Markdown table of ``result`` (the Dataset of the experiment's ``run``): every number with
+    its standard error, and the run's N, samples, seed and version.
+    """
     import json
 
     d = result

@@ -36,6 +36,8 @@ def scale(result):
 
 
 def plot(result):
+    """Draw the figure from ``result`` (the Dataset of the experiment's ``run``); returns the figure.
+    """
     import matplotlib.pyplot as plt
 
     from ..features import make_features

@@ -17,6 +17,8 @@ PANELS = (("tv_ens_pfode", "TV(ensemble, PF-ODE)"), ("tv_gf_pfode", "TV(Gaussian
 
 
 def plot(result):
+    """Draw the figure from ``result`` (the Dataset of the experiment's ``run``); returns the figure.
+    """
     import matplotlib.pyplot as plt
 
     d = result
@@ -46,6 +48,9 @@ def plot(result):
 
 
 def table(result) -> str:
+    """The Markdown table of ``result`` (the Dataset of the experiment's ``run``): every number with
+    its standard error, and the run's N, samples, seed and version.
+    """
     d = result
     s = json.loads(d.attrs["settings"])
     L = ["# phase: numbers", "",

@@ -91,6 +91,9 @@ def plot(result):
 
 
 def table(result) -> str:
+    """The Markdown table of ``result`` (the Dataset of the experiment's ``run``): every number with
+    its standard error, and the run's N, samples, seed and version.
+    """
     d = result
     s = json.loads(d.attrs["settings"])
     lines = [run_header(d, "sample-free transport (30-step Euler)"),
