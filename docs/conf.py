@@ -80,13 +80,14 @@ def _public(modname: str) -> bool:
 def _documented_elsewhere(modname: str, name: str, obj) -> bool:
     """True if ``modname.name`` is documented under another name of the API reference.
 
-    Each object is documented once: a name a package re-exports from its submodules appears
-    with the package (where users reach it), and a name imported from another public module
-    appears with that module.
+    Each object is documented once: a function or class a package re-exports from its
+    submodules appears with the package (where users reach it), and one imported from another
+    public module appears with that module.
     """
     parent = modname.rpartition(".")[0]
     pkg = sys.modules.get(parent)
-    if (pkg is not None and parent != "gtv_symbolic" and _public(parent)
+    # data keep their place: their ``#:`` doc comment is where they are defined
+    if (callable(obj) and pkg is not None and parent != "gtv_symbolic" and _public(parent)
             and name in getattr(pkg, "__all__", ()) and getattr(pkg, name, None) is obj):
         return True
     home = getattr(obj, "__module__", None) if callable(obj) else None

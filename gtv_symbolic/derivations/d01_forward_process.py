@@ -24,7 +24,9 @@ from ..derive import CheckResult, Derivation, Step, compare_mc
 from ..schedules import VE, Fig1
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "forward-process"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Forward process: Gaussian conditional $N(\alpha_t x_0, S_t)$ and the mixture marginal"
 
 _T_END, _X0 = 0.5, 0.7

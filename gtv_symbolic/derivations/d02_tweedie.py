@@ -23,7 +23,9 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_close
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "tweedie"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Tweedie: the true score $s = (\alpha_t m(x,t) - x)/\sigma_t^2$"
 
 

@@ -21,7 +21,9 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_mc
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "proxy-unbiased"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"The proxy score is unbiased: $\mathbb{E}_{x_0 \mid x,t}[\tilde{s}] = s$"
 
 _DATA = np.array([[-1.0, 0.0], [0.0, 0.5], [1.0, -0.3], [0.2, 1.0]])

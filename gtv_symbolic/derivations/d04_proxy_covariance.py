@@ -22,7 +22,9 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_close, compare_mc
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "proxy-covariance"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Proxy-score covariance $C(x,t)$: its three forms (paper Sec. 2)"
 
 _DATA = np.array([[-1.0, 0.0], [0.3, 0.8], [0.9, -0.5]])

@@ -24,7 +24,9 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_close, compare_mc
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "dsm-vs-sm"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = (
     r"DSM vs score matching: $J_1 = J_0 + \frac{1}{2}\mathbb{E}[\lambda_t \mathrm{tr}\, C]$; denoiser weight"
 )

@@ -20,7 +20,9 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_mc
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "pf-ode-marginals"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = "The PF-ODE preserves the marginals (continuity equation)"
 
 M0, V0 = 0.4, 0.25  # Gaussian data of the numeric check

@@ -22,7 +22,9 @@ from ..derive import CheckResult, Derivation, Step, compare_mc
 from ..numeric import lambdify
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "gaussian-data"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Gaussian data $N(m_0, \Sigma_0)$: score, posterior, constant $C$"
 
 _S0 = np.array([[0.5, 0.2], [0.2, 0.3]])

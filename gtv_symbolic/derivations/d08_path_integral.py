@@ -30,7 +30,9 @@ N_STEPS_SYM = sp.Symbol("N_steps", integer=True, positive=True)  # number of Eul
 
 __all__ = ["NAME", "TITLE", "build", "check_continuum", "check_truncation"]
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "path-integral"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"MSR path integral, cumulants $M_1$, $M_2$, effective process (Prop. 3.1)"
 
 N_X, N_T, RIDGE = 4, 4, 0.1

@@ -23,7 +23,9 @@ from . import _common as c
 
 __all__ = ["NAME", "TITLE", "build", "check_increment", "check_white"]
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "naive-estimator"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Naive estimator: mean $s$, $V = \kappa D_t C D_{t'} \delta(t - t')$ (Prop. 4.1)"
 
 KAPPA, DT, N_DRAWS = 0.5, 1e-3, 200_000

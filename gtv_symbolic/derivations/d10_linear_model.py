@@ -33,7 +33,9 @@ from ._scaling import compare_scaling_all
 __all__ = ["NAME", "TITLE", "build", "check_wstar", "check_m_identity", "check_kernel_is_formula",
            "check_ensemble_mean", "check_ensemble_cov", "check_trace"]
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "linear-model"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Linear models: ridge solution, mean, $1/P$ covariance (Prop. 5.1)"
 
 #: The setting of every numeric check: Figure 2's data and schedule, smaller features.

@@ -35,7 +35,9 @@ from ._scaling import compare_scaling_all
 __all__ = ["NAME", "TITLE", "build", "displayed_cov", "check_flow", "check_formula", "check_ensemble",
            "check_small_tau", "check_large_tau"]
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "ntk-lazy"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Lazy/NTK regime: kernel gradient flow and its $1/P$ covariance (Prop. 5.2)"
 
 EPS, T_END, WIDTH, NET_SEED = 1e-2, 1.0, 4, 0

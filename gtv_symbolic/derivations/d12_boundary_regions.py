@@ -30,7 +30,9 @@ from ..derive import CheckResult, Derivation, Step, compare_close, compare_scali
 from ..schedules import VE
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "boundary-regions"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Boundary regions: $C$ and $R$ as $t \to 0$ near, at and between training points"
 
 _MU = np.array([[1.0, 0.0], [-0.5, 0.8], [-0.4, -0.9], [1.6, 1.1]])

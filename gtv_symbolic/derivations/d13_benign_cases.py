@@ -19,7 +19,9 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_close, fmt_num
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "benign-cases"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Benign cases: $M = 1$ gives $C = 0$ and $V = 0$; Gaussian data give a constant $C$"
 
 

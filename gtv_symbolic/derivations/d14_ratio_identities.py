@@ -25,7 +25,9 @@ from ..derive import CheckResult, Derivation, Step, compare_close
 from ..schedules import Fig1
 from . import _common as c
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "ratio-identities"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Figure 1 ratio $R = \mathrm{tr}\, C / (\mathrm{tr}\, C + \|s\|^2)$: forms and bounds"
 
 

@@ -31,7 +31,9 @@ N_STEPS_SYM = sp.Symbol("N_steps", integer=True, positive=True)  # number of Eul
 
 __all__ = ["NAME", "TITLE", "build", "check_dscore", "check_naive", "check_linear"]
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "small-noise"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r"Small-noise (linear-noise) expansion of the typical learned distribution"
 
 EPS = 1e-2

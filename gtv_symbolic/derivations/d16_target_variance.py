@@ -18,7 +18,9 @@ import sympy as sp
 
 from ..derive import Derivation, Step, compare_mc
 
+#: Registry name of the derivation (``gtv derive NAME``).
 NAME = "target-variance"
+#: Title of the derivation's document (Markdown with ``$...$`` math).
 TITLE = r'Targets averaged over $M$ posterior draws: $\mathrm{Cov} = \Sigma_{post}/M$, $V = V_{mis} + V_C/M$'
 
 __all__ = ["NAME", "TITLE", "build"]

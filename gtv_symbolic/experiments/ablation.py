@@ -48,6 +48,7 @@ from .theory import X_NG, _t_ng
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "TARGETS"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "ablation"
 TARGETS = ("proxy", "true")
 
@@ -67,6 +68,7 @@ class Settings(fig2.Shared):
     fp_steps: int = setting(1500, "Fokker-Planck time steps", lo=10, hi=10**6)
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings(n_models=20, n_reps=5, em_samples=4000)
 
 

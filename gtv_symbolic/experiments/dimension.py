@@ -50,6 +50,7 @@ from ._tasks import cached_map, get_cache, quiet_progress
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "point_data", "DATASETS"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "dimension"
 DATASETS = ("sphere", "cube")
 
@@ -69,6 +70,7 @@ class Settings:
     seed: int = setting(7, "seed of the data and Monte Carlo streams", lo=0)
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings(n_mc=1000, n_t=12)
 
 

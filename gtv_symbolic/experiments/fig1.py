@@ -25,6 +25,7 @@ from ._common import attrs, check_int, make_schedule, setting
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "fig1"
 
 
@@ -38,6 +39,7 @@ class Settings:
     schedule: str = setting("Fig1", "forward process", choices=("Fig1", "VP", "VE", "EDM"))
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings()
 
 

@@ -56,6 +56,7 @@ from ._tasks import cached_map, get_cache, quiet_progress
 __all__ = ["NAME", "Settings", "Shared", "settings_like", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "bin_grid",
            "true_density", "TRANSPORT", "features_for", "train_panel"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "fig2"
 
 
@@ -83,6 +84,7 @@ class Settings:
                                     "transport)", lo=1, hi=MAX_SAMPLES)
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings(n_models=20)
 
 

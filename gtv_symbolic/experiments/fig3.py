@@ -62,6 +62,7 @@ from ._tasks import cached_map, get_cache, quiet_progress
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "panel_seed", "points",
            "features_for", "bin_edges", "average_density", "normalised_maps", "xy_asymmetry", "NORMALISATIONS"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "fig3"
 
 #: histogram normalisations of :func:`average_density` (``density``: this package's default)
@@ -94,6 +95,7 @@ class Settings:
                                  "over y, as the paper's code)", choices=NORMALISATIONS)
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings(n_models=20, n_samples=5_000)
 
 

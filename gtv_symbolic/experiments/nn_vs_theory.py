@@ -66,6 +66,7 @@ __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "npz_sp
            "probe_points", "cell", "train_and_predict", "split_lazy", "functional_variance",
            "eps_code"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "nn-vs-theory"
 PARAMETERISATIONS = ("ntk", "standard")
 
@@ -98,6 +99,7 @@ class Settings:
     seed: int = setting(13, "seed of the per-cell streams", lo=0)
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings(width=(64, 512), n_models=20, n_fields=20, n_boot=50)
 
 

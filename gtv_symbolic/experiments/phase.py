@@ -38,6 +38,7 @@ from .one_call import FIELD_FACTOR
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "phase"
 
 
@@ -53,6 +54,7 @@ class Settings(fig2.Shared):
                           hi=100_000)
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings(eps=(1e-2, 1e-3, 1e-4), ratio=(1 / 16, 1 / 4, 1, 4), n_models=8)
 
 

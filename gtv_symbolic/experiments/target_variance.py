@@ -63,6 +63,7 @@ from ._tasks import cached_map
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "averaged_targets", "train_panel",
            "MAX_DRAWS"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "target-variance"
 MAX_DRAWS = 10**4
 
@@ -99,6 +100,7 @@ class Settings:
     nn_max_lr_mu: float = same_field(nn_vs_theory.Settings, "max_lr_mu")
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings(n_draws=(1, 4), n_models=30, n_fields=30, n_boot=50)
 
 

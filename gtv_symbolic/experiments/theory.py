@@ -54,6 +54,7 @@ from .one_call import FIELD_FACTOR, theory_vs_ensemble
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "X_NG", "T_NG"]
 
+#: Registry name of the experiment (``gtv figures NAME``).
 NAME = "theory-vs-ensemble"
 X_NG = np.linspace(-1.5, 1.5, 61)  # grid of the variance / non-Gaussianity diagnostics
 T_NG = (None, 0.03, 0.1, 0.3, 0.7)  # None -> eps
@@ -82,6 +83,7 @@ class Settings(fig2.Shared):
                                 hi=10**7)
 
 
+#: Small settings for ``--quick`` runs (and the tests).
 QUICK = Settings(n_models=20, n_samples_2d=2000)
 
 

@@ -29,7 +29,7 @@ from ._contract import contract_axes, contract_columns
 
 __all__ = ["FeatureMap", "MAX_FEATURES"]
 
-#: Upper bound on the number of features (F x F matrices must fit in memory: 4096^2 * 8 B).
+#: Upper bound on the number of features (F x F matrices must fit in memory, 4096^2 * 8 B).
 MAX_FEATURES = 4096
 
 
