@@ -138,6 +138,19 @@ def _include_read(app, relative_path, parent_docname, content):
     content[0] = _LINK.sub(fix, content[0])
 
 
+# <!-- if-exists: PATH --> shown when the committed file ROOT/PATH exists <!-- else --> shown
+# when it does not <!-- end-if-exists -->: pages about outputs that ``gtv reproduce`` writes
+# (e.g. a figure not committed yet) build before and after it
+_IF_EXISTS = re.compile(r"<!-- if-exists: (\S+) -->\n(.*?)(?:<!-- else -->\n(.*?))?<!-- end-if-exists -->\n",
+                        flags=re.S)
+
+
+def _source_read(app, docname, source):
+    source[0] = _IF_EXISTS.sub(
+        lambda m: m.group(2) if (ROOT / m.group(1)).exists() else (m.group(3) or ""), source[0])
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
     app.connect("include-read", _include_read)
+    app.connect("source-read", _source_read)
