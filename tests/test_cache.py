@@ -264,6 +264,9 @@ def test_fingerprint_ignores_docstrings_and_comments_not_code(tmp_path, monkeypa
     base = _digest_of(tmp_path, monkeypatch, 'def f(x):\n    """Doc."""\n    return x + 1\n')
     doc = _digest_of(tmp_path, monkeypatch, 'def f(x):\n    """Other doc."""\n    # why\n    return x + 1\n')
     code = _digest_of(tmp_path, monkeypatch, 'def f(x):\n    """Doc."""\n    return x + 2\n')
+    names = _digest_of(tmp_path, monkeypatch,
+                       '__all__ = ["f"]\ndef f(x):\n    """Doc."""\n    return x + 1\n')
+    assert names[0] == base[0]
     assert doc[0] == base[0] and doc[1] != base[1]  # documents hash bytes, results hash code
     assert code[0] != base[0] and code[1] != base[1]
 
@@ -285,3 +288,14 @@ def test_experiments_import_no_excluded_module():
     hit = [m for m, p in zip(mods, paths)
            if any(p == x.rstrip("/").removesuffix(".py") or p.startswith(x) for x in cache_mod.NOT_COMPUTING)]
     assert hit == []
+
+
+def test_package_never_star_imports():
+    """The fingerprint may ignore ``__all__`` only because no module does ``import *``."""
+    import re
+    from pathlib import Path
+
+    root = Path(cache_mod.__file__).resolve().parents[1]
+    hits = [p.name for p in root.rglob("*.py") if re.search(r"^\s*from\s+\S+\s+import\s+\*",
+                                                              p.read_text(), re.M)]
+    assert hits == []

@@ -71,7 +71,16 @@ NOT_COMPUTING = ("plots/", "derivations/", "cli.py", "__main__.py", "derive.py",
                  "derive_render.py", "derive_store.py")
 
 
+def _is_all(node) -> bool:
+    """``__all__ = [...]``: it lists public names and computes nothing (no ``import *`` here)."""
+    return (isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "__all__")
+
+
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    """The syntax tree without docstrings and without the module's ``__all__``."""
+    if isinstance(tree, ast.Module):
+        tree.body = [n for n in tree.body if not _is_all(n)]
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
@@ -84,8 +93,8 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 def source_digest(exclude: tuple[str, ...] = (), *, code_only: bool = True) -> str:
     """SHA-256 over the relative paths and sources of the package's ``.py`` files.
 
-    With ``code_only`` a source counts by its syntax tree without docstrings and comments, so
-    editing documentation does not invalidate results; otherwise by its bytes. Paths starting
+    With ``code_only`` a source counts by its syntax tree without docstrings, comments and
+    ``__all__``, so editing documentation does not invalidate results; otherwise by its bytes. Paths starting
     with an entry of ``exclude`` are skipped.
     """
     root = Path(__file__).resolve().parents[1]
