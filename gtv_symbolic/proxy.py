@@ -163,11 +163,35 @@ def _posterior(x, t, data, schedule, *, cov=False, log_trace=False):
 # Numeric evaluators (public, stable names)
 # ----------------------------------------------------------------------------------------
 def posterior_weights(x, t, data, schedule) -> np.ndarray:
-    r"""``w_m(x,t) = p(x0 = mu_m | x, t)``; shape ``(..., M)`` (paper Sec. 2).
+    r"""Posterior weights ``w_m(x,t) = p(x0 = mu_m | x, t)`` of the training points (paper Sec. 2).
 
-    .. math:: w_m = \operatorname{softmax}_m\bigl(-|x - \alpha_t \mu_m|^2 / (2\sigma_t^2)\bigr)
+    .. math:: w_m(x,t) = \operatorname{softmax}_m\Bigl(-\frac{|x - \alpha_t \mu_m|^2}{2\sigma_t^2}\Bigr)
 
-    with logits centred on the nearest noised training point (:func:`_centred`).
+    The logits are centred on the nearest noised training point (log-sum-exp), so the
+    weights stay exact where most of them underflow.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., D); the noisy points.
+    t : float or array_like; times in the schedule's interval, broadcasting against ``x[..., 0]``.
+    data : array_like, shape (M, D); the training points ``mu_m``.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`; gives ``alpha_t`` and ``sigma_t^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., M)
+        Non-negative weights summing to 1 over the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules, data
+    >>> vp, mu, x = schedules.VP(), data.polygon(6), np.array([[0.3, 0.1]])
+    >>> w = proxy.posterior_weights(x, 0.05, mu, vp)
+    >>> w.shape, round(float(w.sum()), 12)
+    ((1, 6), 1.0)
+    >>> int(w.argmax())  # the nearest training point, (1, 0), weighs most
+    0
     """
     xf, alpha, sigma2, mu, batch = _prepare(x, t, data, schedule)
     out = np.empty((xf.shape[0], mu.shape[0]))
@@ -177,24 +201,102 @@ def posterior_weights(x, t, data, schedule) -> np.ndarray:
 
 
 def posterior_mean(x, t, data, schedule) -> np.ndarray:
-    """Bayes denoiser ``m(x,t) = E[x0 | x, t] = sum_m w_m mu_m``; shape ``(..., D)``."""
+    r"""Bayes denoiser ``m(x,t) = E[x0 | x, t]`` (paper Sec. 2).
+
+    .. math:: m(x,t) = \sum_m w_m(x,t)\, \mu_m
+
+    Parameters
+    ----------
+    x : array_like, shape (..., D); the noisy points.
+    t : float or array_like; times in the schedule's interval, broadcasting against ``x[..., 0]``.
+    data : array_like, shape (M, D); the training points ``mu_m``.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`; gives ``alpha_t`` and ``sigma_t^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., D)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules, data
+    >>> vp, mu, x = schedules.VP(), data.polygon(6), np.array([[0.3, 0.1]])
+    >>> np.allclose(proxy.posterior_mean(x, 0.05, mu, vp),
+    ...             proxy.posterior_weights(x, 0.05, mu, vp) @ mu)
+    True
+    >>> proxy.posterior_mean(x, 1e-3, mu, vp).round(6)  # small t: the nearest point
+    array([[1., 0.]])
+    """
     out, xf, _, _, batch = _posterior(x, t, data, schedule)
     return out["mean"].reshape(batch + xf.shape[1:])
 
 
 def posterior_covariance(x, t, data, schedule) -> np.ndarray:
-    """``Sigma_post(x,t) = Cov[x0 | x, t] = sum_m w_m (mu_m - m)(mu_m - m)^T``; ``(..., D, D)``."""
+    r"""Posterior covariance ``Sigma_post(x,t) = Cov[x0 | x, t]`` (paper Sec. 2).
+
+    .. math:: \Sigma_{\mathrm{post}}(x,t) = \sum_m w_m (\mu_m - m)(\mu_m - m)^\top
+
+    Moments are taken about the nearest training point, so no large offset cancels.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., D); the noisy points.
+    t : float or array_like; times in the schedule's interval, broadcasting against ``x[..., 0]``.
+    data : array_like, shape (M, D); the training points ``mu_m``.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`; gives ``alpha_t`` and ``sigma_t^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., D, D)
+        Symmetric positive semi-definite matrices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules, data
+    >>> vp, mu, x = schedules.VP(), data.polygon(6), np.array([[0.3, 0.1]])
+    >>> P = proxy.posterior_covariance(x, 0.5, mu, vp)  # t = 0.5: nearly full noise
+    >>> P.shape, np.allclose(P, P.transpose(0, 2, 1))
+    ((1, 2, 2), True)
+    >>> round(float(np.trace(P[0])), 2)  # tr Cov of the uniform hexagon = 1
+    1.0
+    """
     out, xf, _, _, batch = _posterior(x, t, data, schedule, cov=True)
     dim = xf.shape[1]
     return out["cov"].reshape(batch + (dim, dim))
 
 
 def true_score(x, t, data, schedule) -> np.ndarray:
-    """True score ``s(x,t) = grad_x log p(x|t) = (alpha_t m(x,t) - x) / sigma_t^2``; ``(..., D)``.
+    r"""True score ``s(x,t) = grad_x log p(x|t)`` by Tweedie's formula (paper Sec. 2).
 
-    x has shape ``(..., D)``, data ``(M, D)``; t is a scalar or broadcasts against ``x[..., 0]``.
-    Evaluated as ``(alpha dbar - e) / sigma^2`` about the nearest training point, with
-    ``e = x - alpha mu_ref`` and ``dbar = m - mu_ref`` (no cancellation of ``alpha m`` and x).
+    .. math:: s(x,t) = \frac{\alpha_t\, m(x,t) - x}{\sigma_t^2}
+
+    Evaluated as ``(alpha dbar - e) / sigma^2`` about the nearest training point ``mu_ref``,
+    with ``e = x - alpha mu_ref`` and ``dbar = m - mu_ref`` (no cancellation of
+    ``alpha m`` against ``x``).
+
+    Parameters
+    ----------
+    x : array_like, shape (..., D); the noisy points.
+    t : float or array_like; times in the schedule's interval, broadcasting against ``x[..., 0]``.
+    data : array_like, shape (M, D); the training points ``mu_m``.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`; gives ``alpha_t`` and ``sigma_t^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., D)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules, data
+    >>> vp, mu, x = schedules.VP(), data.polygon(6), np.array([[0.3, 0.1]])
+    >>> s = proxy.true_score(x, 0.05, mu, vp)
+    >>> a, s2 = vp.alpha(0.05), vp.sigma2(0.05)
+    >>> np.allclose(s, (a * proxy.posterior_mean(x, 0.05, mu, vp) - x) / s2)
+    True
+    >>> np.allclose(proxy.true_score(np.zeros((1, 2)), 0.5, mu, vp), 0)  # symmetric data
+    True
     """
     out, xf, alpha, sigma2, batch = _posterior(x, t, data, schedule)
     s = _kernels()["score"](alpha[:, None], sigma2[:, None], out["dbar"], out["e"])
@@ -202,11 +304,33 @@ def true_score(x, t, data, schedule) -> np.ndarray:
 
 
 def proxy_score(x, t, x0, schedule) -> np.ndarray:
-    """Proxy score ``s~(x,t;x0) = (alpha_t x0 - x) / sigma_t^2`` (paper Sec. 2).
+    r"""Proxy (denoising score matching) score of one training point (paper Sec. 2).
 
-    ``x`` and ``x0`` have shape ``(..., D)`` with the same D (a one-dimensional training
-    point is ``x0[:, None]``, never a bare ``(n,)`` vector, which would broadcast into
-    ``(n, n)``); their batch shapes and ``t`` broadcast. Returns ``(..., D)``.
+    .. math:: \tilde s(x,t;x_0) = \nabla_x \log p(x \mid x_0, t) = \frac{\alpha_t x_0 - x}{\sigma_t^2}
+
+    Parameters
+    ----------
+    x : array_like, shape (..., D)
+        Noisy points.
+    t : float or array_like
+        Time(s) in the schedule's accepted interval.
+    x0 : array_like, shape (..., D)
+        Training point(s), with the same D as ``x`` (a one-dimensional training point is
+        ``x0[:, None]``, never a bare ``(n,)`` vector, which would broadcast into ``(n, n)``).
+        The batch shapes of ``x`` and ``x0`` and the shape of ``t`` broadcast.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., D)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules
+    >>> ve = schedules.VE()  # alpha = 1, sigma^2 = t^2
+    >>> proxy.proxy_score(np.array([[0.5, 0.0]]), 0.5, np.array([[1.0, 1.0]]), ve)
+    array([[2., 4.]])
     """
     check_schedule(schedule)
     xa = coord_array(x, "x")
@@ -229,9 +353,36 @@ def proxy_score(x, t, x0, schedule) -> np.ndarray:
 
 
 def covariance(x, t, data, schedule) -> np.ndarray:
-    """Proxy-score covariance ``C(x,t) = alpha_t^2 Sigma_post / sigma_t^4`` (paper Sec. 2).
+    r"""Covariance of the proxy score over the posterior, ``C(x,t)`` (paper Sec. 2).
 
-    Shape ``(..., D, D)``. Equal to ``I/sigma^2 + hess log p`` (tested symbolically).
+    .. math:: C(x,t) = \mathbb{E}_{x_0 \mid x,t}\bigl[(\tilde s - s)(\tilde s - s)^\top\bigr]
+              = \frac{\alpha_t^2}{\sigma_t^4} \Sigma_{\mathrm{post}}(x,t)
+              = \frac{I}{\sigma_t^2} + \nabla_x^2 \log p(x|t)
+
+    (the three forms are proved equal in the derivation *proxy-covariance*).
+
+    Parameters
+    ----------
+    x : array_like, shape (..., D); the noisy points.
+    t : float or array_like; times in the schedule's interval, broadcasting against ``x[..., 0]``.
+    data : array_like, shape (M, D); the training points ``mu_m``.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`; gives ``alpha_t`` and ``sigma_t^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., D, D)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules, data
+    >>> vp, mu, x = schedules.VP(), data.polygon(6), np.array([[0.3, 0.1]])
+    >>> a, s2 = vp.alpha(0.05), vp.sigma2(0.05)
+    >>> np.allclose(proxy.covariance(x, 0.05, mu, vp),
+    ...             a**2 / s2**2 * proxy.posterior_covariance(x, 0.05, mu, vp))
+    True
+    >>> float(proxy.covariance(x, 0.05, mu[:1], vp).max())  # one training point: C = 0
+    0.0
     """
     out, xf, alpha, sigma2, batch = _posterior(x, t, data, schedule, cov=True)
     c = _kernels()["cov_factor"](alpha, sigma2)[:, None, None] * out["cov"]
@@ -240,16 +391,38 @@ def covariance(x, t, data, schedule) -> np.ndarray:
 
 
 def variance_ratio(x, t, data, schedule) -> np.ndarray:
-    r"""Figure 1 ratio ``R = tr C / (tr C + |s|^2)`` in [0, 1]; shape ``(...)`` (paper Fig. 1).
+    r"""Figure 1 ratio of the proxy-score variance to the proxy score's second moment.
 
-    The factor ``1 / sigma^4`` cancels:
+    .. math:: R(x,t) = \frac{\operatorname{tr} C}{\operatorname{tr} C + |s|^2}
+              = \frac{\alpha^2 \operatorname{tr}\Sigma_{\mathrm{post}}}
+                {\alpha^2 \operatorname{tr}\Sigma_{\mathrm{post}} + |x - \alpha m|^2}
 
-    .. math:: R = \frac{\alpha^2 \operatorname{tr}\Sigma_{\mathrm{post}}}
-                   {\alpha^2 \operatorname{tr}\Sigma_{\mathrm{post}} + |x - \alpha m|^2},
+    in ``[0, 1]`` (paper Sec. 2, Fig. 1). The factor ``1/sigma^4`` cancels; the ratio is
+    evaluated in log space, so it stays exact where the posterior weights underflow (small
+    ``t``). ``R = 0`` where ``C = 0`` exactly (e.g. M = 1).
 
-    evaluated in log space, so it stays exact where the posterior weights underflow
-    (small t); ``x - alpha m = e - alpha dbar`` about the nearest training point.
-    ``R = 0`` where ``C = 0`` exactly (e.g. M = 1).
+    Parameters
+    ----------
+    x : array_like, shape (..., D); the noisy points.
+    t : float or array_like; times in the schedule's interval, broadcasting against ``x[..., 0]``.
+    data : array_like, shape (M, D); the training points ``mu_m``.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`; gives ``alpha_t`` and ``sigma_t^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        The batch shape of ``x`` and ``t``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules, data
+    >>> vp, mu, x = schedules.VP(), data.polygon(6), np.array([[0.3, 0.1]])
+    >>> proxy.variance_ratio(x, 0.05, mu, vp).round(3)
+    array([0.398])
+    >>> C, s = proxy.covariance(x, 0.05, mu, vp)[0], proxy.true_score(x, 0.05, mu, vp)[0]
+    >>> round(float(np.trace(C) / (np.trace(C) + s @ s)), 3)
+    0.398
     """
     out, xf, alpha, _, batch = _posterior(x, t, data, schedule, log_trace=True)
     resid = out["e"] - alpha[:, None] * out["dbar"]
@@ -262,7 +435,29 @@ def variance_ratio(x, t, data, schedule) -> np.ndarray:
 
 
 def log_density(x, t, data, schedule) -> np.ndarray:
-    """``log p(x|t) = log (1/M) sum_m N(x; alpha_t mu_m, sigma_t^2 I)``; shape ``(...)``."""
+    r"""Log of the noised data density ``p(x|t)`` (paper Sec. 2).
+
+    .. math:: \log p(x|t) = \log \frac{1}{M} \sum_m \mathcal{N}(x;\ \alpha_t \mu_m,\ \sigma_t^2 I)
+
+    Parameters
+    ----------
+    x : array_like, shape (..., D); the noisy points.
+    t : float or array_like; times in the schedule's interval, broadcasting against ``x[..., 0]``.
+    data : array_like, shape (M, D); the training points ``mu_m``.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`; gives ``alpha_t`` and ``sigma_t^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules
+    >>> ve = schedules.VE()  # alpha = 1, sigma^2 = t^2; one point at 0: log N(0; 0, 1)
+    >>> proxy.log_density(np.zeros((1, 1)), 1.0, np.zeros((1, 1)), ve).round(6)
+    array([-0.918939])
+    """
     xf, alpha, sigma2, mu, batch = _prepare(x, t, data, schedule)
     n, dim = xf.shape
     out = np.empty(n)
@@ -274,10 +469,35 @@ def log_density(x, t, data, schedule) -> np.ndarray:
 
 
 def density(x, t, data, schedule) -> np.ndarray:
-    """``p(x|t)`` (see :func:`log_density`).
+    r"""Noised data density ``p(x|t) = exp(log p(x|t))`` (see :func:`log_density`).
 
-    Raises ValueError where ``p`` exceeds the float64 range (large D at small t, where
-    ``(2 pi sigma^2)^(-D/2)`` alone overflows): use :func:`log_density` there.
+    .. math:: p(x|t) = \frac{1}{M} \sum_m (2\pi\sigma_t^2)^{-D/2}
+              \exp\Bigl(-\frac{|x - \alpha_t \mu_m|^2}{2\sigma_t^2}\Bigr)
+
+    Parameters
+    ----------
+    x : array_like, shape (..., D); the noisy points.
+    t : float or array_like; times in the schedule's interval, broadcasting against ``x[..., 0]``.
+    data : array_like, shape (M, D); the training points ``mu_m``.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`; gives ``alpha_t`` and ``sigma_t^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+
+    Raises
+    ------
+    ValueError
+        Where ``p`` exceeds the float64 range (large D at small t, where
+        ``(2 pi sigma^2)^(-D/2)`` alone overflows): use :func:`log_density` there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, schedules, data
+    >>> vp, mu, x = schedules.VP(), data.polygon(6), np.array([[0.3, 0.1]])
+    >>> np.allclose(proxy.density(x, 0.05, mu, vp), np.exp(proxy.log_density(x, 0.05, mu, vp)))
+    True
     """
     lp = log_density(x, t, data, schedule)
     top = float(np.max(lp)) if lp.size else -np.inf
@@ -318,10 +538,33 @@ def _gauss_kernel(x, mu, a, s2):
 
 
 def sym_marginal(data, schedule=None) -> sp.Expr:
-    """``p(x|t) = (1/M) sum_m (2 pi sigma^2)^(-D/2) exp(-|x - alpha mu_m|^2 / (2 sigma^2))``.
+    r"""Symbolic noised density ``p(x|t)`` of a given data set (paper Sec. 2).
 
-    ``data`` is an (M, D) array of numbers (made exact) or a list of SymPy column vectors;
-    ``schedule=None`` keeps alpha and sigma^2 as symbols, otherwise uses its expressions of t.
+    .. math:: p(x|t) = \frac{1}{M} \sum_m (2\pi\sigma^2)^{-D/2}
+              \exp\Bigl(-\frac{|x - \alpha \mu_m|^2}{2\sigma^2}\Bigr)
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D), or list of SymPy column vectors
+        Training points; numbers are made exact Rationals (at most 64 entries M * D).
+    schedule : :class:`gtv_symbolic.schedules.Schedule`, optional
+        ``None`` (default) keeps ``alpha`` and ``sigma2`` as symbols; otherwise its
+        expressions of ``t`` are substituted.
+
+    Returns
+    -------
+    sympy.Expr
+        In the coordinates ``x_1 .. x_D`` (:func:`gtv_symbolic.symbols.x_vec`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, symbols as S
+    >>> two = np.array([[-1.0], [1.0]])  # M = 2 points in D = 1
+    >>> at = {S.alpha: 1, S.sigma2: 1, S.x_vec(1)[0]: 0.5}  # a point to evaluate at
+    >>> p = proxy.sym_marginal(two)  # (N(0.5; -1, 1) + N(0.5; 1, 1)) / 2
+    >>> round(float(p.subs(at)), 6)
+    0.240791
     """
     x, mus, a, s2 = _sym_setup(data, schedule)
     norm = (2 * sp.pi * s2) ** sp.Rational(-len(x), 2)
@@ -329,7 +572,34 @@ def sym_marginal(data, schedule=None) -> sp.Expr:
 
 
 def sym_posterior_weights(data, schedule=None) -> list[sp.Expr]:
-    """Posterior weights ``w_m = K_m / sum_n K_n`` with Gaussian kernels ``K_m``."""
+    r"""Symbolic posterior weights of the training points (paper Sec. 2).
+
+    .. math:: w_m = \frac{K_m}{\sum_n K_n}, \qquad
+              K_m = \exp\Bigl(-\frac{|x - \alpha \mu_m|^2}{2\sigma^2}\Bigr)
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D), or list of SymPy column vectors
+        Training points; numbers are made exact Rationals (at most 64 entries M * D).
+    schedule : :class:`gtv_symbolic.schedules.Schedule`, optional
+        ``None`` (default) keeps ``alpha`` and ``sigma2`` as symbols; otherwise its
+        expressions of ``t`` are substituted.
+
+    Returns
+    -------
+    list of sympy.Expr
+        One weight per training point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, symbols as S
+    >>> two = np.array([[-1.0], [1.0]])  # M = 2 points in D = 1
+    >>> at = {S.alpha: 1, S.sigma2: 1, S.x_vec(1)[0]: 0.5}  # a point to evaluate at
+    >>> w = proxy.sym_posterior_weights(two)
+    >>> [round(float(wi.subs(at)), 6) for wi in w]  # 1/(1 + e), e/(1 + e)
+    [0.268941, 0.731059]
+    """
     x, mus, a, s2 = _sym_setup(data, schedule)
     ks = [_gauss_kernel(x, mu, a, s2) for mu in mus]
     z = sp.Add(*ks)
@@ -337,14 +607,64 @@ def sym_posterior_weights(data, schedule=None) -> list[sp.Expr]:
 
 
 def sym_posterior_mean(data, schedule=None) -> sp.Matrix:
-    """``m = sum_m w_m mu_m``."""
+    r"""Symbolic posterior mean (Bayes denoiser) ``m = E[x0 | x, t]`` (paper Sec. 2).
+
+    .. math:: m = \sum_m w_m \mu_m
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D), or list of SymPy column vectors
+        Training points; numbers are made exact Rationals (at most 64 entries M * D).
+    schedule : :class:`gtv_symbolic.schedules.Schedule`, optional
+        ``None`` (default) keeps ``alpha`` and ``sigma2`` as symbols; otherwise its
+        expressions of ``t`` are substituted.
+
+    Returns
+    -------
+    sympy.Matrix, shape (D, 1)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, symbols as S
+    >>> two = np.array([[-1.0], [1.0]])  # M = 2 points in D = 1
+    >>> at = {S.alpha: 1, S.sigma2: 1, S.x_vec(1)[0]: 0.5}  # a point to evaluate at
+    >>> m = proxy.sym_posterior_mean(two)  # = tanh(alpha x / sigma^2) here
+    >>> round(float(m[0].subs(at)), 6), round(float(np.tanh(0.5)), 6)
+    (0.462117, 0.462117)
+    """
     _, mus, _, _ = _sym_setup(data, schedule)
     w = sym_posterior_weights(data, schedule)
     return sum((wi * mu for wi, mu in zip(w, mus, strict=True)), sp.zeros(*mus[0].shape))
 
 
 def sym_posterior_covariance(data, schedule=None) -> sp.Matrix:
-    """``Sigma_post = sum_m w_m (mu_m - m)(mu_m - m)^T``."""
+    r"""Symbolic posterior covariance ``Sigma_post = Cov[x0 | x, t]`` (paper Sec. 2).
+
+    .. math:: \Sigma_{\mathrm{post}} = \sum_m w_m (\mu_m - m)(\mu_m - m)^\top
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D), or list of SymPy column vectors
+        Training points; numbers are made exact Rationals (at most 64 entries M * D).
+    schedule : :class:`gtv_symbolic.schedules.Schedule`, optional
+        ``None`` (default) keeps ``alpha`` and ``sigma2`` as symbols; otherwise its
+        expressions of ``t`` are substituted.
+
+    Returns
+    -------
+    sympy.Matrix, shape (D, D)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, symbols as S
+    >>> two = np.array([[-1.0], [1.0]])  # M = 2 points in D = 1
+    >>> at = {S.alpha: 1, S.sigma2: 1, S.x_vec(1)[0]: 0.5}  # a point to evaluate at
+    >>> P = proxy.sym_posterior_covariance(two)  # = 1 - tanh^2(alpha x / sigma^2) here
+    >>> round(float(P[0].subs(at)), 6), round(float(1 - np.tanh(0.5)**2), 6)
+    (0.786448, 0.786448)
+    """
     _, mus, _, _ = _sym_setup(data, schedule)
     w = sym_posterior_weights(data, schedule)
     m = sym_posterior_mean(data, schedule)
@@ -353,7 +673,31 @@ def sym_posterior_covariance(data, schedule=None) -> sp.Matrix:
 
 
 def sym_proxy_score(x0, data_dim: int, schedule=None) -> sp.Matrix:
-    """``s~(x,t;x0) = (alpha x0 - x) / sigma^2`` for a given training point ``x0``."""
+    r"""Symbolic proxy score of a given training point ``x0`` (paper Sec. 2).
+
+    .. math:: \tilde s(x,t;x_0) = \frac{\alpha x_0 - x}{\sigma^2}
+
+    Parameters
+    ----------
+    x0 : array_like of numbers (made exact), SymPy Matrix or list of SymPy expressions
+        The training point, ``data_dim`` entries.
+    data_dim : int
+        Dimension D, 1 to :data:`MAX_SYMBOLIC_DIM`.
+    schedule : :class:`gtv_symbolic.schedules.Schedule`, optional
+        ``None`` (default) keeps ``alpha`` and ``sigma2`` as symbols.
+
+    Returns
+    -------
+    sympy.Matrix, shape (D, 1)
+
+    Examples
+    --------
+    >>> from gtv_symbolic import proxy
+    >>> proxy.sym_proxy_score([1, 0], 2)
+    Matrix([
+    [(alpha - x_1)/sigma2],
+    [      -x_2/sigma2]])
+    """
     data_dim = int_arg(data_dim, "data_dim", 1, MAX_SYMBOLIC_DIM)
     if isinstance(x0, sp.MatrixBase) or (isinstance(x0, (list, tuple))
                                         and any(isinstance(v, sp.Basic) for v in x0)):
@@ -370,7 +714,36 @@ def sym_proxy_score(x0, data_dim: int, schedule=None) -> sp.Matrix:
 
 
 def sym_true_score(data, schedule=None, form: str = "tweedie") -> sp.Matrix:
-    """True score: ``form='tweedie'`` gives ``(alpha m - x)/sigma^2``; ``'grad'`` gives grad log p."""
+    r"""Symbolic true score in Tweedie form or as the gradient of ``log p`` (paper Sec. 2).
+
+    .. math:: s = \frac{\alpha m - x}{\sigma^2} \quad (\texttt{form='tweedie'}), \qquad
+              s = \nabla_x \log p(x|t) \quad (\texttt{form='grad'})
+
+    The two are equal (derivation *tweedie*).
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D), or list of SymPy column vectors
+        Training points; numbers are made exact Rationals (at most 64 entries M * D).
+    schedule : :class:`gtv_symbolic.schedules.Schedule`, optional
+        ``None`` (default) keeps ``alpha`` and ``sigma2`` as symbols; otherwise its
+        expressions of ``t`` are substituted.
+    form : {'tweedie', 'grad'}
+
+    Returns
+    -------
+    sympy.Matrix, shape (D, 1)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, symbols as S
+    >>> two = np.array([[-1.0], [1.0]])  # M = 2 points in D = 1
+    >>> at = {S.alpha: 1, S.sigma2: 1, S.x_vec(1)[0]: 0.5}  # a point to evaluate at
+    >>> d = proxy.sym_true_score(two) - proxy.sym_true_score(two, form="grad")
+    >>> abs(float(d[0].subs(at))) < 1e-14
+    True
+    """
     x, mus, a, s2 = _sym_setup(data, schedule)
     if form == "tweedie":
         return (a * sym_posterior_mean(data, schedule) - x) / s2
@@ -381,11 +754,37 @@ def sym_true_score(data, schedule=None, form: str = "tweedie") -> sp.Matrix:
 
 
 def sym_covariance(data, schedule=None, form: str = "denoiser") -> sp.Matrix:
-    """Proxy-score covariance C in one of its three forms (paper Sec. 2).
+    r"""Symbolic proxy-score covariance ``C`` in one of its three forms (paper Sec. 2).
 
-    * ``'posterior'``: ``E_post[(s~ - s)(s~ - s)^T]`` (the definition);
-    * ``'hessian'``:   ``I / sigma^2 + hess_x log p(x|t)``;
-    * ``'denoiser'``:  ``alpha^2 Sigma_post / sigma^4``.
+    .. math:: C = \mathbb{E}_{\mathrm{post}}\bigl[(\tilde s - s)(\tilde s - s)^\top\bigr]
+              = \frac{I}{\sigma^2} + \nabla_x^2 \log p(x|t)
+              = \frac{\alpha^2}{\sigma^4} \Sigma_{\mathrm{post}}
+
+    selected by ``form`` = ``'posterior'`` (the definition), ``'hessian'`` or
+    ``'denoiser'`` (default); their equality is the derivation *proxy-covariance*.
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D), or list of SymPy column vectors
+        Training points; numbers are made exact Rationals (at most 64 entries M * D).
+    schedule : :class:`gtv_symbolic.schedules.Schedule`, optional
+        ``None`` (default) keeps ``alpha`` and ``sigma2`` as symbols; otherwise its
+        expressions of ``t`` are substituted.
+    form : {'denoiser', 'hessian', 'posterior'}
+
+    Returns
+    -------
+    sympy.Matrix, shape (D, D)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, symbols as S
+    >>> two = np.array([[-1.0], [1.0]])  # M = 2 points in D = 1
+    >>> at = {S.alpha: 1, S.sigma2: 1, S.x_vec(1)[0]: 0.5}  # a point to evaluate at
+    >>> d = proxy.sym_covariance(two, form="hessian") - proxy.sym_covariance(two)
+    >>> abs(float(d[0].subs(at))) < 1e-14
+    True
     """
     x, mus, a, s2 = _sym_setup(data, schedule)
     dim = len(x)
@@ -406,19 +805,70 @@ def sym_covariance(data, schedule=None, form: str = "denoiser") -> sp.Matrix:
 
 
 def sym_variance_ratio(data, schedule=None) -> sp.Expr:
-    """``R = tr C / (tr C + |s|^2)``."""
+    r"""Symbolic Figure 1 ratio ``R = tr C / (tr C + |s|^2)`` (paper Sec. 2, Fig. 1).
+
+    .. math:: R = \frac{\operatorname{tr} C}{\operatorname{tr} C + s^\top s}
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D), or list of SymPy column vectors
+        Training points; numbers are made exact Rationals (at most 64 entries M * D).
+    schedule : :class:`gtv_symbolic.schedules.Schedule`, optional
+        ``None`` (default) keeps ``alpha`` and ``sigma2`` as symbols; otherwise its
+        expressions of ``t`` are substituted.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import proxy, symbols as S
+    >>> two = np.array([[-1.0], [1.0]])  # M = 2 points in D = 1
+    >>> at = {S.alpha: 1, S.sigma2: 1, S.x_vec(1)[0]: 0.5}  # a point to evaluate at
+    >>> R = proxy.sym_variance_ratio(two)
+    >>> R.subs({**at, S.x_vec(1)[0]: 0})  # at the midpoint the mean score is 0
+    1
+    """
     c = sym_covariance(data, schedule)
     s = sym_true_score(data, schedule)
     return c.trace() / (c.trace() + (s.T * s)[0, 0])
 
 
 def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
-    """Generic-M forms with an indexed sum over ``m = 1..M`` (``mu[m, i]`` an IndexedBase).
+    r"""Generic-M forms with an indexed sum over ``m = 1..M`` (paper Sec. 2).
 
-    Returns the marginal ``p``, its Tweedie score and the proxy score of point ``m``, all
-    as SymPy expressions (alpha, sigma^2 as symbols). SymPy differentiates under ``Sum``, so
-    ``diff(log p, x_i)`` is available; the per-term identity ``grad N_m = N_m s~_m`` is what
-    proves E_post[s~] = s for every M (see derivations).
+    ``mu[m, i]`` is a SymPy IndexedBase and ``M`` a symbol, so these hold for every data set:
+
+    .. math:: p = \frac{(2\pi\sigma^2)^{-D/2}}{M} \sum_{m=1}^{M} K_m, \quad
+              w_m = \frac{K_m}{\sum_n K_n}, \quad
+              s = \frac{\alpha m - x}{\sigma^2}, \quad
+              C = \frac{\alpha^2}{\sigma^4}\Sigma_{\mathrm{post}}
+
+    with ``K_m = exp(-|x - alpha mu_m|^2 / (2 sigma^2))``. SymPy differentiates under
+    ``Sum``, so ``diff(log p, x_i)`` is available; the per-term identity
+    ``grad N_m = N_m s~_m`` proves ``E_post[s~] = s`` for every M (derivation *proxy-unbiased*).
+
+    Parameters
+    ----------
+    dim : int
+        Dimension D, 1 to :data:`MAX_SYMBOLIC_DIM`.
+
+    Returns
+    -------
+    dict
+        Keys ``marginal``, ``kernel``, ``weight``, ``posterior_mean``,
+        ``posterior_covariance``, ``tweedie_score``, ``proxy_score``, ``covariance``,
+        ``variance_ratio`` (SymPy expressions or matrices; alpha, sigma^2 symbols) and
+        ``mu`` (the IndexedBase).
+
+    Examples
+    --------
+    >>> from gtv_symbolic import proxy
+    >>> g = proxy.generic_forms(2)
+    >>> g["proxy_score"].shape, g["covariance"].shape
+    ((2, 1), (2, 2))
     """
     dim = int_arg(dim, "dim", 1, MAX_SYMBOLIC_DIM)
     x = S.x_vec(dim)
@@ -451,7 +901,26 @@ def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
 
 
 def latex_formulas(dim: int = 1) -> dict[str, str]:
-    """LaTeX of the generic-M forms of :func:`generic_forms` (package symbol names)."""
+    r"""LaTeX of the generic-M forms of :func:`generic_forms` (package symbol names).
+
+    Parameters
+    ----------
+    dim : int
+        Dimension D, 1 to :data:`MAX_SYMBOLIC_DIM`.
+
+    Returns
+    -------
+    dict of str
+        Keys ``marginal``, ``weight``, ``posterior_mean``, ``posterior_covariance``,
+        ``tweedie_score``, ``proxy_score``, ``covariance``, ``variance_ratio``; 1x1
+        matrices are shown as scalars.
+
+    Examples
+    --------
+    >>> from gtv_symbolic import proxy
+    >>> print(proxy.latex_formulas(1)["proxy_score"])
+    \frac{\alpha_t {\mu}_{m,1} - x_{1}}{\sigma_t^{2}}
+    """
     dim = int_arg(dim, "dim", 1, MAX_SYMBOLIC_DIM)
     g = generic_forms(dim)
     keys = ("marginal", "weight", "posterior_mean", "posterior_covariance", "tweedie_score",
@@ -473,11 +942,32 @@ def _sym_matrix(v, name):
 
 
 def sym_gaussian_covariance(m0: sp.Matrix, S0: sp.Matrix, form: str = "hessian") -> sp.Matrix:
-    """Proxy covariance for Gaussian data ``N(m0, S0)`` (paper Sec. 2).
+    r"""Proxy-score covariance for Gaussian data ``N(m0, S0)`` (paper Sec. 2).
 
-    * ``'hessian'``:   ``I / sigma^2 + hess log N(x; alpha m0, alpha^2 S0 + sigma^2 I)``;
-    * ``'posterior'``: ``alpha^2 S^-1 Sigma_post S^-1`` with
-      ``Sigma_post = (S0^-1 + alpha^2 / sigma^2 I)^-1`` (constant in x).
+    .. math:: C = \frac{I}{\sigma^2} + \nabla_x^2 \log \mathcal{N}(x;\ \alpha m_0,\ \alpha^2 S_0 + \sigma^2 I)
+              = \frac{\alpha^2}{\sigma^4}\bigl(S_0^{-1} + \tfrac{\alpha^2}{\sigma^2} I\bigr)^{-1}
+
+    (``form='hessian'`` and ``'posterior'``; the posterior covariance is constant in x;
+    derivation *gaussian-data*).
+
+    Parameters
+    ----------
+    m0 : array_like or sympy.Matrix, shape (D,) or (D, 1)
+        Data mean, D at most :data:`MAX_SYMBOLIC_DIM`.
+    S0 : array_like or sympy.Matrix, shape (D, D)
+        Symmetric data covariance.
+    form : {'hessian', 'posterior'}
+
+    Returns
+    -------
+    sympy.Matrix, shape (D, D)
+        In the symbols ``alpha``, ``sigma2`` (and ``x`` before simplification).
+
+    Examples
+    --------
+    >>> from gtv_symbolic import proxy
+    >>> proxy.sym_gaussian_covariance([0], [[1]], form="posterior")
+    Matrix([[alpha**2/(sigma2*(alpha**2 + sigma2))]])
     """
     m0, S0 = _sym_matrix(m0, "m0"), _sym_matrix(S0, "S0")
     dim = m0.shape[0]
