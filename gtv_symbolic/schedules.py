@@ -77,11 +77,32 @@ def _round_up(v: float) -> float:
 
 @dataclass(frozen=True, eq=False)
 class Schedule:
-    """A forward process on ``t in (0, T]`` (or ``(0, T)`` when ``T`` is excluded).
+    r"""A forward process ``dx = -beta_t x dt + sqrt(2 D_t) dW`` on ``t in (0, T]`` (paper Sec. 2).
 
-    Attributes ``alpha_expr``, ``sigma2_expr``, ``beta_expr``, ``D_expr`` are SymPy
-    expressions in :data:`gtv_symbolic.symbols.t` with symbolic parameters; ``params`` maps
-    those parameters to their exact values. ``expr(name)`` substitutes them.
+    .. math:: p(x \mid x_0, t) = \mathcal{N}(x;\ \alpha_t x_0,\ \sigma_t^2 I), \qquad
+              \alpha_t = e^{-\int_0^t \beta_s ds}, \qquad
+              \frac{d\sigma_t^2}{dt} = -2\beta_t \sigma_t^2 + 2 D_t
+
+    (``T`` is excluded when ``include_T`` is False). Build one with :func:`VP`, :func:`VE`,
+    :func:`EDM`, :func:`Fig1` or :func:`get`; a hand-built one is checked by :meth:`check`.
+
+    Parameters
+    ----------
+    name : str; non-empty label.
+    alpha_expr, sigma2_expr, beta_expr, D_expr : sympy.Expr
+        Expressions in :data:`gtv_symbolic.symbols.t` with symbolic parameters.
+    T : float; end time, > 0.
+    params : dict; ``{parameter symbol: exact value}``, substituted by :meth:`expr`.
+    include_T : bool; whether ``t = T`` is accepted.
+    t_min : float; smallest accepted t, in ``[0, T)`` (module docstring).
+
+    Examples
+    --------
+    >>> from gtv_symbolic import schedules
+    >>> schedules.VP()
+    VP(beta_min=0.1, beta_d=19.9, T=1)
+    >>> schedules.VP().expr("alpha", substitute=False)
+    exp(-beta_d*t**2/2 - beta_min*t)
     """
 
     name: str
@@ -108,7 +129,27 @@ class Schedule:
 
     # -- symbolic -------------------------------------------------------------------
     def expr(self, which: str, *, substitute: bool = True) -> sp.Expr:
-        """The SymPy expression ``which`` in {'alpha', 'sigma2', 'beta', 'D'} of ``t``."""
+        """The SymPy expression of ``alpha_t``, ``sigma_t^2``, ``beta_t`` or ``D_t``.
+
+        Parameters
+        ----------
+        which : {'alpha', 'sigma2', 'beta', 'D'}
+        substitute : bool
+            True (default) substitutes the exact parameter values of ``params``.
+
+        Returns
+        -------
+        sympy.Expr
+            An expression in :data:`gtv_symbolic.symbols.t`.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> schedules.VP().expr("alpha")
+        exp(-199*t**2/20 - t/10)
+        >>> schedules.Fig1().expr("D")
+        1/(2 - 2*t)
+        """
         table = {"alpha": self.alpha_expr, "sigma2": self.sigma2_expr,
                  "beta": self.beta_expr, "D": self.D_expr}
         if which not in table:
@@ -117,9 +158,28 @@ class Schedule:
         return e.subs(self.params) if substitute else e
 
     def check(self) -> bool:
-        """Verify ``alpha' = -beta alpha`` and ``S' = -2 beta S + 2 D`` symbolically.
+        r"""Verify the schedule's consistency symbolically (paper Sec. 2).
 
-        Raises ``AssertionError`` naming the failing identity; returns True otherwise.
+        .. math:: \alpha_t' = -\beta_t \alpha_t, \qquad
+                  \frac{dS_t}{dt} = -2\beta_t S_t + 2 D_t, \qquad S_0 = 0
+
+        with ``S_t = sigma_t^2``, for symbolic parameters.
+
+        Returns
+        -------
+        bool
+            True.
+
+        Raises
+        ------
+        AssertionError
+            Naming the failing identity.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> schedules.Fig1().check()
+        True
         """
         t = S.t
         a, s2, b, d = (self.expr(k, substitute=False) for k in ("alpha", "sigma2", "beta", "D"))
@@ -153,7 +213,14 @@ class Schedule:
     def t_domain(self) -> str:
         """The accepted interval of ``t`` as text, e.g. ``'[3e-143, 1]'``.
 
-        A hand-built Schedule with ``t_min = 0`` accepts ``(0, T]``.
+        ``[t_min, T]`` (``[t_min, T)`` without ``T``); a hand-built Schedule with
+        ``t_min = 0`` accepts ``(0, T]``.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> schedules.VP().t_domain, schedules.Fig1().t_domain
+        ('[3e-143, 1]', '[6e-144, 1)')
         """
         lo = f"[{self.t_min:.2g}" if self.t_min > 0 else "(0"
         return f"{lo}, {self.T:g}{']' if self.include_T else ')'}"
@@ -161,8 +228,35 @@ class Schedule:
     def validate_t(self, t, name: str = "t") -> np.ndarray:
         """Return ``t`` as a float array, or raise naming ``name`` and the accepted interval.
 
-        The interval is ``[t_min, T]`` (see the module docstring): every evaluator is finite
-        on it. TypeError for non-numbers, ValueError for NaN, inf or values outside.
+        The interval is :attr:`t_domain`, ``[t_min, T]`` (see the module docstring): every
+        evaluator of the package is finite on it.
+
+        Parameters
+        ----------
+        t : float or array_like
+        name : str; the argument's name in the error message.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``t`` as floats, same shape.
+
+        Raises
+        ------
+        TypeError
+            For non-numbers.
+        ValueError
+            For NaN, inf or values outside the interval.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> schedules.VP().validate_t([0.5, 1.0])
+        array([0.5, 1. ])
+        >>> schedules.VP().validate_t(2.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: t must lie in [3e-143, 1] for the VP schedule (where every evaluator is finite); got values in [2, 2]
         """
         try:
             arr = np.asarray(t, dtype=float)
@@ -179,27 +273,117 @@ class Schedule:
         return arr
 
     def alpha(self, t) -> np.ndarray:
-        """alpha_t (numeric)."""
+        r"""Signal scale ``alpha_t``, evaluated numerically.
+
+        .. math:: \alpha_t = \exp\Bigl(-\int_0^t \beta_s\, ds\Bigr)
+
+        Parameters
+        ----------
+        t : float or array_like
+            Times in :attr:`t_domain` (checked by :meth:`validate_t`).
+
+        Returns
+        -------
+        numpy.ndarray, shape of ``t``
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> float(schedules.Fig1().alpha(0.75))  # sqrt(1 - t)
+        0.5
+        """
         t = self.validate_t(t)  # before compiling: bad input fails fast
         return self._compiled["alpha"](t)
 
     def sigma2(self, t) -> np.ndarray:
-        """sigma_t^2 = S_t (numeric, expm1-stable)."""
+        r"""Noise variance ``sigma_t^2 = S_t``, evaluated numerically (expm1-stable).
+
+        .. math:: \sigma_t^2 = \int_0^t 2 D_s\, e^{-2\int_s^t \beta_r dr}\, ds
+
+        (the solution of ``S' = -2 beta S + 2 D``, ``S(0) = 0``); for VP ``1 - exp(-a)`` is
+        evaluated as ``-expm1(-a)``, accurate at ``t = 1e-6``.
+
+        Parameters
+        ----------
+        t : float or array_like
+            Times in :attr:`t_domain` (checked by :meth:`validate_t`).
+
+        Returns
+        -------
+        numpy.ndarray, shape of ``t``
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> vp = schedules.VP()
+        >>> round(float(vp.sigma2(0.5) + vp.alpha(0.5)**2), 12)  # variance preserving
+        1.0
+        """
         t = self.validate_t(t)  # before compiling: bad input fails fast
         return self._compiled["sigma2"](t)
 
     def beta(self, t) -> np.ndarray:
-        """beta_t (numeric)."""
+        """Drift rate ``beta_t`` of ``dx = -beta_t x dt + sqrt(2 D_t) dW``, numerically.
+
+        Parameters
+        ----------
+        t : float or array_like
+            Times in :attr:`t_domain` (checked by :meth:`validate_t`).
+
+        Returns
+        -------
+        numpy.ndarray, shape of ``t``
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> float(schedules.VP().beta(0.5))  # beta_min + beta_d t
+        10.05
+        """
         t = self.validate_t(t)  # before compiling: bad input fails fast
         return self._compiled["beta"](t)
 
     def D(self, t) -> np.ndarray:
-        """D_t = g_t^2 / 2 (numeric)."""
+        """Diffusion coefficient ``D_t = g_t^2 / 2``, numerically.
+
+        Parameters
+        ----------
+        t : float or array_like
+            Times in :attr:`t_domain` (checked by :meth:`validate_t`).
+
+        Returns
+        -------
+        numpy.ndarray, shape of ``t``
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> float(schedules.VE().D(0.5))  # D = t, so that sigma^2 = t^2
+        0.5
+        """
         t = self.validate_t(t)  # before compiling: bad input fails fast
         return self._compiled["D"](t)
 
     def snr_weight(self, t) -> np.ndarray:
-        """Denoiser-form DSM weight alpha_t^2 / sigma_t^2 (paper Sec. 2)."""
+        r"""Denoiser-form DSM weight, the signal-to-noise ratio (paper Sec. 2).
+
+        .. math:: \lambda_t = \frac{\alpha_t^2}{\sigma_t^2}
+
+        Parameters
+        ----------
+        t : float or array_like
+            Times in :attr:`t_domain` (checked by :meth:`validate_t`).
+
+        Returns
+        -------
+        numpy.ndarray, shape of ``t``
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> float(schedules.VE().snr_weight(0.5))
+        4.0
+        """
         return self.alpha(t) ** 2 / self.sigma2(t)
 
     def __repr__(self) -> str:
@@ -207,15 +391,46 @@ class Schedule:
         return f"{self.name}({ps}{', ' if ps else ''}T={self.T:g})"
 
     def cache_key(self) -> tuple:
-        """Hashable identity of the schedule (for on-disk caches)."""
+        """Hashable identity of the schedule (for on-disk caches).
+
+        Returns
+        -------
+        tuple
+            ``(name, T, ((parameter, exact value), ...))``.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> schedules.VP().cache_key()
+        ('VP', 1.0, (('beta_min', '1/10'), ('beta_d', '199/10')))
+        """
         return (self.name, self.T, tuple((str(k), str(v)) for k, v in self.params.items()))
 
 
 def VP(beta_min: float = 0.1, beta_d: float = 19.9, T: float = 1.0) -> Schedule:
-    """Variance-preserving schedule exactly as in the paper's code (``get_time_funcs('VP')``).
+    r"""Variance-preserving schedule exactly as in the paper's code (``get_time_funcs('VP')``).
 
-    ``beta_t = beta_min + beta_d t``, ``D_t = beta_t``,
-    ``alpha_t = exp(-(beta_min t + beta_d t^2 / 2))``, ``sigma_t^2 = 1 - alpha_t^2``.
+    .. math:: \beta_t = D_t = \beta_{\min} + \beta_d t, \qquad
+              \alpha_t = e^{-(\beta_{\min} t + \beta_d t^2 / 2)}, \qquad
+              \sigma_t^2 = 1 - \alpha_t^2
+
+    Parameters
+    ----------
+    beta_min : float; in ``[0, 1e6]``.
+    beta_d : float; in ``[0, 1e6]``, not both 0.
+    T : float; end time, with ``beta_min T + beta_d T^2 / 2 <=`` :data:`VP_MAX_INTEGRAL`.
+
+    Returns
+    -------
+    Schedule
+        Accepting ``t`` in ``[t_min, T]``.
+
+    Examples
+    --------
+    >>> from gtv_symbolic import schedules
+    >>> vp = schedules.VP()
+    >>> round(float(vp.alpha(0.5)), 6), round(float(vp.sigma2(0.5)), 6)
+    (0.079064, 0.993749)
     """
     beta_min = real_arg(beta_min, "beta_min", 0.0, 1e6)
     beta_d = real_arg(beta_d, "beta_d", 0.0, 1e6)
@@ -244,7 +459,25 @@ def VP(beta_min: float = 0.1, beta_d: float = 19.9, T: float = 1.0) -> Schedule:
 
 
 def VE(T: float = 1.0) -> Schedule:
-    """Variance-exploding schedule in EDM parametrisation: ``alpha = 1``, ``sigma^2 = t^2``, ``D = t``."""
+    r"""Variance-exploding schedule in EDM parametrisation.
+
+    .. math:: \alpha_t = 1, \qquad \sigma_t^2 = t^2, \qquad \beta_t = 0, \qquad D_t = t
+
+    Parameters
+    ----------
+    T : float; end time, up to :data:`VE_MAX_T`.
+
+    Returns
+    -------
+    Schedule
+
+    Examples
+    --------
+    >>> from gtv_symbolic import schedules
+    >>> ve = schedules.VE(2.0)
+    >>> float(ve.alpha(1.5)), float(ve.sigma2(1.5)), ve.t_domain
+    (1.0, 2.25, '[2.5e-72, 2]')
+    """
     t_min = _round_up(math.sqrt(SIGMA2_MIN))
     T = real_arg(T, "T", t_min, VE_MAX_T, lo_open=True)
     t = S.t
@@ -253,9 +486,25 @@ def VE(T: float = 1.0) -> Schedule:
 
 
 def EDM(T: float = 80.0, rho: float = 7.0) -> Schedule:
-    """The EDM schedule (Karras et al.): the VE process with ``sigma = t`` up to ``T``.
+    r"""The EDM schedule (Karras et al.): the VE process with ``sigma = t`` up to ``T``.
 
-    ``rho`` is the exponent of the EDM time grid, see :func:`edm_time_grid`.
+    .. math:: \alpha_t = 1, \qquad \sigma_t^2 = t^2
+
+    Parameters
+    ----------
+    T : float; end time (default 80).
+    rho : float; exponent of the EDM time grid, see :func:`edm_time_grid`; in ``(0, 1e3]``.
+
+    Returns
+    -------
+    Schedule
+        Named ``EDM``, with ``rho`` in its ``params``.
+
+    Examples
+    --------
+    >>> from gtv_symbolic import schedules
+    >>> schedules.EDM()
+    EDM(rho=7, T=80)
     """
     rho = real_arg(rho, "rho", 0.0, 1e3, lo_open=True)
     sched = VE(T)
@@ -272,6 +521,19 @@ def edm_time_grid(eps: float, T: float, n_steps: int, rho: float = 7.0) -> np.nd
 
     with the ends set exactly: ``t_0 = T``, ``t_N = eps``.
 
+    Parameters
+    ----------
+    eps : float; last time, in ``(0, T)``.
+    T : float; first time, > 0.
+    n_steps : int; number of steps N.
+    rho : float; grid exponent, in ``(0, 1e3]``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_steps + 1,)
+
+    Examples
+    --------
     >>> g = edm_time_grid(0.002, 80.0, 18)
     >>> float(g[0]), float(g[-1]), len(g)
     (80.0, 0.002, 19)
@@ -287,10 +549,24 @@ def edm_time_grid(eps: float, T: float, n_steps: int, rho: float = 7.0) -> np.nd
 
 
 def Fig1() -> Schedule:
-    """The Figure 1 parametrisation: ``alpha_t = sqrt(1 - t)``, ``sigma_t^2 = t``, t in (0, 1).
+    r"""The Figure 1 parametrisation, ``t in (0, 1)`` (paper Fig. 1).
 
-    Then ``beta_t = 1 / (2 (1 - t))`` and, from ``S' = -2 beta S + 2 D``,
-    ``D_t = 1 / (2 (1 - t))``.
+    .. math:: \alpha_t = \sqrt{1 - t}, \qquad \sigma_t^2 = t, \qquad
+              \beta_t = D_t = \frac{1}{2(1 - t)}
+
+    (``D_t`` from ``S' = -2 beta S + 2 D``).
+
+    Returns
+    -------
+    Schedule
+        Accepting ``t`` in ``[t_min, 1)``.
+
+    Examples
+    --------
+    >>> from gtv_symbolic import schedules
+    >>> f = schedules.Fig1()
+    >>> float(f.alpha(0.75)), float(f.sigma2(0.75)), f.check()
+    (0.5, 0.75, True)
     """
     t = S.t
     return Schedule(name="Fig1", alpha_expr=sp.sqrt(1 - t), sigma2_expr=t,
@@ -302,7 +578,24 @@ SCHEDULES = {"VP": VP, "VE": VE, "EDM": EDM, "Fig1": Fig1}
 
 
 def get(name: str, **kwargs) -> Schedule:
-    """Schedule by name: one of ``VP``, ``VE``, ``EDM``, ``Fig1``."""
+    """Schedule by name.
+
+    Parameters
+    ----------
+    name : {'VP', 'VE', 'EDM', 'Fig1'}
+    **kwargs
+        Passed to the constructor (:func:`VP`, :func:`VE`, :func:`EDM`, :func:`Fig1`).
+
+    Returns
+    -------
+    Schedule
+
+    Examples
+    --------
+    >>> from gtv_symbolic import schedules
+    >>> schedules.get("VE", T=2.0)
+    VE(T=2)
+    """
     if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}, got {name!r}")
     return SCHEDULES[name](**kwargs)
