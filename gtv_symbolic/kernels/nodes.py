@@ -32,10 +32,27 @@ __all__ = ["TrainingNodes", "training_nodes"]
 
 @dataclass(frozen=True)
 class TrainingNodes:
-    """Weighted nodes ``(y, u)`` of the training law with posterior moments at each node.
+    r"""Weighted nodes ``(y, u)`` of the training law with posterior moments at each node (paper Sec. 5).
 
-    ``w`` sums to one; ``lam = alpha_u^2 / sigma_u^2`` (denoiser-form DSM weight);
-    ``m = E[x0 | y, u]``, ``cov = Cov[x0 | y, u]``.
+    .. math:: \mathbb{E}_{u, x_0, y}[f(y, u)] \approx \sum_i w_i f(y_i, u_i), \qquad
+              \lambda_i = \frac{\alpha_{u_i}^2}{\sigma_{u_i}^2}
+
+    Attributes
+    ----------
+    y : numpy.ndarray, shape (n, D); noisy points.
+    u : numpy.ndarray, shape (n,); times.
+    w : numpy.ndarray, shape (n,); weights summing to one.
+    lam : numpy.ndarray, shape (n,); denoiser-form DSM weight ``alpha_u^2 / sigma_u^2``.
+    m : numpy.ndarray, shape (n, D); ``E[x0 | y, u]``.
+    cov : numpy.ndarray, shape (n, D, D); ``Cov[x0 | y, u]``.
+    method : str; ``'quadrature'``, ``'qmc'`` or ``'mc'``.
+
+    Examples
+    --------
+    >>> from gtv_symbolic import kernels, schedules
+    >>> nd = kernels.training_nodes([[-1.0], [1.0]], schedules.VP(), 0.1, dy=0.1)
+    >>> nd.y.shape[1], nd.cov.shape[1:], round(float(nd.w @ nd.u), 6)  # E[u] = (0.1 + 1)/2
+    (1, (1, 1), 0.55)
     """
 
     y: np.ndarray
@@ -67,14 +84,41 @@ def _u_nodes(eps, T, n_per_panel=6):
 
 def training_nodes(data, schedule, eps: float, T: float = 1.0, *, method: str = "auto",
                    dy: float = 0.02, n_mc: int = 200_000, rng=None) -> TrainingNodes:
-    r"""Quadrature for ``E_{u ~ U[eps,T]} E_{x0 ~ p_data} E_{y ~ N(alpha_u x0, sigma_u^2)}[...]``.
+    r"""Nodes for expectations over the training law of the DSM objective (paper Sec. 5).
 
+    .. math:: \mathbb{E}_{u \sim U[\epsilon, T]}\, \mathbb{E}_{x_0 \sim p_{\mathrm{data}}}\,
+              \mathbb{E}_{y \sim \mathcal{N}(\alpha_u x_0, \sigma_u^2)}\bigl[\lambda\, f(y, u)\, x_0\bigr]
+              = \sum_i w_i \lambda_i f(y_i, u_i)\, m(y_i, u_i)
+
+    (the ``x0`` draw Rao-Blackwellised into the posterior moments at each node).
     ``method='quadrature'`` (1-D data only; default for D = 1): composite Gauss-Legendre in
     ``u`` (geometric panels near ``eps``), trapezoid nodes in ``y`` with spacing
     ``min(dy, sigma_u/4)``. ``method='qmc'`` (default for D > 1): scrambled Sobol points
     (``rng`` seeds the scrambling) in ``(u, z)``, about ``n_mc`` in total, with ``x0``
-    stratified exactly over the training points; ``method='mc'``: plain Monte Carlo. The
-    ``x0`` draw is Rao-Blackwellised into the posterior moments at each node.
+    stratified exactly over the training points; ``method='mc'``: plain Monte Carlo.
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D); training points.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+    eps, T : float; training-time window.
+    method : {'auto', 'quadrature', 'qmc', 'mc'}
+    dy : float; largest y spacing of the quadrature, in ``(0, 0.5]``.
+    n_mc : int; number of (quasi-)Monte Carlo nodes, 100 to 10**8.
+    rng : numpy.random.Generator; required for ``'qmc'`` and ``'mc'``.
+
+    Returns
+    -------
+    TrainingNodes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import kernels, schedules
+    >>> nd = kernels.training_nodes([[-1.0, 0.0], [1.0, 0.0]], schedules.VP(), 0.1, method="mc", n_mc=1000,
+    ...                             rng=np.random.default_rng(0))
+    >>> nd.method, nd.y.shape, round(float(nd.w.sum()), 12)
+    ('mc', (1000, 2), 1.0)
     """
     mu = as_data(data)
     eps, T = check_window(schedule, eps, T)
