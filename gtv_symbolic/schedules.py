@@ -256,7 +256,8 @@ class Schedule:
         >>> schedules.VP().validate_t(2.0)
         Traceback (most recent call last):
         ...
-        ValueError: t must lie in [3e-143, 1] for the VP schedule (where every evaluator is finite); got values in [2, 2]
+        ValueError: t must lie in [3e-143, 1] for the VP schedule (where every evaluator is finite);
+    got values in [2, 2]
         """
         try:
             arr = np.asarray(t, dtype=float)

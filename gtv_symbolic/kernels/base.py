@@ -104,7 +104,8 @@ def gaussian_draws(mean, cov, n: int, rng: np.random.Generator) -> np.ndarray:
 def gaussian_weights(mean, cov, n: int, rng: np.random.Generator) -> np.ndarray:
     r"""Draws of matrix-valued weights ``W ~ N(mean, cov)``, by :func:`gaussian_draws`.
 
-    .. math:: \mathrm{vec}\, W_i \sim \mathcal{N}(\mathrm{vec}\, \mathrm{mean},\ \mathrm{cov}_{(DF) \times (DF)})
+    .. math:: \mathrm{vec}\, W_i \sim
+              \mathcal{N}(\mathrm{vec}\, \mathrm{mean},\ \mathrm{cov}_{(DF) \times (DF)})
 
     Parameters
     ----------
@@ -214,7 +215,8 @@ class VKernel(ABC):
     def score_cov(self, x, t, x2=None, t2=None) -> np.ndarray:
         r"""Covariance of the learned score, from the denoiser covariance (paper Sec. 3).
 
-        .. math:: \mathrm{Cov}[\hat s(x,t), \hat s(x',t')] = \frac{\alpha_t \alpha_{t'}}{\sigma_t^2 \sigma_{t'}^2}
+        .. math:: \mathrm{Cov}[\hat s(x,t), \hat s(x',t')]
+              = \frac{\alpha_t \alpha_{t'}}{\sigma_t^2 \sigma_{t'}^2}
                   \mathrm{Cov}[\hat\mu(x,t), \hat\mu(x',t')]
 
         Parameters

@@ -282,7 +282,8 @@ class LinearKernel(VKernel):
     def denoiser_cov_matrix(self, x, t) -> np.ndarray:
         r"""Full covariance of the learned denoiser between all pairs of points.
 
-        .. math:: \mathrm{Cov}[\hat\mu_d(x_n,t_n), \hat\mu_e(x_m,t_m)] = \phi(x_n,t_n)^\top \mathrm{Cov}_W[d,:,e,:]\, \phi(x_m,t_m)
+        .. math:: \mathrm{Cov}[\hat\mu_d(x_n,t_n), \hat\mu_e(x_m,t_m)]
+              = \phi(x_n,t_n)^\top \mathrm{Cov}_W[d,:,e,:]\, \phi(x_m,t_m)
 
         Parameters
         ----------

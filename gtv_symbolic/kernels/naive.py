@@ -194,7 +194,8 @@ class NaiveKernel(VKernel):
     r"""The naive estimator (paper Sec. 4, Prop. 4.1) as a V-kernel: exact mean, white noise.
 
     .. math:: \mathbb{E}[\hat\mu] = m(x,t), \qquad
-              \mathrm{Cov}[\hat\mu(x,t), \hat\mu(x,t')] = \kappa\, \Sigma_{\mathrm{post}}(x,t)\, \delta(t - t')
+              \mathrm{Cov}[\hat\mu(x,t), \hat\mu(x,t')]
+              = \kappa\, \Sigma_{\mathrm{post}}(x,t)\, \delta(t - t')
 
     ``denoiser_cov(x, t)`` is the per-unit-time covariance ``kappa Sigma_post(x, t)`` (the
     coefficient of ``delta(t - t')``; only equal points are accepted); :meth:`V` is
