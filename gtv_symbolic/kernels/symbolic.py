@@ -29,16 +29,46 @@ __all__ = ["sym_gradient_flow_filter", "sym_filter_limits", "sym_linear_cov_W", 
 
 
 def sym_gradient_flow_filter() -> sp.Expr:
-    r"""``h_tau(mu) = (1 - e^{-tau mu}) / mu``: the gradient-flow spectral filter (reconstructed)."""
+    r"""The gradient-flow spectral filter (paper Sec. 5, Prop. 5.2, reconstructed).
+
+    .. math:: h_\tau(\mu) = \frac{1 - e^{-\tau \mu}}{\mu}
+
+    Returns
+    -------
+    sympy.Expr
+        In the symbols ``tau`` and ``mu_k``.
+
+    Examples
+    --------
+    >>> from gtv_symbolic import kernels
+    >>> kernels.sym_gradient_flow_filter()
+    (1 - exp(-mu_k*tau))/mu_k
+    """
     return (1 - sp.exp(-S.tau * S.mu_k)) / S.mu_k
 
 
 def sym_filter_limits() -> dict[str, sp.Expr]:
-    r"""Limits of the gradient-flow filter, checked by SymPy.
+    r"""Limits of the spectral filters, computed by SymPy (paper Sec. 5).
 
-    ``tau -> 0``: ``h ~ tau`` (``Cov ~ tau^2``); ``tau -> inf``: ``h -> 1/mu`` (least squares);
-    the ridge filter ``1/(mu + rho)`` tends to ``1/mu`` as ``rho -> 0``; the Daleckii-Krein
-    divided difference of the ridge filter is ``-h(mu_k) h(mu_l)``.
+    .. math:: \lim_{\tau\to0} \frac{h_\tau}{\tau} = 1, \quad
+              \lim_{\tau\to\infty} \mu h_\tau = 1, \quad
+              \lim_{\rho\to0} \frac{1}{\mu + \rho} = \frac1\mu, \quad
+              \frac{h(\mu_k) - h(\mu_l)}{\mu_k - \mu_l} = -h(\mu_k) h(\mu_l) \ \text{(ridge)}, \quad
+              \lim_{\mu\to0} h_\tau = \tau
+
+    So ``Cov ~ tau^2`` at small ``tau`` and least squares at large ``tau``.
+
+    Returns
+    -------
+    dict of str to sympy.Expr
+        Each limit's value (the ridge divided-difference entry is the residual, 0).
+
+    Examples
+    --------
+    >>> from gtv_symbolic import kernels
+    >>> lim = kernels.sym_filter_limits()
+    >>> lim["tau->0 of h/tau"], lim["tau->oo of h*mu"], lim["ridge divided difference + h_k h_l"]
+    (1, 1, 0)
     """
     h = sym_gradient_flow_filter()
     mpos = sp.Dummy("mu", positive=True)  # limits in tau need mu > 0 (mu = 0: h = tau exactly)
@@ -56,10 +86,26 @@ def sym_filter_limits() -> dict[str, sp.Expr]:
 
 
 def sym_linear_cov_W(n_features: int = 2) -> sp.Matrix:
-    r"""Symbolic ``Cov[W] = (1/P) B^{-1} E[zeta zeta^T] B^{-1}``, 1-D ridge model (Prop. 5.1, reconstructed).
+    r"""Symbolic weight covariance of a 1-D ridge model (paper Sec. 5, Prop. 5.1, reconstructed).
 
-    ``B = Sigma + rho I`` and ``E[zeta zeta^T]`` minus the mean term are kept as generic
-    symmetric matrices ``Sigma``, ``K`` of size ``n_features`` (``K = Cov[lam phi (x0 - W* phi)]``).
+    .. math:: \mathrm{Cov}[W] = \frac1P B^{-1} K B^{-1}, \qquad B = \Sigma + \rho I, \qquad
+              K = \mathrm{Cov}\bigl[\lambda \phi (x_0 - W_* \phi)\bigr]
+
+    with ``Sigma`` and ``K`` generic symmetric matrices of size ``n_features``.
+
+    Parameters
+    ----------
+    n_features : int; F, 1 to 8.
+
+    Returns
+    -------
+    sympy.Matrix, shape (F, F)
+
+    Examples
+    --------
+    >>> from gtv_symbolic import kernels
+    >>> kernels.sym_linear_cov_W(1)
+    Matrix([[K_11/(P*(Sigma_11 + rho)**2)]])
     """
     F = int_arg(n_features, "n_features", 1, 8)
     Sig = sp.Matrix(F, F, lambda i, j: sp.Symbol(f"Sigma_{min(i, j) + 1}{max(i, j) + 1}", real=True))
@@ -76,11 +122,26 @@ _E = sp.Function(r"E_{u,y}")
 
 
 def sym_linear_V() -> sp.Expr:
-    r"""Reconstructed linear-model V-kernel (Prop. 5.1), 1-D, denoiser form.
+    r"""Reconstructed linear-model V-kernel (paper Sec. 5, Prop. 5.1), 1-D, denoiser form.
 
-    ``V = D_t D_t' alpha_t alpha_t' / (S_t S_t') (1/P) { E[lam_u^2 k(x,t;y,u) k(y,u;x',t')
-    (Sigma_post(y,u) + r(y,u)^2)] - m(x,t) m(x',t') }`` with ``k = phi^T h(Sigma) phi``.
-    The expectation is written as a formal function ``E_{u,y}``.
+    .. math:: V = \frac{D_t D_{t'} \alpha_t \alpha_{t'}}{S_t S_{t'}} \frac1P
+              \Bigl\{\mathbb{E}_{u,y}\bigl[\lambda_u^2\, k(x,t;y,u)\, k(y,u;x',t')\,
+              (\Sigma_{\mathrm{post}}(y,u) + r(y,u)^2)\bigr] - m(x,t)\, m(x',t')\Bigr\}
+
+    with the filtered feature kernel ``k = phi^T h(Sigma) phi'``, ``S = sigma^2`` and the
+    residual ``r``; the expectation is a formal function ``E_{u,y}``.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic import kernels, symbols as S
+    >>> V = kernels.sym_linear_V()
+    >>> V.has(S.P), sp.expand(V * S.P).has(S.P)  # V is proportional to 1/P
+    (True, False)
     """
     t, tp = S.t, S.t_prime
     x, xp = sp.Symbol("x", real=True), sp.Symbol("x'", real=True)
@@ -94,10 +155,25 @@ def sym_linear_V() -> sp.Expr:
 
 
 def sym_ntk_V() -> sp.Expr:
-    r"""Reconstructed lazy-regime V-kernel in the NTK eigenbasis (Prop. 5.2), 1-D, C-term.
+    r"""Reconstructed lazy-regime V-kernel in the NTK eigenbasis (paper Sec. 5, Prop. 5.2), C-term.
 
-    ``V = D_t D_t' alpha alpha'/(S S') (1/P) sum_{k,l} h_tau(mu_k) h_tau(mu_l) e_k(x,t)
-    E[lam^2 e_k e_l Sigma_post] e_l(x',t')``, written for one pair ``(k, l)``.
+    .. math:: V = \frac{D_t D_{t'} \alpha_t \alpha_{t'}}{S_t S_{t'}} \frac1P
+              \sum_{k,l} h_\tau(\mu_k) h_\tau(\mu_l)\, e_k(x,t)\, E_{kl}\, e_l(x',t'), \qquad
+              E_{kl} = \mathbb{E}[\lambda^2 e_k e_l \Sigma_{\mathrm{post}}]
+
+    written for one pair ``(k, l)`` (1-D).
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic import kernels, symbols as S
+    >>> V = kernels.sym_ntk_V()
+    >>> sp.limit(V / S.tau**2, S.tau, 0).has(S.tau)  # V = O(tau^2) as tau -> 0
+    False
     """
     t, tp = S.t, S.t_prime
     x, xp = sp.Symbol("x", real=True), sp.Symbol("x'", real=True)
@@ -110,7 +186,20 @@ def sym_ntk_V() -> sp.Expr:
 
 
 def latex_forms() -> dict[str, str]:
-    """LaTeX of every symbolic V-kernel form (via :func:`gtv_symbolic.symbols.latex`)."""
+    """LaTeX of every symbolic V-kernel form (via :func:`gtv_symbolic.symbols.latex`).
+
+    Returns
+    -------
+    dict of str
+        Keyed by form and proposition (naive V, naive step covariance, linear V, gradient-flow
+        filter, NTK V).
+
+    Examples
+    --------
+    >>> from gtv_symbolic import kernels
+    >>> list(kernels.latex_forms())[:2]
+    ['naive_V (Prop. 4.1)', 'naive step covariance']
+    """
     return {
         "naive_V (Prop. 4.1)": S.latex(sym_naive_V()),
         "naive step covariance": S.latex(sym_naive_step_covariance()),
