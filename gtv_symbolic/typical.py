@@ -61,10 +61,36 @@ __all__ = [
 # Gaussian fields
 # ----------------------------------------------------------------------------------------
 def gaussian_field_weights(kernel: VKernel, n_models: int, rng) -> np.ndarray:
-    r"""``n_models`` draws of the kernel's Gaussian field parameters (``W ~ N(W*, Cov_W)``).
+    r"""``n_models`` draws of the kernel's Gaussian field parameters (paper Sec. 3, Prop. 3.1).
 
-    Each draw is one Gaussian score field ``s = (alpha (W phi) - x)/sigma^2`` with the predicted
-    mean and covariance (Prop. 3.1 with the linear-model kernel, Prop. 5.1).
+    .. math:: W_n \sim \mathcal{N}(W_*, \mathrm{Cov}_W), \qquad
+              \hat s_n(x,t) = \frac{\alpha_t W_n \phi(x,t) - x}{\sigma_t^2}
+
+    Each draw is one Gaussian score field with the predicted mean and covariance
+    (Prop. 3.1 with the linear-model kernel, Prop. 5.1).
+
+    Parameters
+    ----------
+    kernel : :class:`~gtv_symbolic.kernels.VKernel`; with a finite-dimensional field.
+    n_models : int; number of fields.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_models, D, F)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import kernels, schedules, typical
+    >>> from gtv_symbolic.features import make_features
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> vp, two = schedules.VP(), [[-1.0], [1.0]]
+    >>> nodes = kernels.training_nodes(two, vp, 2e-2, dy=0.1)
+    >>> K = kernels.linear_kernel(make_features("gaussian", 1, 4, 3, eps=2e-2), two, vp, P=100,
+    ...                           eps=2e-2, nodes=nodes)
+    >>> typical.gaussian_field_weights(K, 5, np.random.default_rng(0)).shape
+    (5, 1, 12)
     """
     if not isinstance(kernel, VKernel):
         raise TypeError(f"kernel must be a VKernel, got {type(kernel).__name__}")
@@ -72,13 +98,34 @@ def gaussian_field_weights(kernel: VKernel, n_models: int, rng) -> np.ndarray:
 
 
 def moment_matched_weights(W, n_models: int, rng) -> np.ndarray:
-    r"""Gaussian with the empirical mean and covariance of a trained ensemble ``W (N, D, F)``.
+    r"""Gaussian with the empirical mean and covariance of a trained ensemble (paper Sec. 3).
 
-    Drawn as ``mean + z^T A / sqrt(N - 1)`` with the centred ensemble ``A`` and
-    ``z ~ N(0, I_N)``: exactly ``N(mean, cov)`` with ``cov = A^T A/(N-1)``, and linear (so
-    continuous) in ``W``. Comparing it with the ensemble isolates the higher cumulants
-    (Gaussian truncation of Prop. 3.1); with :func:`gaussian_field_weights`, the error of the
-    leading-order ``1/P`` covariance.
+    .. math:: W_n = \bar W + \frac{z_n^\top A}{\sqrt{N - 1}}, \qquad A_i = W_i - \bar W, \qquad
+              z_n \sim \mathcal{N}(0, I_N)
+
+    exactly ``N(mean, cov)`` with ``cov = A^T A/(N-1)``, and linear (so continuous) in
+    ``W``. Comparing it with the ensemble isolates the higher cumulants (Gaussian truncation
+    of Prop. 3.1); with :func:`gaussian_field_weights`, the error of the leading-order
+    ``1/P`` covariance.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, D, F); a trained ensemble, ``N >= 2``, finite.
+    n_models : int; number of draws, 1 to ``MAX_MODELS``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_models, D, F)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import typical
+    >>> W = np.array([[[0.0, 1.0]], [[2.0, 1.0]], [[1.0, 4.0]]])  # N = 3, D = 1, F = 2
+    >>> Wm = typical.moment_matched_weights(W, 20000, np.random.default_rng(0))
+    >>> Wm.shape, Wm.mean(0).round(1).tolist(), float(np.var(Wm[:, 0, 0], ddof=1).round(1))
+    ((20000, 1, 2), [[1.0, 2.0]], 1.0)
     """
     W = np.asarray(W, dtype=float)
     if W.ndim != 3 or W.shape[0] < 2:
@@ -114,11 +161,38 @@ def _draw_posterior(x, t, mu, schedule, rng):
 
 
 def naive_step(kernel: NaiveKernel, x, t: float, dt: float, rng):
-    r"""One reverse Euler-Maruyama step of the naive estimator (Prop. 4.1).
+    r"""One reverse Euler-Maruyama step of the naive estimator (paper Sec. 4, Prop. 4.1).
 
-    ``x <- x - dt v(x, t) + sqrt(kappa dt) D_t (s~(x, t; x0) - s)`` with a fresh
-    ``x0 ~ p(x0 | x, t)`` per point and the exact-score velocity ``v``; the increment has mean
-    ``-dt v`` and covariance ``kappa dt D^2 C`` (Prop. 4.1). ``x (n, D)``, ``dt > 0``.
+    .. math:: x \leftarrow x - \Delta t\, v(x, t) + \sqrt{\kappa \Delta t}\, D_t\,
+              \bigl(\tilde s(x, t; x_0) - s(x, t)\bigr), \qquad x_0 \sim p(x_0 \mid x, t)
+
+    with a fresh ``x0`` per point and the exact-score PF-ODE velocity ``v``
+    (:func:`gtv_symbolic.solvers.velocity`); the increment has mean ``-dt v`` and covariance
+    ``kappa dt D^2 C`` (Prop. 4.1; derivation *naive-estimator*).
+
+    Parameters
+    ----------
+    kernel : :class:`~gtv_symbolic.kernels.NaiveKernel`
+    x : array_like, shape (n, D)
+    t : float; current time.
+    dt : float; step, in ``(0, t]``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, D); the points at ``t - dt``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import kernels, schedules, typical
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> vp = schedules.VP()
+    >>> grid = TimeGrid.geometric(vp, 2e-2, n_steps=50)
+    >>> k = kernels.NaiveKernel([[-1.0], [1.0]], vp, kappa=0.5)
+    >>> x = typical.naive_step(k, np.zeros((3, 1)), 0.5, 1e-3, np.random.default_rng(0))
+    >>> x.shape, np.abs(x).round(4).ravel().tolist()  # at x = 0 the drift vanishes: pure noise
+    ((3, 1), [0.0179, 0.0179, 0.0179])
     """
     _check_naive(kernel)
     mu, sched = kernel.data, kernel.schedule
@@ -139,7 +213,35 @@ def naive_step(kernel: NaiveKernel, x, t: float, dt: float, rng):
 def naive_em(kernel: NaiveKernel, grid, *, n_samples: int, rng, x_T=None):
     r"""Samples of the naive estimator's output law by Euler-Maruyama on ``grid`` (Prop. 4.1).
 
-    Seeds ``x_T ~ N(0, sigma_T^2 I)`` (or ``x_T``); returns ``(n_samples, D)``.
+    Repeats :func:`naive_step` from ``t_0 = T`` to ``t_K = eps``, seeds
+    ``x_T ~ N(0, sigma_T^2 I)`` (or ``x_T``):
+
+    .. math:: x_{k+1} = x_k - \Delta t_k\, v(x_k, t_k) + \sqrt{\kappa \Delta t_k}\, D_{t_k}\,
+              (\tilde s - s)(x_k, t_k)
+
+    Parameters
+    ----------
+    kernel : :class:`~gtv_symbolic.kernels.NaiveKernel`
+    grid : :class:`~gtv_symbolic.grids.TimeGrid`; from ``T`` down to ``eps``.
+    n_samples : int; 1 to 10**7.
+    rng : numpy.random.Generator
+    x_T : array_like, optional; ``n_samples`` seeds.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_samples, D)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import kernels, schedules, typical
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> vp = schedules.VP()
+    >>> grid = TimeGrid.geometric(vp, 2e-2, n_steps=50)
+    >>> k = kernels.NaiveKernel([[-1.0], [1.0]], vp, kappa=0.5)
+    >>> x = typical.naive_em(k, grid, n_samples=2000, rng=np.random.default_rng(0))
+    >>> x.shape, float(np.mean(np.abs(x)).round(1))  # near the training points -1, 1
+    ((2000, 1), 1.1)
     """
     _check_naive(kernel)
     ts = check_grid(grid).ts
@@ -179,15 +281,42 @@ def _sg_coefficients(a, d, dx):
 
 def naive_fokker_planck(kernel: NaiveKernel, grid, *, x=None, dx: float | None = None,
                         x_max: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
-    r"""1-D density of the naive estimator's output by a Fokker-Planck solve (Prop. 4.1).
+    r"""1-D density of the naive estimator's output by a Fokker-Planck solve (paper Sec. 4, Prop. 4.1).
 
-    Reverse time ``tau = T - t``: ``d_tau q = -d_x[a q] + d_x^2[d q]`` with ``a = -v`` (the
-    exact-score PF-ODE velocity) and ``d = kappa D_t^2 C(x,t) / 2`` (Ito), from
-    ``q_T = N(0, sigma_T^2)`` along ``grid`` (a geometric grid suits it). Finite volumes on
-    ``[-x_max, x_max]`` with zero-flux ends, Scharfetter-Gummel (exponentially fitted) fluxes,
-    implicit Euler: positive and mass-conserving. ``kappa = 0`` gives the exact-score PF-ODE,
-    i.e. ``p(x|eps)`` up to discretisation. Returns ``(x, q(x))`` (on ``x`` when given, else
-    on the cell centres).
+    Reverse time ``tau = T - t``, from ``q_T = N(0, sigma_T^2)``:
+
+    .. math:: \partial_\tau q = -\partial_x[a\, q] + \partial_x^2[d\, q], \qquad a = -v, \qquad
+              d = \tfrac12 \kappa D_t^2 C(x,t)
+
+    with ``v`` the exact-score PF-ODE velocity (Ito form). Finite volumes on
+    ``[-x_max, x_max]`` with zero-flux ends, Scharfetter-Gummel (exponentially fitted)
+    fluxes, implicit Euler: positive and mass-conserving. ``kappa = 0`` gives the exact-score
+    PF-ODE, i.e. ``p(x|eps)`` up to discretisation.
+
+    Parameters
+    ----------
+    kernel : :class:`~gtv_symbolic.kernels.NaiveKernel`; 1-D data.
+    grid : :class:`~gtv_symbolic.grids.TimeGrid`; from ``T`` down to ``eps``. A geometric grid suits it.
+    x : array_like, optional; where to return the density (interpolated).
+    dx : float, optional; cell width in ``(0, 0.1]`` (default ``min(0.01, sigma_eps/8)``).
+    x_max : float; half-width of the domain.
+
+    Returns
+    -------
+    x : numpy.ndarray; ``x`` when given, else the cell centres.
+    q : numpy.ndarray; the density there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import kernels, schedules, typical
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> vp = schedules.VP()
+    >>> grid = TimeGrid.geometric(vp, 2e-2, n_steps=50)
+    >>> k = kernels.NaiveKernel([[-1.0], [1.0]], vp, kappa=0.5)
+    >>> xs, q = typical.naive_fokker_planck(k, grid)
+    >>> xs.shape, round(float(q.sum() * (xs[1] - xs[0])), 9)
+    ((1000,), 1.0)
     """
     x = None if x is None else finite_array(x, "x")
     _check_naive(kernel)
@@ -245,10 +374,37 @@ def naive_fokker_planck(kernel: NaiveKernel, grid, *, x=None, dx: float | None =
 # Small-noise (semiclassical) approximation
 # ----------------------------------------------------------------------------------------
 def mean_flow(denoiser, x_T, grid):
-    """Euler PF-ODE ``x_{k+1} = x_k + h_k v(x_k, t_k)`` of a 1-D denoiser, with its step gains.
+    r"""Euler PF-ODE of a 1-D denoiser, with its step gains (the small-noise approximation).
 
-    Returns ``(path (K+1, n), gain (K, n))``, ``gain_k = 1 + h_k dv/dx`` (so
-    ``dX/dx_T = prod_k gain_k``); the denoiser must provide ``value_and_jacobian``.
+    .. math:: x_{k+1} = x_k + h_k\, v(x_k, t_k), \qquad
+              g_k = 1 + h_k \frac{\partial v}{\partial x}(x_k, t_k), \qquad
+              \frac{dX}{dx_T} = \prod_k g_k
+
+    with ``h_k = t_{k+1} - t_k < 0``.
+
+    Parameters
+    ----------
+    denoiser : :class:`~gtv_symbolic.denoisers.Denoiser`; must provide ``value_and_jacobian``.
+    x_T : array_like, shape (n,); seeds.
+    grid : :class:`~gtv_symbolic.grids.TimeGrid`
+
+    Returns
+    -------
+    path : numpy.ndarray, shape (K + 1, n)
+    gain : numpy.ndarray, shape (K, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules, typical
+    >>> from gtv_symbolic.denoisers import ExactDenoiser
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> vp = schedules.VP()
+    >>> grid = TimeGrid.geometric(vp, 2e-2, n_steps=50)
+    >>> path, gain = typical.mean_flow(ExactDenoiser(np.array([[-1.0], [1.0]]), vp),
+    ...                                np.array([-0.5, 0.5]), grid)
+    >>> path.shape, gain.shape, path[-1].round(2).tolist()  # each seed flows to its point
+    ((51, 2), (50, 2), [-0.96, 0.96])
     """
     ts = check_grid(grid).ts
     x = finite_array(x_T, "x_T").reshape(-1, 1).copy()
@@ -298,13 +454,45 @@ def semiclassical_linear(kernel: VKernel, grid, x, *, n_seeds: int = 4001,
     r"""Small-noise prediction of ``[q]`` for a random-field denoiser (1-D; reconstructed).
 
     Linearise the Euler sampler around the mean model: a fluctuation ``d mu`` of the
-    denoiser at step ``k`` moves the end point by ``c_k d mu(x_k, t_k)`` with
-    ``c_k = (prod_{j>k} gain_j) |h_k| D_k alpha_k / sigma_k^2``, so
-    ``x_eps | x_T ~ N(X(x_T), Var[sum_k c_k mu_hat(x_k, t_k)])``
-    (:meth:`VKernel.functional_variance`) and ``[q](x) = E_{x_T}[N(x; X, v)]``: the
-    Gaussian-fluctuation evaluation of the MSR integral around the classical path (a
-    linear-noise approximation, derivation `small-noise`). Valid for ``sqrt(v) <<`` mode separation (module docstring).
-    Returns ``(density on x, details dict)``.
+    denoiser at step ``k`` moves the end point by ``c_k d mu(x_k, t_k)``, so
+
+    .. math:: c_k = \Bigl(\prod_{j>k} g_j\Bigr) |h_k| \frac{D_k \alpha_k}{\sigma_k^2}, \qquad
+              v(x_T) = \mathrm{Var}\Bigl[\sum_k c_k \hat\mu(x_k, t_k)\Bigr], \qquad
+              [q](x) = \mathbb{E}_{x_T}\, \mathcal{N}\bigl(x;\ X(x_T),\ v(x_T)\bigr)
+
+    (:meth:`~gtv_symbolic.kernels.VKernel.functional_variance`): the Gaussian-fluctuation
+    evaluation of the MSR integral around the classical path (a linear-noise approximation,
+    derivation *small-noise*). Valid for ``sqrt(v) <<`` mode separation (module docstring).
+
+    Parameters
+    ----------
+    kernel : :class:`~gtv_symbolic.kernels.VKernel`; 1-D, with a mean denoiser.
+    grid : :class:`~gtv_symbolic.grids.TimeGrid`; from ``T`` down to ``eps``.
+    x : array_like; where to evaluate the density.
+    n_seeds : int; quadrature nodes in ``x_T`` (3 to 10**6).
+    min_var : float; added to every ``v``.
+
+    Returns
+    -------
+    density : numpy.ndarray, shape of ``x``
+    details : dict
+        ``x_T``, ``x_end``, ``var``, ``weight`` (per seed) and ``dXdxT``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import kernels, schedules, typical
+    >>> from gtv_symbolic.features import make_features
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> vp, two = schedules.VP(), [[-1.0], [1.0]]
+    >>> nodes = kernels.training_nodes(two, vp, 2e-2, dy=0.1)
+    >>> K = kernels.linear_kernel(make_features("gaussian", 1, 4, 3, eps=2e-2), two, vp, P=100,
+    ...                           eps=2e-2, nodes=nodes)
+    >>> grid = TimeGrid.geometric(vp, 2e-2, n_steps=50)
+    >>> xs = np.linspace(-2, 2, 401)
+    >>> q, info = typical.semiclassical_linear(K, grid, xs, n_seeds=201)
+    >>> round(float(q.sum() * (xs[1] - xs[0])), 2), info["var"].shape
+    (1.0, (201,))
     """
     x = finite_array(x, "x")  # before the long computation
     if not isinstance(kernel, VKernel):
@@ -327,9 +515,38 @@ def semiclassical_linear(kernel: VKernel, grid, x, *, n_seeds: int = 4001,
 def semiclassical_naive(kernel: NaiveKernel, grid, x, *, n_seeds: int = 4001):
     r"""Small-noise (linear-noise) prediction for the naive estimator (1-D; reconstructed).
 
-    ``v(x_T) = sum_k (prod_{j>k} gain_j)^2 |h_k| kappa D_k^2 C(x_k, t_k)`` along the exact-score
-    PF-ODE path; ``[q](x) = E_{x_T} N(x; X(x_T), v(x_T))``. Same stated range as
-    :func:`semiclassical_linear`. Returns ``(density, details)``.
+    Along the exact-score PF-ODE path (:func:`mean_flow`),
+
+    .. math:: v(x_T) = \sum_k \Bigl(\prod_{j>k} g_j\Bigr)^2 |h_k|\, \kappa D_k^2 C(x_k, t_k), \qquad
+              [q](x) = \mathbb{E}_{x_T}\, \mathcal{N}\bigl(x;\ X(x_T),\ v(x_T)\bigr)
+
+    Same stated range as :func:`semiclassical_linear` (derivation *small-noise*).
+
+    Parameters
+    ----------
+    kernel : :class:`~gtv_symbolic.kernels.NaiveKernel`; 1-D data.
+    grid : :class:`~gtv_symbolic.grids.TimeGrid`; from ``T`` down to ``eps``.
+    x : array_like; where to evaluate the density.
+    n_seeds : int; quadrature nodes in ``x_T``.
+
+    Returns
+    -------
+    density : numpy.ndarray, shape of ``x``
+    details : dict
+        ``x_T``, ``x_end``, ``var``, ``weight`` per seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import kernels, schedules, typical
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> vp = schedules.VP()
+    >>> grid = TimeGrid.geometric(vp, 2e-2, n_steps=50)
+    >>> k = kernels.NaiveKernel([[-1.0], [1.0]], vp, kappa=0.5)
+    >>> xs = np.linspace(-2, 2, 401)
+    >>> q, info = typical.semiclassical_naive(k, grid, xs, n_seeds=201)
+    >>> round(float(q.sum() * (xs[1] - xs[0])), 1), sorted(info)
+    (1.0, ['var', 'weight', 'x_T', 'x_end'])
     """
     x = finite_array(x, "x")  # before the long computation
     _check_naive(kernel)
