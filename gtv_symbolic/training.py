@@ -59,8 +59,8 @@ __all__ = ["sample_training_set", "train_ensemble", "population_weights", "optim
            "population_moments", "ridge_fit", "ridge_objective", "SpectralFilter", "ridge_filter",
            "gradient_flow_filter", "TARGETS", "MAX_TRAIN"]
 
+#: Training targets: ``"proxy"`` (x0, the DSM objective J1) or ``"true"`` (E[x0 | x, t], J0).
 TARGETS = ("proxy", "true")
-#: Largest P accepted (P x P and P x F work arrays per model).
 #: Work-array budget (float64 elements) for one chunk of models: 2**24 = 128 MB.
 _CHUNK_ELEMS = 2**24
 
@@ -68,8 +68,23 @@ _CHUNK_ELEMS = 2**24
 # Spectral filters --------------------
 @dataclass(frozen=True)
 class SpectralFilter:
-    r"""``theta = h(G) g``: ridge ``h(m) = 1/(m + rho)``; gradient flow ``h(m) = (1 - e^{-tau m})/m``.
+    r"""A spectral filter ``h`` of the Gram matrix: trained weights ``theta = h(G) g`` (paper Sec. 5).
 
+    .. math:: h_{\mathrm{ridge}}(m) = \frac{1}{m + \rho}, \qquad
+              h_{\mathrm{gf}}(m) = \frac{1 - e^{-\tau m}}{m}
+
+    (``tau = inf``: ``1/m`` for ``m > 0``, 0 else).
+
+    Build with :func:`ridge_filter` or :func:`gradient_flow_filter`.
+
+    Attributes
+    ----------
+    name : str; ``'ridge'`` or ``'gradient_flow'``.
+    param : float; ``rho`` or ``tau``.
+
+    Examples
+    --------
+    >>> import numpy as np
     >>> round(float(ridge_filter(0.1).h(0.9)), 12)
     1.0
     >>> float(gradient_flow_filter(np.inf).h(4.0))
@@ -80,6 +95,22 @@ class SpectralFilter:
     param: float
 
     def h(self, mu):
+        """The filter ``h(m)`` (series near ``tau m = 0`` for the gradient flow).
+
+        Parameters
+        ----------
+        mu : array_like; eigenvalues ``m >= 0``.
+
+        Returns
+        -------
+        numpy.ndarray, shape of ``mu``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> gradient_flow_filter(2.0).h(np.array([0.0, 1.0])).round(4)  # tau at m = 0
+        array([2.    , 0.8647])
+        """
         mu = np.asarray(mu, dtype=float)
         if self.name == "ridge":
             return 1.0 / (mu + self.param)
@@ -92,7 +123,28 @@ class SpectralFilter:
         return np.where(small, tau * (1 - x / 2), -np.expm1(-x) / safe)
 
     def dh(self, mu):
-        """``h'(m)`` (series near ``tau m = 0`` for the gradient flow)."""
+        r"""The derivative ``h'(m)`` (series near ``tau m = 0`` for the gradient flow).
+
+        .. math:: h_{\mathrm{ridge}}'(m) = -\frac{1}{(m + \rho)^2}, \qquad
+                  h_{\mathrm{gf}}'(m) = \frac{\tau m\, e^{-\tau m} - (1 - e^{-\tau m})}{m^2}
+
+        Parameters
+        ----------
+        mu : array_like
+
+        Returns
+        -------
+        numpy.ndarray, shape of ``mu``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> float(ridge_filter(1.0).dh(1.0))
+        -0.25
+        >>> f, m = gradient_flow_filter(2.0), 1.0  # against a central difference
+        >>> bool(np.isclose(f.dh(m), (f.h(m + 1e-6) - f.h(m - 1e-6)) / 2e-6))
+        True
+        """
         mu = np.asarray(mu, dtype=float)
         if self.name == "ridge":
             return -1.0 / (mu + self.param) ** 2
@@ -107,7 +159,28 @@ class SpectralFilter:
         return np.where(small, series, exact)
 
     def divided_differences(self, mu) -> np.ndarray:
-        """``H_kl = (h(m_k) - h(m_l)) / (m_k - m_l)``, ``H_kk = h'(m_k)`` (Daleckii-Krein)."""
+        r"""Daleckii-Krein matrix of first divided differences of ``h``.
+
+        .. math:: H_{kl} = \frac{h(m_k) - h(m_l)}{m_k - m_l}, \qquad H_{kk} = h'(m_k)
+
+        exactly ``-h(m_k) h(m_l)`` for ridge (no cancellation); the derivative of ``h`` at the
+        midpoint where ``m_k`` and ``m_l`` are within a relative 1e-6.
+
+        Parameters
+        ----------
+        mu : array_like, shape (F,)
+
+        Returns
+        -------
+        numpy.ndarray, shape (F, F)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> r, m = ridge_filter(0.1), np.array([1.0, 2.0])
+        >>> np.allclose(r.divided_differences(m), -np.outer(r.h(m), r.h(m)))
+        True
+        """
         mu = np.asarray(mu, dtype=float)
         hv = self.h(mu)
         if self.name == "ridge":
@@ -122,7 +195,23 @@ class SpectralFilter:
 
 
 def ridge_filter(rho: float) -> SpectralFilter:
-    """Ridge regression ``W = A_hat (Sigma_hat + rho I)^{-1}`` (``rho >= 0``)."""
+    r"""Ridge regression filter (paper Sec. 5; the paper's code uses ``rho = 0.1``).
+
+    .. math:: h(m) = \frac{1}{m + \rho}, \qquad W = \hat A (\hat\Sigma + \rho I)^{-1}
+
+    Parameters
+    ----------
+    rho : float; finite and >= 0.
+
+    Returns
+    -------
+    SpectralFilter
+
+    Examples
+    --------
+    >>> ridge_filter(0.1)
+    SpectralFilter(name='ridge', param=0.1)
+    """
     rho = float(rho)
     if not (np.isfinite(rho) and rho >= 0):
         raise ValueError(f"ridge must be a finite number >= 0, got {rho!r}")
@@ -130,7 +219,25 @@ def ridge_filter(rho: float) -> SpectralFilter:
 
 
 def gradient_flow_filter(tau: float) -> SpectralFilter:
-    """Gradient flow for a training time ``tau > 0`` from ``W = 0`` (``tau = inf``: least squares)."""
+    r"""Gradient flow for a training time ``tau`` from ``W = 0`` (paper Sec. 5, Prop. 5.2).
+
+    .. math:: h_\tau(m) = \frac{1 - e^{-\tau m}}{m}
+
+    ``tau = inf`` is unregularised least squares (``h = 1/m`` on the range of ``G``).
+
+    Parameters
+    ----------
+    tau : float; > 0, ``np.inf`` allowed.
+
+    Returns
+    -------
+    SpectralFilter
+
+    Examples
+    --------
+    >>> gradient_flow_filter(2.0)
+    SpectralFilter(name='gradient_flow', param=2.0)
+    """
     tau = float(tau)
     if not (tau > 0):
         raise ValueError(f"tau must be > 0 (np.inf allowed), got {tau!r}")
@@ -153,12 +260,30 @@ def _check_rng(rng):
 # Training set --------------------
 def sample_training_set(data, schedule: Schedule, *, P: int, eps: float, T: float = 1.0,
                         rng: np.random.Generator) -> dict:
-    """Draw ``P`` DSM triples: ``x0`` uniform over ``data``, ``t ~ U[eps, T]``, ``x ~ N(alpha x0, sigma^2)``.
+    r"""Draw ``P`` DSM triples (paper Sec. 2): training point, time and noisy point.
 
-    Returns a dict with ``x0 (P, D)``, ``t (P,)``, ``x (P, D)`` and ``weight (P,)`` =
-    ``alpha_t^2 / sigma_t^2``. The draw order (point index, time, noise) is fixed, so the same
-    ``rng`` state gives the same bytes.
+    .. math:: x_0 \sim \mathrm{U}\{\mu_1, \dots, \mu_M\}, \qquad t \sim \mathrm{U}[\epsilon, T], \qquad
+              x \sim \mathcal{N}(\alpha_t x_0, \sigma_t^2 I), \qquad \lambda = \alpha_t^2 / \sigma_t^2
 
+    The draw order (point index, time, noise) is fixed, so the same ``rng`` state gives the
+    same bytes.
+
+    Parameters
+    ----------
+    data : array_like, shape (M, D); training points.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+    P : int; number of triples, 1 to 10**8.
+    eps, T : float; time window.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        ``x0 (P, D)``, ``t (P,)``, ``x (P, D)`` and ``weight (P,)`` = ``lambda``.
+
+    Examples
+    --------
+    >>> import numpy as np
     >>> from gtv_symbolic import schedules
     >>> s = sample_training_set([[-1.0], [1.0]], schedules.VP(), P=4, eps=0.1,
     ...                         rng=np.random.default_rng(1))
@@ -180,10 +305,35 @@ def sample_training_set(data, schedule: Schedule, *, P: int, eps: float, T: floa
 
 # Ridge in closed form --------------------
 def ridge_objective(W, phi, targets, weights, ridge: float):
-    r"""``J(W) = (1/2P) sum_i w_i |W phi_i - y_i|^2 + (rho/2)|W|_F^2`` and its gradient.
+    r"""Weighted ridge objective and its gradient (paper Sec. 5, DSM in denoiser form).
 
-    ``grad J = W (Sigma_hat + rho I) - A_hat`` (vanishes at :func:`ridge_fit`'s solution).
-    Shapes: ``W (D, F)``, ``phi (P, F)``, ``targets (P, D)``, ``weights (P,)``.
+    .. math:: J(W) = \frac{1}{2P} \sum_i w_i |W \phi_i - y_i|^2 + \frac{\rho}{2} |W|_F^2, \qquad
+              \nabla J = W (\hat\Sigma + \rho I) - \hat A
+
+    (the gradient vanishes at :func:`ridge_fit`'s solution).
+
+    Parameters
+    ----------
+    W : array_like, shape (D, F)
+    phi : array_like, shape (P, F)
+    targets : array_like, shape (P, D)
+    weights : array_like, shape (P,)
+    ridge : float; ``rho``.
+
+    Returns
+    -------
+    J : float
+    grad : numpy.ndarray, shape (D, F)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import training
+    >>> rng = np.random.default_rng(0)
+    >>> phi, y, w = rng.standard_normal((20, 3)), rng.standard_normal((20, 1)), np.ones(20)
+    >>> J, grad = training.ridge_objective(training.ridge_fit(phi, y, w, 0.1), phi, y, w, 0.1)
+    >>> bool(np.abs(grad).max() < 1e-12)
+    True
     """
     W, phi, y, w = (np.asarray(a, dtype=float) for a in (W, phi, targets, weights))
     P = phi.shape[0]
@@ -194,15 +344,36 @@ def ridge_objective(W, phi, targets, weights, ridge: float):
 
 
 def ridge_fit(phi, targets, weights, ridge: float = 0.1, *, method: str = "auto") -> np.ndarray:
-    r"""Closed-form ``W = A_hat (Sigma_hat + rho I)^{-1}`` for one or a batch of problems.
+    r"""Closed-form weighted ridge regression for one or a batch of problems (paper Sec. 5).
 
-    ``phi (..., P, F)``, ``targets (..., P, D)``, ``weights (..., P)`` (>= 0), ``ridge > 0``;
-    ``method`` 'primal' (``F x F`` system), 'dual' (``P x P``, push-through) or 'auto' (the
-    smaller). Returns ``W (..., D, F)``.
+    .. math:: W = \hat A (\hat\Sigma + \rho I)^{-1}, \qquad
+              \hat\Sigma = \frac1P \sum_i w_i \phi_i \phi_i^\top, \qquad
+              \hat A = \frac1P \sum_i w_i y_i \phi_i^\top
 
+    Parameters
+    ----------
+    phi : array_like, shape (..., P, F)
+    targets : array_like, shape (..., P, D)
+    weights : array_like, shape (..., P); >= 0.
+    ridge : float; ``rho > 0``.
+    method : {'auto', 'primal', 'dual'}
+        'primal' (``F x F`` system), 'dual' (``P x P``, push-through) or 'auto' (the smaller).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., D, F)
+
+    Examples
+    --------
+    >>> import numpy as np
     >>> phi = np.eye(2)  # P = 2 points: Sigma_hat = I/2, A_hat = y^T/2
     >>> ridge_fit(phi, [[1.0], [2.0]], [1.0, 1.0], 0.5)
     array([[0.5, 1. ]])
+    >>> from gtv_symbolic import training
+    >>> rng = np.random.default_rng(0)
+    >>> phi, y, w = rng.standard_normal((20, 3)), rng.standard_normal((20, 1)), np.ones(20)
+    >>> np.allclose(training.ridge_fit(phi, y, w, method="dual"), training.ridge_fit(phi, y, w))
+    True
     """
     phi, y, w = (np.asarray(a, dtype=float) for a in (phi, targets, weights))
     ridge = _check_ridge(ridge)
@@ -282,10 +453,16 @@ def train_ensemble(features, data, schedule: Schedule, *, P: int, n_models: int,
                    rng: np.random.Generator, T: float = 1.0, ridge: float = 0.1,
                    filt: SpectralFilter | None = None, target: str = "proxy", offset=None,
                    return_samples: bool = False):
-    r"""Train ``N`` independent linear denoisers; returns ``W (N, D, F)``.
+    r"""Train ``N`` independent linear denoisers by DSM (paper Sec. 5); returns ``W (N, D, F)``.
 
     Model ``n`` draws its ``P`` triples from its own stream ``rng.spawn(N)[n]``
-    (:func:`sample_training_set`) and is fitted as ``W^T = h(G_hat) g_hat`` (module docstring).
+    (:func:`sample_training_set`) and is fitted as
+
+    .. math:: W_n^\top = h(\hat G_n)\, \hat g_n, \qquad
+              \hat G_n = \frac1P \sum_i \lambda_i \phi_i \phi_i^\top, \qquad
+              \hat g_n = \frac1P \sum_i \lambda_i \phi_i (y_i - f_{0,i})^\top
+
+    (module docstring); the ensemble mean approaches :func:`population_weights` up to ``O(1/P)``.
 
     Parameters
     ----------
@@ -293,8 +470,10 @@ def train_ensemble(features, data, schedule: Schedule, *, P: int, n_models: int,
         Crossed features (:class:`gtv_symbolic.features.FeatureMap`, fast separable paths) or
         any callable ``(x (n, D), t (n,)) -> (n, F)`` (e.g. ``TwoLayerNet.jacobian``).
     data : (M, D) training points.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
     P, n_models : training triples per model (``1 <= P <=`` :data:`MAX_TRAIN`), models.
     eps, T : training times ``t ~ U[eps, T]``.
+    rng : numpy.random.Generator
     ridge : float
         ``rho > 0`` of the default ridge filter (ignored when ``filt`` is given).
     filt : SpectralFilter, optional
@@ -306,6 +485,25 @@ def train_ensemble(features, data, schedule: Schedule, *, P: int, n_models: int,
         Fixed part ``f0(x, t) -> (n, D)`` of the model; the fit is to ``y - f0``.
     return_samples : bool
         Also return the triples (dict of arrays with a leading model axis).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_models, D, F)
+        And the dict of triples when ``return_samples``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules, training
+    >>> from gtv_symbolic.features import make_features
+    >>> vp, two = schedules.VP(), [[-1.0], [1.0]]
+    >>> fm = make_features("gaussian", dim=1, n_x=4, n_t=3, eps=0.1)  # F = 12
+    >>> W = training.train_ensemble(fm, two, vp, P=2000, n_models=50, eps=0.1,
+    ...                             rng=np.random.default_rng(0))
+    >>> z = (W.mean(0) - training.population_weights(fm, two, vp, eps=0.1, n_panels=8)) / (
+    ...     W.std(0, ddof=1) / np.sqrt(50))  # ensemble mean vs W*, in standard errors
+    >>> W.shape, bool(np.abs(z).max() < 5)
+    ((50, 1, 12), True)
     """
     mu = as_data(data)
     fast = _is_feature_map(features)
@@ -419,12 +617,41 @@ def _t_quadrature(eps, T, n_panels, order):
 
 def population_moments(features, data, schedule: Schedule, *, eps: float, T: float = 1.0,
                        n_panels: int = 96, order: int = 8):
-    r"""Population ``A = E[lambda x0 phi^T]`` (D, F) and ``Sigma = E[lambda phi phi^T]`` (F, F).
+    r"""Population moments of the DSM regression (paper Sec. 5), exact in x.
 
+    .. math:: A = \mathbb{E}[\lambda\, x_0 \phi^\top] \in \mathbb{R}^{D \times F}, \qquad
+              \Sigma = \mathbb{E}[\lambda\, \phi \phi^\top] \in \mathbb{R}^{F \times F}, \qquad
+              \lambda = \alpha_t^2 / \sigma_t^2
+
+    over ``t ~ U[eps, T]``, ``x0`` uniform over ``data``, ``x ~ N(alpha_t x0, sigma_t^2 I)``.
     The x-expectations are exact and separable (per axis ``E[b_i(x_d)]``, ``E[b_i b_j]``,
     :meth:`~gtv_symbolic.features.AbstractBasis1D.expect`); the t-integral is composite
     Gauss-Legendre in ``log t`` with ``n_panels * order`` nodes (relative error below 1e-10
     at the defaults for the figures' features; tested by halving the panels).
+
+    Parameters
+    ----------
+    features : :class:`~gtv_symbolic.features.FeatureMap`; closed-form expectations needed.
+    data : array_like, shape (M, D)
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+    eps, T : float; time window.
+    n_panels, order : int; Gauss-Legendre panels in ``log t`` and nodes per panel.
+
+    Returns
+    -------
+    A : numpy.ndarray, shape (D, F)
+    Sigma : numpy.ndarray, shape (F, F); symmetric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules, training
+    >>> from gtv_symbolic.features import make_features
+    >>> vp, two = schedules.VP(), [[-1.0], [1.0]]
+    >>> fm = make_features("gaussian", dim=1, n_x=4, n_t=3, eps=0.1)  # F = 12
+    >>> A, Sig = training.population_moments(fm, two, vp, eps=0.1, n_panels=8)
+    >>> A.shape, Sig.shape, bool(np.linalg.eigvalsh(Sig).min() > -1e-12)
+    ((1, 12), (12, 12), True)
     """
     mu = as_data(data)
     eps, T = check_window(schedule, eps, T)
@@ -467,9 +694,39 @@ def population_moments(features, data, schedule: Schedule, *, eps: float, T: flo
 def population_weights(features, data, schedule: Schedule, *, eps: float, T: float = 1.0,
                        ridge: float = 0.1, filt: SpectralFilter | None = None,
                        n_panels: int = 96, order: int = 8) -> np.ndarray:
-    r"""Population optimum ``W* = h(Sigma) A^T`` transposed, shape ``(D, F)``
+    r"""Population optimum of the DSM regression (paper Sec. 5).
+
+    .. math:: W_* = \bigl(h(\Sigma)\, A^\top\bigr)^\top
+
     (:func:`optimum_weights` of :func:`population_moments`). The target does not matter:
-    ``E[lambda E[x0|x,t] phi^T] = E[lambda x0 phi^T]`` (tower property)."""
+    ``E[lambda E[x0|x,t] phi^T] = E[lambda x0 phi^T]`` (tower property).
+
+    Parameters
+    ----------
+    features : :class:`~gtv_symbolic.features.FeatureMap`
+    data : array_like, shape (M, D)
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+    eps, T : float; time window.
+    ridge : float; ``rho > 0`` of the default ridge filter.
+    filt : SpectralFilter, optional; ridge needs ``rho > 0`` here.
+    n_panels, order : int; see :func:`population_moments`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (D, F)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules, training
+    >>> from gtv_symbolic.features import make_features
+    >>> vp, two = schedules.VP(), [[-1.0], [1.0]]
+    >>> fm = make_features("gaussian", dim=1, n_x=4, n_t=3, eps=0.1)  # F = 12
+    >>> Ws = training.population_weights(fm, two, vp, eps=0.1, n_panels=8)
+    >>> A, Sig = training.population_moments(fm, two, vp, eps=0.1, n_panels=8)
+    >>> Ws.shape, np.allclose(Ws @ (Sig + 0.1 * np.eye(12)), A)  # ridge rho = 0.1
+    ((1, 12), True)
+    """
     if filt is None:
         filt = ridge_filter(_check_ridge(ridge))
     elif filt.name == "ridge":
@@ -480,10 +737,33 @@ def population_weights(features, data, schedule: Schedule, *, eps: float, T: flo
 
 
 def optimum_weights(A, Sigma, filt: SpectralFilter, *, eig=None) -> np.ndarray:
-    r"""``W* = (h(Sigma) A^T)^T`` (D, F) from the moments ``A (D, F)`` and ``Sigma (F, F)``:
-    Cholesky of ``Sigma + rho I`` for ridge with ``rho > 0``, else (or when the caller has it,
-    ``eig = (ev, U)`` of ``Sigma``) the eigendecomposition, eigenvalues clipped at 0. The one
-    formula for the optimum, whichever way the moments were computed."""
+    r"""The one formula for the optimum from the moments, whichever way they were computed.
+
+    .. math:: W_* = \bigl(h(\Sigma)\, A^\top\bigr)^\top
+
+    Cholesky of ``Sigma + rho I`` for ridge with ``rho > 0``, else (or when the caller has
+    it, ``eig = (ev, U)`` of ``Sigma``) the eigendecomposition, eigenvalues clipped at 0.
+
+    Parameters
+    ----------
+    A : array_like, shape (D, F)
+    Sigma : array_like, shape (F, F); symmetric positive semi-definite.
+    filt : SpectralFilter
+    eig : tuple (ev, U), optional; eigendecomposition of ``Sigma``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (D, F)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A, Sig = np.array([[1.0, 2.0]]), np.diag([1.0, 3.0])
+    >>> optimum_weights(A, Sig, ridge_filter(1.0))
+    array([[0.5, 0.5]])
+    >>> optimum_weights(A, Sig, gradient_flow_filter(np.inf)).round(4)  # least squares
+    array([[1.    , 0.6667]])
+    """
     Sig, At = np.array(Sigma, dtype=float), np.asarray(A, float).T  # Sig: a copy, shifted in place
     with blas_threads(1):
         if eig is None and filt.name == "ridge" and filt.param > 0:
