@@ -39,20 +39,45 @@ from .schedules import Schedule
 
 __all__ = ["TimeGrid", "check_window", "KINDS", "MAX_STEPS"]
 
+#: Grid kinds accepted by :meth:`TimeGrid.make`.
 KINDS = ("linear", "geometric")
-#: Largest number of steps of a grid.
 
 
 def check_window(schedule: Schedule | None, eps, T=1.0) -> tuple[float, float]:
-    """Validate a time window: ``0 < eps < T <= schedule.T`` (``T < schedule.T`` if excluded).
+    r"""Validate a time window (the one check of ``eps`` and ``T`` in the package).
 
-    ``eps`` must also be at least the schedule's ``t_min`` when it defines one.
+    .. math:: \max(0, t_{\min}) \le \epsilon < T \le T_{\mathrm{schedule}}
+
+    with ``eps > 0`` and ``T < schedule.T`` when the schedule excludes its ``T``;
     ``schedule=None`` checks ``0 < eps < T < inf`` only (feature maps, which know no schedule).
-    Returns ``(eps, T)`` as floats; ValueError naming the argument and the allowed range.
 
+    Parameters
+    ----------
+    schedule : :class:`~gtv_symbolic.schedules.Schedule` or None
+    eps : float; smallest time.
+    T : float; largest time.
+
+    Returns
+    -------
+    tuple of float
+        ``(eps, T)``.
+
+    Raises
+    ------
+    TypeError
+        For non-numbers.
+    ValueError
+        Naming the argument and the allowed range.
+
+    Examples
+    --------
     >>> from gtv_symbolic import schedules
     >>> check_window(schedules.VP(), 1e-3)
     (0.001, 1.0)
+    >>> check_window(schedules.VP(), 0.1, 2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: T must be <= the schedule's T = 1, got 2.0
     """
     if schedule is not None:
         check_schedule(schedule)
@@ -106,7 +131,27 @@ class TimeGrid:
 
     @classmethod
     def from_times(cls, schedule: Schedule, ts) -> TimeGrid:
-        """A grid on the given strictly monotone times (each inside the schedule's range)."""
+        """A grid on the given strictly monotone times (each inside the schedule's range).
+
+        Parameters
+        ----------
+        schedule : :class:`~gtv_symbolic.schedules.Schedule`
+        ts : array_like, shape (N + 1,); 2 to ``MAX_STEPS + 1`` strictly monotone times
+            (decreasing for the samplers), in a window accepted by :func:`check_window`.
+
+        Returns
+        -------
+        TimeGrid
+            With read-only arrays.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> g = TimeGrid.from_times(schedules.VE(), [1.0, 0.5, 0.1])
+        >>> g.sigma2.tolist(), g.D.tolist()  # VE: sigma^2 = t^2, D = t
+        ([1.0, 0.25, 0.010000000000000002], [1.0, 0.5, 0.1])
+        """
         check_schedule(schedule)
         g = np.array(ts, dtype=float).reshape(-1) if np.ndim(ts) <= 1 else None
         if g is None or g.size < 2 or g.size > MAX_STEPS + 1:
@@ -125,21 +170,80 @@ class TimeGrid:
 
     @classmethod
     def linear(cls, schedule: Schedule, eps, T=1.0, n_steps=30) -> TimeGrid:
-        """The paper's grid ``linspace(eps, T, n_steps + 1)`` reversed (``T`` down to ``eps``)."""
+        r"""The paper's grid: ``linspace(eps, T, n_steps + 1)`` reversed.
+
+        .. math:: t_k = T - k\, \frac{T - \epsilon}{N}, \qquad k = 0, \dots, N
+
+        Parameters
+        ----------
+        schedule : :class:`~gtv_symbolic.schedules.Schedule`
+        eps, T : float; window (:func:`check_window`).
+        n_steps : int; N, 1 to ``MAX_STEPS``.
+
+        Returns
+        -------
+        TimeGrid
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> TimeGrid.linear(schedules.VP(), eps=0.2, n_steps=4).ts
+        array([1. , 0.8, 0.6, 0.4, 0.2])
+        """
         eps, T = check_window(schedule, eps, T)
         n = int_arg(n_steps, "n_steps", 1, MAX_STEPS)
         return cls.from_times(schedule, np.linspace(eps, T, n + 1)[::-1])
 
     @classmethod
     def geometric(cls, schedule: Schedule, eps, T=1.0, n_steps=30) -> TimeGrid:
-        """Log-spaced grid ``geomspace(eps, T, n_steps + 1)`` reversed."""
+        r"""Log-spaced grid: ``geomspace(eps, T, n_steps + 1)`` reversed.
+
+        .. math:: t_k = T \Bigl(\frac{\epsilon}{T}\Bigr)^{k/N}, \qquad k = 0, \dots, N
+
+        Parameters
+        ----------
+        schedule : :class:`~gtv_symbolic.schedules.Schedule`
+        eps, T : float; window (:func:`check_window`).
+        n_steps : int; N, 1 to ``MAX_STEPS``.
+
+        Returns
+        -------
+        TimeGrid
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> TimeGrid.geometric(schedules.VP(), eps=0.01, n_steps=2).ts
+        array([1.  , 0.1 , 0.01])
+        """
         eps, T = check_window(schedule, eps, T)
         n = int_arg(n_steps, "n_steps", 1, MAX_STEPS)
         return cls.from_times(schedule, np.geomspace(eps, T, n + 1)[::-1])
 
     @classmethod
     def make(cls, schedule: Schedule, eps, T=1.0, n_steps=30, kind: str = "linear") -> TimeGrid:
-        """:meth:`linear` or :meth:`geometric` by name (``kind`` in :data:`KINDS`)."""
+        """:meth:`linear` or :meth:`geometric` by name.
+
+        Parameters
+        ----------
+        schedule : :class:`~gtv_symbolic.schedules.Schedule`
+        eps, T : float
+        n_steps : int
+        kind : str; one of :data:`KINDS`, ``'linear'`` or ``'geometric'``.
+
+        Returns
+        -------
+        TimeGrid
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> TimeGrid.make(schedules.VP(), 0.01, n_steps=2, kind="geometric")
+        TimeGrid(VP(beta_min=0.1, beta_d=19.9, T=1), 1 -> 0.01, n_steps=2)
+        """
         if kind == "linear":
             return cls.linear(schedule, eps, T, n_steps)
         if kind == "geometric":
@@ -148,27 +252,98 @@ class TimeGrid:
 
     @property
     def n_steps(self) -> int:
+        """Number of steps N (``len(ts) - 1``).
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> g = TimeGrid.linear(schedules.VP(), eps=0.2, n_steps=4)
+        >>> g.n_steps
+        4
+        """
         return self.ts.size - 1
 
     @property
     def eps(self) -> float:
+        """Smallest time, ``min(ts)``.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> g = TimeGrid.linear(schedules.VP(), eps=0.2, n_steps=4)
+        >>> g.eps
+        0.2
+        """
         return float(self.ts.min())
 
     @property
     def T(self) -> float:
+        """Largest time, ``max(ts)``.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> g = TimeGrid.linear(schedules.VP(), eps=0.2, n_steps=4)
+        >>> g.T
+        1.0
+        """
         return float(self.ts.max())
 
     @property
     def h(self) -> np.ndarray:
-        """Signed step sizes ``t_{k+1} - t_k`` (negative on a sampler's decreasing grid)."""
+        """Signed step sizes ``h_k = t_{k+1} - t_k`` (negative on a sampler's decreasing grid).
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> g = TimeGrid.linear(schedules.VP(), eps=0.2, n_steps=4)
+        >>> g.h.round(12)
+        array([-0.2, -0.2, -0.2, -0.2])
+        """
         return np.diff(self.ts)
 
     def coefficients(self, k: int) -> tuple:
-        """``(alpha_k, sigma2_k, beta_k, D_k)`` at ``ts[k]`` (the arguments of the vector field)."""
+        """The schedule's coefficients at ``ts[k]`` (the arguments of the vector field).
+
+        Parameters
+        ----------
+        k : int; index into ``ts``.
+
+        Returns
+        -------
+        tuple of float
+            ``(alpha_k, sigma2_k, beta_k, D_k)``.
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> g = TimeGrid.linear(schedules.VP(), eps=0.2, n_steps=4)
+        >>> a, s2, b, d = g.coefficients(0)
+        >>> round(float(a**2 + s2), 12), float(b), float(d)  # VP at t = 1
+        (1.0, 20.0, 20.0)
+        """
         return self.alpha[k], self.sigma2[k], self.beta[k], self.D[k]
 
     def reversed(self) -> TimeGrid:
-        """The same times in the opposite order (coefficients reused, not re-evaluated)."""
+        """The same times in the opposite order (coefficients reused, not re-evaluated).
+
+        Returns
+        -------
+        TimeGrid
+
+        Examples
+        --------
+        >>> from gtv_symbolic import schedules
+        >>> from gtv_symbolic.grids import TimeGrid
+        >>> g = TimeGrid.linear(schedules.VP(), eps=0.2, n_steps=4)
+        >>> g.reversed().ts
+        array([0.2, 0.4, 0.6, 0.8, 1. ])
+        """
         return TimeGrid(self.schedule, self.ts[::-1], self.alpha[::-1], self.sigma2[::-1],
                         self.beta[::-1], self.D[::-1])
 
