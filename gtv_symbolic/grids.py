@@ -120,6 +120,15 @@ class TimeGrid:
         The times; ``ts[0]`` is where integration starts.
     alpha, sigma2, beta, D : (N + 1,) arrays
         The schedule's coefficients at ``ts``.
+
+    Examples
+    --------
+    >>> from gtv_symbolic import schedules
+    >>> g = TimeGrid.linear(schedules.VE(), eps=0.5, n_steps=1)
+    >>> g
+    TimeGrid(VE(T=1), 1 -> 0.5, n_steps=1)
+    >>> g.ts.tolist(), g.sigma2.tolist()
+    ([1.0, 0.5], [1.0, 0.25])
     """
 
     schedule: Schedule
@@ -149,8 +158,8 @@ class TimeGrid:
         >>> from gtv_symbolic import schedules
         >>> from gtv_symbolic.grids import TimeGrid
         >>> g = TimeGrid.from_times(schedules.VE(), [1.0, 0.5, 0.1])
-        >>> g.sigma2.tolist(), g.D.tolist()  # VE: sigma^2 = t^2, D = t
-        ([1.0, 0.25, 0.010000000000000002], [1.0, 0.5, 0.1])
+        >>> g.sigma2.round(12).tolist(), g.D.tolist()  # VE: sigma^2 = t^2, D = t
+        ([1.0, 0.25, 0.01], [1.0, 0.5, 0.1])
         """
         check_schedule(schedule)
         g = np.array(ts, dtype=float).reshape(-1) if np.ndim(ts) <= 1 else None
