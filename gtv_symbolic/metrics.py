@@ -103,7 +103,7 @@ def histogram_masses(samples, edges) -> np.ndarray:
     >>> from gtv_symbolic import metrics
     >>> metrics.histogram_masses(np.array([[0.1], [0.6], [2.0]]), [0.0, 0.5, 1.0])  # 2.0 is outside
     array([0.33333333, 0.33333333])
-    >>> metrics.histogram_masses(np.zeros((4, 10, 2)), ([-1, 0.5, 1], [-1, 0.5, 1])).shape
+    >>> metrics.histogram_masses(np.zeros((4, 10, 2)), ([-1, 0, 1], [-1, 0, 1])).shape
     (4, 2, 2)
     """
     x = np.asarray(samples, dtype=float)

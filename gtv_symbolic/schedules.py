@@ -257,7 +257,7 @@ class Schedule:
         Traceback (most recent call last):
         ...
         ValueError: t must lie in [3e-143, 1] for the VP schedule (where every evaluator is finite);
-    got values in [2, 2]
+        got values in [2, 2]
         """
         try:
             arr = np.asarray(t, dtype=float)
