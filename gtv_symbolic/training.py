@@ -79,8 +79,10 @@ class SpectralFilter:
 
     Attributes
     ----------
-    name : str; ``'ridge'`` or ``'gradient_flow'``.
-    param : float; ``rho`` or ``tau``.
+    name
+        str: ``'ridge'`` or ``'gradient_flow'``.
+    param
+        float: ``rho`` or ``tau``.
 
     Examples
     --------

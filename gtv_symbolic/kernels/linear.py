@@ -92,17 +92,28 @@ class LinearKernel(VKernel):
 
     Attributes
     ----------
-    features : callable ``(x (n, D), t (n,)) -> (n, F)``; the feature map ``phi``.
-    schedule : :class:`~gtv_symbolic.schedules.Schedule`
-    P : int; number of training samples.
-    W_star : numpy.ndarray, shape (D, F); population solution ``h(G) g`` (the ensemble mean to O(1/P)).
-    cov_W : numpy.ndarray, shape (D, F, D, F); covariance of W to O(1/P) (module docstring).
-    eig : numpy.ndarray, shape (F,); eigenvalues of the population Gram matrix ``G``.
-    filt : :class:`~gtv_symbolic.training.SpectralFilter`; the training filter ``h``.
-    target : str; ``'proxy'`` (J1, DSM) or ``'true'`` (J0).
-    G : numpy.ndarray, shape (F, F); population Gram matrix ``E[lam phi phi^T]``.
-    offset : callable or None; ``f0``.
-    parts : dict; ``cov_W`` split into ``'C_term'`` (proxy variance) and ``'misspecification'``.
+    features
+        callable ``(x (n, D), t (n,)) -> (n, F)``: the feature map ``phi``.
+    schedule
+        :class:`~gtv_symbolic.schedules.Schedule`.
+    P
+        int: number of training samples.
+    W_star
+        numpy.ndarray, shape (D, F): population solution ``h(G) g`` (the ensemble mean to O(1/P)).
+    cov_W
+        numpy.ndarray, shape (D, F, D, F): covariance of W to O(1/P) (module docstring).
+    eig
+        numpy.ndarray, shape (F,): eigenvalues of the population Gram matrix ``G``.
+    filt
+        :class:`~gtv_symbolic.training.SpectralFilter`: the training filter ``h``.
+    target
+        str: ``'proxy'`` (J1, DSM) or ``'true'`` (J0).
+    G
+        numpy.ndarray, shape (F, F): population Gram matrix ``E[lam phi phi^T]``.
+    offset
+        callable or None: ``f0``.
+    parts
+        dict: ``cov_W`` split into ``'C_term'`` (proxy variance) and ``'misspecification'``.
 
     Examples
     --------

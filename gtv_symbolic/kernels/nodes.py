@@ -39,13 +39,20 @@ class TrainingNodes:
 
     Attributes
     ----------
-    y : numpy.ndarray, shape (n, D); noisy points.
-    u : numpy.ndarray, shape (n,); times.
-    w : numpy.ndarray, shape (n,); weights summing to one.
-    lam : numpy.ndarray, shape (n,); denoiser-form DSM weight ``alpha_u^2 / sigma_u^2``.
-    m : numpy.ndarray, shape (n, D); ``E[x0 | y, u]``.
-    cov : numpy.ndarray, shape (n, D, D); ``Cov[x0 | y, u]``.
-    method : str; ``'quadrature'``, ``'qmc'`` or ``'mc'``.
+    y
+        numpy.ndarray, shape (n, D): noisy points.
+    u
+        numpy.ndarray, shape (n,): times.
+    w
+        numpy.ndarray, shape (n,): weights summing to one.
+    lam
+        numpy.ndarray, shape (n,): denoiser-form DSM weight ``alpha_u^2 / sigma_u^2``.
+    m
+        numpy.ndarray, shape (n, D): ``E[x0 | y, u]``.
+    cov
+        numpy.ndarray, shape (n, D, D): ``Cov[x0 | y, u]``.
+    method
+        str: ``'quadrature'``, ``'qmc'`` or ``'mc'``.
 
     Examples
     --------
