@@ -110,7 +110,11 @@ def _tabulate(f, ts):
 class TimeGrid:
     r"""Validated, strictly monotone times with the schedule tabulated on them.
 
-    Build with :meth:`linear` (the paper's grid), :meth:`geometric` or :meth:`from_times`.
+    .. math:: t_0 = T > t_1 > \dots > t_N = \epsilon, \qquad
+              (\alpha_k, \sigma_k^2, \beta_k, D_k) = (\alpha, \sigma^2, \beta, D)(t_k)
+
+    (or increasing times). Build with :meth:`linear` (the paper's grid), :meth:`geometric`
+    or :meth:`from_times`.
 
     Attributes
     ----------
