@@ -128,6 +128,12 @@ def _env(tmp_path):
     return env
 
 
+def _default_sigint():
+    # a test run started in the background inherits SIGINT ignored, and Python keeps an ignored
+    # SIGINT ignored; the child must see Ctrl-C as a terminal user's gtv does
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("workers", ["2"])
 def test_ctrl_c_exits_130_one_line_outputs_intact(tmp_path, workers):
     """SIGINT while panels are being computed (after the first one finished): exit 130, the
@@ -141,7 +147,7 @@ def test_ctrl_c_exits_130_one_line_outputs_intact(tmp_path, workers):
         [sys.executable, "-m", "gtv_symbolic", "figures", "fig2", "--n-models", "50", "--out",
          str(out), "--save-data", str(tmp_path / "d" / "fig2.npz"), "--workers", workers],
         cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        text=True, preexec_fn=_default_sigint)
     lines = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # progress lines go to stderr
