@@ -10,6 +10,7 @@ documents written by ``gtv derive all`` with ``$...$`` math, included here uncha
 because the tutorials are jupytext Markdown notebooks executed at every build.
 """
 
+import dataclasses
 import os
 import re
 import sys
@@ -150,7 +151,26 @@ def _source_read(app, docname, source):
         lambda m: m.group(2) if (ROOT / m.group(1)).exists() else (m.group(3) or ""), source[0])
 
 
+def _settings_parameters(app, what, name, obj, options, lines):
+    """A NumPy "Parameters" section for a settings dataclass, from its fields' help texts.
+
+    Experiment settings declare each field with ``setting(default, help)``; the CLI shows the
+    same text. Runs before napoleon (priority 400), which turns the section into fields.
+    """
+    if what != "class" or not dataclasses.is_dataclass(obj):
+        return
+    fields = [f for f in dataclasses.fields(obj) if "help" in f.metadata]
+    if not fields or any(line.strip() == "Parameters" for line in lines):
+        return
+    lines += ["", "Parameters", "----------"]
+    for f in fields:
+        tp = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        lines += [f"{f.name} : {tp}, default ``{f.default!r}``", f"    {f.metadata['help'].rstrip('.')}."]
+    lines.append("")
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("autodoc-process-docstring", _settings_parameters, priority=400)
     app.connect("include-read", _include_read)
     app.connect("source-read", _source_read)

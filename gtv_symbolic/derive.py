@@ -47,11 +47,10 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ._sympy_util import entries, is_matrix
 from .derive_checks import (
     CheckResult,
     StepTimeout,
-    _entries,
-    _is_matrix,
     compare_close,
     compare_mc,
     compare_scaling,
@@ -156,7 +155,7 @@ class Step:
             expr = new
         if self.where and hasattr(expr, "subs"):
             expr = expr.subs(self.where)
-        if isinstance(expr, sp.MatrixExpr) and not _is_matrix(expr):
+        if isinstance(expr, sp.MatrixExpr) and not is_matrix(expr):
             expr = expr.doit().as_explicit()  # e.g. a * x - y with x, y matrices
         return expr
 
@@ -164,12 +163,12 @@ class Step:
         """The concrete ``(lhs, rhs)`` as lists of entries (matrices flattened)."""
         lhs, rhs = (sp.Matrix(list(e)) if isinstance(e, sp.Tuple) else e
                     for e in (self.concrete(self.lhs), self.concrete(self.rhs)))
-        if _is_matrix(lhs) or _is_matrix(rhs):
-            lhs = sp.Matrix(lhs) if _is_matrix(lhs) else sp.Matrix(lhs) * 0 + lhs
-            rhs = sp.Matrix(rhs) if _is_matrix(rhs) else sp.ones(*lhs.shape) * rhs
+        if is_matrix(lhs) or is_matrix(rhs):
+            lhs = sp.Matrix(lhs) if is_matrix(lhs) else sp.Matrix(lhs) * 0 + lhs
+            rhs = sp.Matrix(rhs) if is_matrix(rhs) else sp.ones(*lhs.shape) * rhs
             if lhs.shape != rhs.shape:
                 raise ValueError(f"lhs shape {lhs.shape} != rhs shape {rhs.shape}")
-        return _entries(lhs), _entries(rhs)
+        return entries(lhs), entries(rhs)
 
     # -- verification -------------------------------------------------------------------
     def _set(self, ok: bool, detail: str, residual=None) -> bool:
@@ -275,7 +274,7 @@ def _default_simplifier(e):
 
 def _introduced(expr) -> set:
     """Names an expression mentions: symbols, indexed bases, undefined functions."""
-    if _is_matrix(expr):
+    if is_matrix(expr):
         return set().union(*(_introduced(e) for e in expr)) if len(expr) else set()
     expr = sp.sympify(expr)
     out = set(expr.free_symbols) | {i.base.label for i in expr.atoms(sp.Indexed)}

@@ -163,14 +163,6 @@ def time_limit(seconds: float | None, what: str = "simplification"):
 # ------------------------------------------------------------------------------------------
 # Random admissible points
 # ------------------------------------------------------------------------------------------
-def _is_matrix(e) -> bool:
-    return isinstance(e, sp.MatrixBase)
-
-
-def _entries(e):
-    return list(e) if _is_matrix(e) else [sp.sympify(e)]
-
-
 def _box(atom, domain):
     if atom in domain:
         return domain[atom]

@@ -21,6 +21,7 @@ from gtv_symbolic.derivations import d10_linear_model as d10
 from gtv_symbolic.derivations import d11_ntk_lazy as d11
 from gtv_symbolic.derive import VerificationError
 from gtv_symbolic.schedules import Schedule
+from gtv_symbolic.typical import semiclassical
 
 _naive_V = kernels.naive_V
 _linear_kernel = kernels.linear_kernel
@@ -85,7 +86,7 @@ MUTATIONS = [
     ("ntk-lazy", training, "gradient_flow_filter", _gradient_flow_filter_2tau,
      "trainer = gradient flow"),
     ("ntk-lazy", kernels, "ntk_kernel", _ntk_kernel_no_misspecification, "Prop. 5.2: formula"),
-    ("small-noise", typical, "mean_flow", _mean_flow_no_score_gain, "naive: small $\\kappa$"),
+    ("small-noise", semiclassical, "mean_flow", _mean_flow_no_score_gain, "naive: small $\\kappa$"),
 ]
 
 

@@ -27,7 +27,7 @@ def _zero(expr):
 def test_posterior_mean_of_proxy_is_true_score(name):
     d = DATASETS[name]
     dim = len(d[0])
-    _, mus, _, _ = proxy._sym_setup(d, None)
+    _, mus, _, _ = proxy.symbolic._sym_setup(d, None)
     w = proxy.sym_posterior_weights(d)
     terms = (wi * proxy.sym_proxy_score(mu, dim) for wi, mu in zip(w, mus, strict=True))
     e_proxy = sum(terms, sp.zeros(dim, 1))

@@ -102,13 +102,13 @@ def _split_check(rng):
 def _trainer_check(rng):
     """Functional variance of ridge ensembles trained on M-draw targets vs the 1/P law."""
     from ..experiments import target_variance as tv
-    from ..experiments._compare import kernel
     from ..experiments._common import make_schedule, seed_sequence
+    from ..experiments._compare import kernel
 
     s = tv.Settings(n_draws=_M_VALUES, P=256, n_x=4, n_t=4, n_models=400, eps=0.05)
     seed = int(rng.integers(0, 2**31))
     sched = make_schedule(s.schedule, s.T)
-    fm = tv.fig2.features_for(tv._fig2_settings(s), s.eps)
+    fm = tv.fig2.features_for(tv.fig2.settings_like(s, eps=(s.eps,), P=(s.P,)), s.eps)
     K = kernel(fm, np.asarray(s.data, float), sched, eps=s.eps, T=s.T, ridge=s.ridge,
                target="proxy", seed_seq=seed_sequence(seed, 1), cache=False)
     C = K.parts["C_term"] / s.P

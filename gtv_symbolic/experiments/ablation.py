@@ -44,7 +44,7 @@ from ._common import (
     setting,
 )
 from ._tasks import begin
-from .theory import X_NG, _t_ng
+from .theory import X_NG, t_ng
 
 __all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "TARGETS"]
 
@@ -124,7 +124,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     gap_m, gap_se, tv_pf, tv_pf_se = (np.zeros((nT, nP)) for _ in range(4))
     modes, modes_se = np.zeros((nT, nP, cells.max() + 1)), np.zeros((nT, nP, cells.max() + 1))
     tve, tve_se, tvp, cterm = (np.zeros((nT, nP)) for _ in range(4))
-    var_emp = np.zeros((nT, nP, X_NG.size, len(_t_ng(s.eps))))
+    var_emp = np.zeros((nT, nP, X_NG.size, len(t_ng(s.eps))))
     var_pred = np.zeros_like(var_emp)
     diff, diff_se, tvd, tvd_se = (np.zeros(nP) for _ in range(4))
     pf = stats.normalise(_compare.exact_masses(data, sched, [edges], eps=s.eps, T=s.T,
@@ -165,7 +165,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
             tve[a, j], tve_se[a, j] = stats.mean_se(reps)
             tvp[a, j] = K.training_variance()
             cterm[a, j] = np.trace(K.G @ K.parts["C_term"][0, :, 0, :])
-            Xg, Tg = np.meshgrid(X_NG, _t_ng(s.eps), indexing="ij")
+            Xg, Tg = np.meshgrid(X_NG, t_ng(s.eps), indexing="ij")
             phi = fm(Xg.reshape(-1, 1), Tg.reshape(-1))
             var_emp[a, j] = (Ws[0][:, 0, :] @ phi.T).var(0, ddof=1).reshape(Xg.shape)
             var_pred[a, j] = np.einsum("pf,fg,pg->p", phi, K.cov_W[0, :, 0, :],
@@ -198,7 +198,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
                                                        for k in range(cells.max() + 1)])),
          **naive},
         coords={"target": list(TARGETS), "P": np.asarray(s.P, int), "x": x,
-                "mode": np.arange(cells.max() + 1), "x_ng": X_NG, "t_ng": ("t_index", _t_ng(s.eps)),
+                "mode": np.arange(cells.max() + 1), "x_ng": X_NG, "t_ng": ("t_index", t_ng(s.eps)),
                 "kappa": np.asarray(s.kappas, float)},
         attrs=dict(attrs(NAME, s, seed), n_features=s.n_x * s.n_t))
     return ds

@@ -148,9 +148,7 @@ def validate(s: Settings):
 
 
 def _fig2_settings(s: Settings) -> fig2.Settings:
-    return fig2.Settings(eps=tuple(s.eps), P=(s.P,), n_models=s.n_models, schedule=s.schedule,
-                         data=s.data, n_steps=s.n_steps, T=s.T, n_bins=s.n_bins,
-                         x_range=s.x_range, seed=s.seed)
+    return fig2.settings_like(s, eps=tuple(s.eps), P=(s.P,))
 
 
 def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_fields, draws,

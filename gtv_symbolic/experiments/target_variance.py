@@ -105,10 +105,7 @@ QUICK = Settings(n_draws=(1, 4), n_models=30, n_fields=30, n_boot=50)
 
 
 def _fig2_settings(s: Settings) -> fig2.Settings:
-    return fig2.Settings(eps=(s.eps,), P=(s.P,), features=s.features, n_x=s.n_x, n_t=s.n_t,
-                         n_models=s.n_models, schedule=s.schedule, data=s.data, ridge=s.ridge,
-                         n_steps=s.n_steps, T=s.T, n_bins=s.n_bins, x_range=s.x_range,
-                         seed=s.seed)
+    return fig2.settings_like(s, eps=(s.eps,), P=(s.P,))
 
 
 def validate(s: Settings) -> np.ndarray:

@@ -52,7 +52,7 @@ from ._compare import mc_ratio
 from ._tasks import begin
 from .one_call import FIELD_FACTOR, theory_vs_ensemble
 
-__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "X_NG", "T_NG"]
+__all__ = ["NAME", "Settings", "QUICK", "validate", "run", "npz_arrays", "X_NG", "T_NG", "t_ng"]
 
 #: Registry name of the experiment (``gtv figures NAME``).
 NAME = "theory-vs-ensemble"
@@ -87,13 +87,31 @@ class Settings(fig2.Shared):
 QUICK = Settings(n_models=20, n_samples_2d=2000)
 
 
-def _t_ng(eps):
+def t_ng(eps: float) -> np.ndarray:
+    r"""The times of the variance / non-Gaussianity diagnostics: :data:`T_NG` with ``None -> eps``.
+
+    .. math:: t_k = \begin{cases} \varepsilon & T_{NG,k} = \text{None} \\ T_{NG,k} & \text{else} \end{cases}
+
+    Parameters
+    ----------
+    eps : float
+        The final time of the panel (replaces the ``None`` entry).
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(T_NG),)
+
+    Examples
+    --------
+    >>> t_ng(0.01)
+    array([0.01, 0.03, 0.1 , 0.3 , 0.7 ])
+    """
     return np.array([eps if t is None else t for t in T_NG])
 
 
 def _diagnostics(W, K, fm, eps):
     """Variance, skewness and excess kurtosis of ``mu_hat`` across models on (X_NG, t_ng)."""
-    X, Tt = np.meshgrid(X_NG, _t_ng(eps), indexing="ij")
+    X, Tt = np.meshgrid(X_NG, t_ng(eps), indexing="ij")
     phi = fm(X.reshape(-1, 1), Tt.reshape(-1))
     vals = (W[:, 0, :] @ phi.T).reshape(W.shape[0], *X.shape)
     mom = metrics.ensemble_moments(vals)
@@ -221,7 +239,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
                              "sd/sqrt(N); differences: sqrt(se1^2 + se2^2)",
                    gap_definition=f"between neighbouring training points, at least "
                                   f"{s.gap_margin:g} of their distance from both"))
-    ds["t_ng"] = (("eps", "t_index"), np.array([_t_ng(e) for e in s.eps]))
+    ds["t_ng"] = (("eps", "t_index"), np.array([t_ng(e) for e in s.eps]))
     for key in per_panel[0]:
         arr = np.array([p[key] for p in per_panel])
         dims = ("eps", "P") + {1: ("mode",), 2: ("x_ng", "t_index")}.get(arr.ndim - 1, ())

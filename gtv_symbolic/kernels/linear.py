@@ -8,28 +8,8 @@ spectral filter of the empirical Gram matrix (:mod:`gtv_symbolic.training`; ridg
 .. math::  W_* = h(G)\,g, \qquad \mathrm{Cov}[W] = \tfrac1P\big(\mathbb E[\xi\xi^\top]
            - \mathbb E\xi\,\mathbb E\xi^\top\big).
 
-Derivation of the linear-model covariance (new; checked against trained ensembles in
-the tests). Write ``G_hat = (1/P) sum_i lam_i phi_i phi_i^T`` and
-``g_hat = (1/P) sum_i lam_i phi_i (y_i - f0_i)^T`` (targets ``y_i = x0_i`` for the proxy
-objective J1, ``y_i = m(x_i, t_i)`` for J0), and the trained weights
-``theta_hat = h(G_hat) g_hat`` (``W = theta^T``). The population values ``G, g`` give
-``theta* = h(G) g``. The first-order (Daleckii-Krein) expansion is
-
-    delta theta = h(G) delta g + Dh(G)[delta G] g,
-    Dh(G)[E] = U (H o U^T E U) U^T,   H_kl = (h(mu_k) - h(mu_l)) / (mu_k - mu_l)
-
-(``G = U diag(mu) U^T``, ``H_kk = h'(mu_k)``), a sum of ``P`` i.i.d. terms, so
-``Cov[theta] = (1/P) Cov[xi] + O(P^-2)`` with the per-sample influence (eigenbasis)
-
-    xi = lam [ (h o v)(y - f0)^T + v o (H (v o c)) ],   v = U^T phi,  c = U^T g.
-
-For ridge, ``H = -h h^T`` and ``xi = lam (G + rho)^{-1} phi (y - f0 - W* phi)^T`` - the
-ridge-regression formula. Averaging ``y = x0`` over the posterior splits the covariance
-into the misspecification part and the proxy-variance part
-``(1/P) E[lam^2 (h o v)(h o v)^T (x) Sigma_post]``, i.e. in function space the C-term
-``(1/P) E_{u,y}[lam_u^2 k(x,t;y,u) Sigma_post(y,u) k(y,u;x',t')]`` with the filtered feature
-kernel ``k = phi^T h(G) phi'``. The trace identity ``E[lam k(y,u;y,u)] = tr(G h(G)) = F_eff``
-gives the ``F_eff / P`` scaling of the learned-denoiser variance.
+The derivation (the Daleckii-Krein expansion and the per-sample influence ``xi``) is in
+:mod:`.influence`, which computes the moments.
 
 Expectations over the training law ``u ~ U[eps, T], x0 ~ p_data, y ~ N(alpha_u x0,
 sigma_u^2)`` are computed by deterministic quadrature in one dimension and by Monte Carlo
@@ -57,26 +37,13 @@ from ..data import as_data
 from ..denoisers import LinearDenoiser
 from ..schedules import Schedule
 from ..training import SpectralFilter, optimum_weights, ridge_filter
+from ._eval import eval_features, eval_offset
 from .base import VKernel, gaussian_weights
+from .influence import influence_moments
 from .nodes import TrainingNodes, training_nodes
 
 __all__ = ["LinearKernel", "linear_kernel"]
 
-_CHUNK = 4096
-
-
-def _eval_features(features, y, u):
-    out = np.asarray(features(y, u), dtype=float)
-    if out.ndim != 2 or out.shape[0] != y.shape[0]:
-        raise ValueError(f"features(x, t) must return shape (n, F); got {out.shape}")
-    return out
-
-
-def _eval_offset(offset, y, u, dim):
-    if offset is None:
-        return np.zeros((y.shape[0], dim))
-    out = np.asarray(offset(y, u), dtype=float).reshape(y.shape[0], dim)
-    return out
 
 
 @dataclass
@@ -118,13 +85,10 @@ class LinearKernel(VKernel):
     Examples
     --------
     >>> import numpy as np
-    >>> from gtv_symbolic import kernels, schedules
-    >>> from gtv_symbolic.features import make_features
-    >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-    >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-    >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-    >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
-    >>> x = np.array([[0.2]])
+    >>> from gtv_symbolic import features, kernels, schedules
+    >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+    >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+    ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
     >>> K.W_star.shape, K.cov_W.shape, round(K.F_eff, 3)
     ((1, 12), (1, 12, 1, 12), 1.721)
     >>> np.allclose(K.cov_W, K.parts["C_term"] + K.parts["misspecification"])
@@ -165,13 +129,10 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
-        >>> x = np.array([[0.2]])
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> round(K.F_eff, 3), K.n_features
         (1.721, 12)
         """
@@ -192,14 +153,10 @@ class LinearKernel(VKernel):
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
-        >>> x = np.array([[0.2]])
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> round(K.with_P(200).training_variance() / K.training_variance(), 12)
         0.5
         """
@@ -217,7 +174,7 @@ class LinearKernel(VKernel):
         batch = np.broadcast_shapes(x.shape[:-1], t.shape)
         xb = np.broadcast_to(x, batch + (self.dim,)).reshape(-1, self.dim)
         tb = np.broadcast_to(t, batch).reshape(-1)
-        return _eval_features(self.features, xb, tb), xb, tb, batch
+        return eval_features(self.features, xb, tb), xb, tb, batch
 
     def denoiser_mean(self, x, t) -> np.ndarray:
         r"""Ensemble-mean denoiser to O(1/P).
@@ -236,18 +193,16 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> x = np.array([[0.2]])
         >>> K.denoiser_mean(x, 0.3).round(4)
         array([[0.1452]])
         """
         phi, xb, tb, batch = self._phi(x, t)
-        out = phi @ self.W_star.T + _eval_offset(self.offset, xb, tb, self.dim)
+        out = phi @ self.W_star.T + eval_offset(self.offset, xb, tb, self.dim)
         return out.reshape(batch + (self.dim,))
 
     def denoiser_cov(self, x, t, x2=None, t2=None) -> np.ndarray:
@@ -270,12 +225,10 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> x = np.array([[0.2]])
         >>> K.denoiser_cov(x, 0.3).round(4)
         array([[[0.017]]])
@@ -308,12 +261,10 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> x = np.array([[0.2]])
         >>> C = K.denoiser_cov_matrix(np.array([[0.2], [0.5]]), np.array([0.3, 0.3]))
         >>> C.shape, bool(np.isclose(C[0, 0, 0, 0], K.denoiser_cov(x, 0.3)[0, 0, 0]))
@@ -337,13 +288,10 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
-        >>> x = np.array([[0.2]])
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> round(K.training_variance(), 5)
         0.00635
         """
@@ -364,13 +312,10 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
-        >>> x = np.array([[0.2]])
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> K.sample_weights(4, np.random.default_rng(0)).shape
         (4, 1, 12)
         """
@@ -397,13 +342,10 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
-        >>> x = np.array([[0.2]])
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> K.sample_field(4, np.random.default_rng(0)).n_models
         4
         """
@@ -421,12 +363,10 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> x = np.array([[0.2]])
         >>> np.allclose(K.mean_denoiser()(x, 0.3), K.denoiser_mean(x, 0.3))
         True
@@ -452,12 +392,10 @@ class LinearKernel(VKernel):
         Examples
         --------
         >>> import numpy as np
-        >>> from gtv_symbolic import kernels, schedules
-        >>> from gtv_symbolic.features import make_features
-        >>> fm = make_features("gaussian", 1, 4, 3, eps=1e-2)  # F = 12 features
-        >>> two, vp = [[-1.0], [1.0]], schedules.VP()
-        >>> nodes = kernels.training_nodes(two, vp, 0.1, dy=0.1)  # coarse quadrature: fast
-        >>> K = kernels.linear_kernel(fm, two, vp, P=100, eps=0.1, nodes=nodes)
+        >>> from gtv_symbolic import features, kernels, schedules
+        >>> two, vp = [[-1.0], [1.0]], schedules.VP()  # F = 12 features, coarse nodes
+        >>> K = kernels.linear_kernel(features.make_features("gaussian", 1, 4, 3, eps=1e-2),
+        ...     two, vp, P=100, eps=0.1, nodes=kernels.training_nodes(two, vp, 0.1, dy=0.1))
         >>> x = np.array([[0.2]])
         >>> v = K.functional_variance(x[:, None], np.array([0.3]), np.ones((1, 1, 1)))
         >>> np.allclose(v, K.denoiser_cov(x, 0.3)[:, 0, 0])
@@ -541,72 +479,16 @@ def _linear_kernel(features, data, schedule, *, P, eps, T=1.0, ridge=0.1, target
     check_schedule(schedule)
     P = int_arg(P, "P", 1, 10**8)
     mu = as_data(data)
-    dim = mu.shape[1]
     if target not in ("proxy", "true"):
         raise ValueError(f"target must be 'proxy' (J1) or 'true' (J0), got {target!r}")
     if filt is None:
         filt = ridge_filter(ridge)
     if nodes is None:
         nodes = training_nodes(mu, schedule, eps, T, rng=rng)
-    n = nodes.u.shape[0]
-    # pass 1: population Gram matrix G and cross moment g
-    F = None
-    G = g = None
-    for s in range(0, n, _CHUNK):
-        sl = slice(s, min(n, s + _CHUNK))
-        y, u = nodes.y[sl], nodes.u[sl]
-        phi = _eval_features(features, y, u)
-        if F is None:
-            F = phi.shape[1]
-            G = np.zeros((F, F))
-            g = np.zeros((F, dim))
-        f0 = _eval_offset(offset, y, u, dim)
-        wl = nodes.w[sl] * nodes.lam[sl]
-        G += (phi * wl[:, None]).T @ phi
-        g += (phi * wl[:, None]).T @ (nodes.m[sl] - f0)
-    G = 0.5 * (G + G.T)
-    mu_eig, U = np.linalg.eigh(G)
-    mu_eig = np.clip(mu_eig, 0, None)
-    hv = filt.h(mu_eig)
-    H = filt.divided_differences(mu_eig)
-    c = U.T @ g  # (F, D)
-    # pass 2: second moments of the influence xi (eigenbasis)
-    Ea = np.zeros((F, dim))
-    Eaa = np.zeros((F * dim, F * dim))
-    Ebb = np.zeros((F, dim, F, dim))
-    for s in range(0, n, _CHUNK):
-        sl = slice(s, min(n, s + _CHUNK))
-        y, u = nodes.y[sl], nodes.u[sl]
-        phi = _eval_features(features, y, u)
-        f0 = _eval_offset(offset, y, u, dim)
-        lam = nodes.lam[sl]
-        w = nodes.w[sl]
-        v = phi @ U  # (n, F)
-        hvv = v * hv[None, :]
-        # a = lam [ (h o v)(m - f0)^T + v o (H (v o c)) ]
-        vc = v[:, :, None] * c[None, :, :]  # (n, F, D)
-        Hvc = np.einsum("kl,nld->nkd", H, vc, optimize=True)
-        a = lam[:, None, None] * (hvv[:, :, None] * (nodes.m[sl] - f0)[:, None, :]
-                                  + v[:, :, None] * Hvc)
-        af = a.reshape(a.shape[0], -1)
-        Ea += np.einsum("n,nfd->fd", w, a)
-        Eaa += (af * w[:, None]).T @ af
-        if target == "proxy":
-            b = hvv * (lam * np.sqrt(w))[:, None]  # (n, F)
-            for d1 in range(dim):
-                for d2 in range(dim):
-                    Ebb[:, d1, :, d2] += (b * nodes.cov[sl, d1, d2][:, None]).T @ b
-    Eaa = Eaa.reshape(F, dim, F, dim)
-    cov_mis = (Eaa - np.einsum("fd,ge->fdge", Ea, Ea)) / P
-    cov_C = Ebb / P
-
-    def rot(ct):  # eigenbasis (F,D,F,D) -> W layout (D,F,D,F)
-        r = np.einsum("af,fdge,bg->adbe", U, ct, U, optimize=True)
-        return np.ascontiguousarray(r.transpose(1, 0, 3, 2))
-
-    cov_mis_W, cov_C_W = rot(cov_mis), rot(cov_C)
-    cov_W = cov_mis_W + cov_C_W
+    m = influence_moments(features, nodes, filt, dim=mu.shape[1], P=P, target=target,
+                          offset=offset)
     return LinearKernel(features=features, schedule=schedule, P=P,
-                        W_star=optimum_weights(g.T, G, filt, eig=(mu_eig, U)).copy(),
-                        cov_W=cov_W, eig=mu_eig, filt=filt, target=target, G=G, offset=offset,
-                        parts={"C_term": cov_C_W, "misspecification": cov_mis_W})
+                        W_star=optimum_weights(m.g.T, m.G, filt, eig=(m.eig, m.U)).copy(),
+                        cov_W=m.cov_mis_W + m.cov_C_W, eig=m.eig, filt=filt, target=target,
+                        G=m.G, offset=offset,
+                        parts={"C_term": m.cov_C_W, "misspecification": m.cov_mis_W})

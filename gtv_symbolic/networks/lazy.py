@@ -40,7 +40,8 @@ import numpy as np
 
 from .. import kernels
 from .._validate import int_arg
-from .mlp import MLP, _embed, apply, jacobian, positive
+from ._forward import hidden
+from .mlp import MLP, apply, jacobian, positive
 
 __all__ = ["LazyPrediction", "lazy_kernel", "jacobian_times", "basis", "EXACT_BASIS"]
 
@@ -48,18 +49,6 @@ __all__ = ["LazyPrediction", "lazy_kernel", "jacobian_times", "basis", "EXACT_BA
 EXACT_BASIS = 1024
 
 
-def _hidden(net: MLP, theta, x, t):
-    """Pre-activations' pieces: ``z_tilde (n, d+1)``, ``tanh (n, H)``, ``a (H, D)``."""
-    e = _embed(net, np.asarray(t, dtype=float), xp=np)
-    H, d = net.width, net.d_in
-    W = theta[:H * d].reshape(H, d)
-    b = theta[H * d:H * (d + 1)]
-    a = theta[H * (d + 1):].reshape(H, net.dim)
-    z = np.concatenate([x, e], axis=-1)
-    zt = np.concatenate([(net.weight_std / np.sqrt(d)) * z,
-                         np.full((z.shape[0], 1), net.bias_std)], axis=1)
-    pre = (net.weight_std / np.sqrt(d)) * (z @ W.T) + net.bias_std * b
-    return zt, np.tanh(pre), a
 
 
 def jacobian_times(net: MLP, theta, x, t, B) -> np.ndarray:
@@ -69,7 +58,7 @@ def jacobian_times(net: MLP, theta, x, t, B) -> np.ndarray:
     x = np.asarray(x, float).reshape(-1, 1)
     t = np.broadcast_to(np.asarray(t, float), x.shape[:1])
     H, d = net.width, net.d_in
-    zt, th, a = _hidden(net, np.asarray(theta, float), x, t)
+    zt, th, a = hidden(net, np.asarray(theta, float), x, t)
     g = (1 - th**2) * a[:, 0]  # (n, H)
     BW = B[:H * (d + 1)]  # W block (H*d) then b block (H)
     BWm = BW[:H * d].reshape(H, d, -1)

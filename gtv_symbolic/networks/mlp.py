@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import int_arg
+from ._forward import embed, forward, linearised
 from ._jax import jax, jnp, x64
 
 __all__ = ["MLP", "PARAMETERISATIONS", "init_params", "apply", "apply_linearised",
@@ -131,12 +132,6 @@ def init_params(net: MLP, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(theta)
 
 
-def _embed(net: MLP, t, xp=jnp):
-    """``e(t)`` (module docstring); ``xp`` is ``jax.numpy`` (traced) or ``numpy``."""
-    c = 2 * (xp.log(t) - np.log(net.eps)) / (np.log(net.T) - np.log(net.eps)) - 1
-    k = np.arange(1, net.n_freq + 1, dtype=np.float64)
-    pk = np.pi * c[..., None] * k
-    return xp.concatenate([c[..., None], xp.sin(pk), xp.cos(pk)], axis=-1)
 
 
 def _chunked(func, n: int, *arrays, chunk: int = 256):
@@ -149,15 +144,6 @@ def _chunked(func, n: int, *arrays, chunk: int = 256):
     return np.concatenate(outs)[:n]
 
 
-def _forward(net: MLP, theta, x, e):
-    """``mu_theta`` for points ``x (..., D)`` with embeddings ``e (..., 1 + 2K)``."""
-    H, d = net.width, net.d_in
-    W = theta[:H * d].reshape(H, d)
-    b = theta[H * d:H * (d + 1)]
-    a = theta[H * (d + 1):].reshape(H, net.dim)
-    z = jnp.concatenate([x, e], axis=-1)
-    pre = (net.weight_std / np.sqrt(d)) * (z @ W.T) + net.bias_std * b
-    return net.out_scale * (jnp.tanh(pre) @ a)
 
 
 def _points(x, t):
@@ -169,7 +155,7 @@ def _points(x, t):
 
 @functools.partial(jax.jit, static_argnums=0)
 def _apply(net, theta, x, t):
-    return _forward(net, theta, x, _embed(net, t))
+    return forward(net, theta, x, embed(net, t))
 
 
 @x64
@@ -180,15 +166,11 @@ def apply(net: MLP, theta, x, t) -> np.ndarray:
     return _chunked(lambda xc, tc: _apply(net, th, xc, tc), x.shape[0], x, t)
 
 
-def _linearised(net, theta0, delta, x, e):
-    """``mu_theta0 + J(theta0) delta`` (the lazy network) by one forward-mode product."""
-    f0, df = jax.jvp(lambda th: _forward(net, th, x, e), (theta0,), (delta,))
-    return f0 + df
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def _apply_lin(net, theta0, delta, x, t):
-    return _linearised(net, theta0, delta, x, _embed(net, t))
+    return linearised(net, theta0, delta, x, embed(net, t))
 
 
 @x64
@@ -201,10 +183,10 @@ def apply_linearised(net: MLP, theta0, delta, x, t) -> np.ndarray:
 
 @functools.partial(jax.jit, static_argnums=0)
 def _jac(net, theta, x, t):
-    e = _embed(net, t)
+    e = embed(net, t)
 
     def one(xi, ei):
-        return jax.jacrev(lambda th: _forward(net, th, xi[None], ei[None])[0])(theta)
+        return jax.jacrev(lambda th: forward(net, th, xi[None], ei[None])[0])(theta)
 
     return jax.vmap(one)(x, e)
 

@@ -15,8 +15,9 @@ import functools
 
 import numpy as np
 
+from ._forward import embed, forward, linearised
 from ._jax import jax, jnp, x64
-from .mlp import MLP, _embed, _forward, _linearised
+from .mlp import MLP
 
 __all__ = ["EnsembleDenoiser", "CHUNK"]
 
@@ -43,7 +44,7 @@ def _value_jac_1d(net, linear, thetas, theta0, x, t):
     ``da, dalpha, dbeta``): ``mu = s [(a0 + da)^T u0 + a0^T (g0 dpre)]`` and
     ``mu' = s [((a0 + da) alpha0)^T g0 + a0^T (g0 (dalpha - 2 u0 alpha0 dpre))]``.
     """
-    e = _embed(net, t)
+    e = embed(net, t)
     s = net.out_scale
     al, be, a = _unpack(net, thetas, e)
     if not linear:
@@ -64,13 +65,13 @@ def _value_jac_1d(net, linear, thetas, theta0, x, t):
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def _value_jac(net, linear, thetas, theta0, x, t):
-    e = _embed(net, t)
+    e = embed(net, t)
 
     def one_model(th, xm):
         def f(xi):
             if linear:
-                return _linearised(net, theta0, th - theta0, xi[None], e[None])[0]
-            return _forward(net, th, xi[None], e[None])[0]
+                return linearised(net, theta0, th - theta0, xi[None], e[None])[0]
+            return forward(net, th, xi[None], e[None])[0]
 
         if net.dim == 1:
             val, d = jax.vmap(lambda xi: jax.jvp(f, (xi,), (jnp.ones_like(xi),)))(xm)

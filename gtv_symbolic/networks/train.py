@@ -24,8 +24,9 @@ import functools
 import numpy as np
 
 from .._validate import int_arg
+from ._forward import embed, forward, hidden
 from ._jax import jax, jnp, x64
-from .mlp import MLP, _embed, _forward, init_params, jacobian
+from .mlp import MLP, init_params, jacobian
 
 __all__ = ["train_networks", "fit", "gram_top_eigenvalue", "kernel_change", "MAX_STEPS"]
 
@@ -33,7 +34,7 @@ MAX_STEPS = 10**6
 
 
 def _loss(net, theta, x, e, y, lam):
-    r = _forward(net, theta, x, e) - y
+    r = forward(net, theta, x, e) - y
     return 0.5 * jnp.mean(lam * jnp.sum(r * r, axis=-1))
 
 
@@ -42,7 +43,7 @@ def _fit(net, steps, lr, theta0, x, t, y, lam):
     import optax
 
     opt = optax.sgd(lr)
-    e = _embed(net, t)
+    e = embed(net, t)
 
     def one(xm, em, ym, lm):
         grad = jax.grad(lambda th: _loss(net, th, xm, em, ym, lm))
@@ -89,9 +90,8 @@ def _ntk_1d(net: MLP, theta, x, t) -> np.ndarray:
               (\tfrac{\sigma_w^2}{d_{in}} z \cdot z' + \sigma_b^2)\big],
 
     ``u = tanh(pre)``, ``g = 1 - u^2`` (derivatives of ``a``, then of ``W`` and ``b``)."""
-    from .lazy import _hidden
 
-    zt, u, a = _hidden(net, np.asarray(theta, float), x, t)
+    zt, u, a = hidden(net, np.asarray(theta, float), x, t)
     g = (1 - u**2) * a[:, 0]
     return net.out_scale**2 * (u @ u.T + (g @ g.T) * (zt @ zt.T))
 
