@@ -205,8 +205,9 @@ def save_data(name: str, result, path) -> list[Path]:
 
     No formula: infrastructure. The arrays are the experiment's ``npz_arrays(result)``; the
     sidecar holds ``settings``, ``seed``, ``version`` and ``git``. An experiment with
-    ``npz_split`` writes one file per part (nn-vs-theory: ``PATH_eps*.npz`` per ``eps``);
-    theory-vs-ensemble also writes every other variable to ``PATH_details.npz``.
+    ``npz_split`` writes one file per part (nn-vs-theory with several ``eps``: ``PATH`` for the
+    first and ``PATH_eps1e-02.npz``, ... per ``eps``); theory-vs-ensemble also writes every
+    other variable to ``PATH_details.npz``.
 
     Parameters
     ----------

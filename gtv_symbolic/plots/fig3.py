@@ -47,7 +47,7 @@ def scale(result):
     >>> r = xr.Dataset({"avg": (("x", "y"), [[0.0, 1.0], [4.0, 16.0]])},
     ...                attrs={"settings": json.dumps({"n_models": 2})})
     >>> norm, label, title = scale(r)
-    >>> type(norm).__name__, float(norm(4.0)).__round__(3), title
+    >>> type(norm).__name__, round(float(norm(4.0)), 3), title
     ('PowerNorm', 0.5, 'Average learned density of N = 2 models')
     >>> r.attrs["settings"] = json.dumps({"n_models": 2, "normalisation": "paper"})
     >>> norm, label, _ = scale(r)
@@ -87,7 +87,7 @@ def plot(result):
     Returns
     -------
     matplotlib.figure.Figure
-        ``n_features x (1 + n_theta)`` axes plus the colour bar.
+        ``len(features) x (1 + len(theta))`` axes plus the colour bar.
 
     Examples
     --------

@@ -16,7 +16,7 @@ def plot(result):
     :func:`gtv_symbolic.experiments.nn_vs_theory.run`). Rows: final time ``eps`` x
     parameterisation; columns: hidden width. Each panel shows the networks' average density
     (red), the lazy Gaussian-field prediction (blue), ``p(x | eps)`` and the PF-ODE, and in
-    its title TV(ensemble, lazy) ± its standard error and the relative kernel change.
+    its title TV(ensemble, lazy) ± its standard error and the kernel change (``kernel_change``).
 
     Parameters
     ----------
