@@ -9,6 +9,7 @@ from .style import colorbar, data_points
 
 __all__ = ["plot", "LABELS"]
 
+#: row label of each Figure 1 data set
 LABELS = {"polygon": "polygon", "lshape": "L-shaped", "line": "line", "random": "random"}
 
 
