@@ -69,11 +69,11 @@ class FigureSpec:
     options: frozenset = field(default_factory=frozenset)
 
     def experiment_module(self):
-        """The experiment module, :mod:`gtv_symbolic.experiments` ``.<experiment>``."""
+        """The experiment module ``gtv_symbolic.experiments.<experiment>``."""
         return importlib.import_module(f"gtv_symbolic.experiments.{self.experiment}")
 
     def plots(self):
-        """The plot module, :mod:`gtv_symbolic.plots` ``.<plot_module>``."""
+        """The plot module ``gtv_symbolic.plots.<plot_module>``."""
         return importlib.import_module(f"{__name__}.{self.plot_module}")
 
     def draw(self, result) -> dict:
@@ -122,7 +122,7 @@ def figures() -> dict[str, FigureSpec]:
     """All registered figures, in order (the order of ``gtv reproduce``).
 
     No formula: infrastructure (the registry). Each call builds fresh :class:`FigureSpec`
-    objects; importing the experiment modules to read their options.
+    objects and imports the experiment modules to read their options.
 
     Returns
     -------

@@ -23,8 +23,8 @@ def scale(result):
 
     The colour scale of the average density :math:`v` follows
     ``settings["normalisation"]`` (default ``"density"``): the joint density on a square-root
-    scale that saturates at its 99.95 % bin quantile :math:`q`, or the paper's per-column
-    normalisation on a linear scale from 0 to the maximum:
+    scale that saturates at the 99.95 % quantile :math:`q` of all bins of all panels, or the
+    paper's per-column normalisation on a linear scale from 0 to the maximum:
 
     .. math:: c_{\rm density}(v) = \min\!\big(v / q_{0.9995},\, 1\big)^{1/2}, \qquad
               c_{\rm paper}(v) = v \,/\, \max v .
