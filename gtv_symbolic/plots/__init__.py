@@ -22,12 +22,43 @@ from pathlib import Path
 
 __all__ = ["FigureSpec", "figures", "render", "save_data", "run_and_render", "COMMON_OPTIONS"]
 
+#: run options a figure may take (``FigureSpec.options`` holds the ones its experiment has)
 COMMON_OPTIONS = ("seed", "n_models", "n_samples", "quick", "no_cache")
 
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One registered figure (see the module docstring)."""
+    """One registered figure: its experiment, plot module, output files and run options.
+
+    No formula: infrastructure. Built by :func:`figures` (not by hand); the methods import the
+    experiment and plot modules on demand.
+
+    Attributes
+    ----------
+    name : str
+        Figure name, equal to the experiment's name (``"fig1"``, ``"theory-vs-ensemble"``, ...).
+    experiment : str
+        Module name in :mod:`gtv_symbolic.experiments`.
+    plot_module : str
+        Module name in :mod:`gtv_symbolic.plots`.
+    stems : tuple of str
+        Output file stems, one per figure drawn (each written as PNG and PDF).
+    table_file : str or None
+        File name of the Markdown table, or None for a figure without a table.
+    doc : str
+        One line saying what the figure shows.
+    options : frozenset of str
+        The keywords of :meth:`func` this figure takes (``quick``, ``no_cache`` and those of
+        :data:`COMMON_OPTIONS` that its experiment's ``Settings`` has).
+
+    Examples
+    --------
+    >>> spec = figures()["phase"]
+    >>> spec.stems, spec.table_file, sorted(spec.options)
+    (('phase',), 'phase_table.md', ['n_models', 'no_cache', 'quick', 'seed'])
+    >>> spec.experiment_module().__name__, spec.plots().__name__
+    ('gtv_symbolic.experiments.phase', 'gtv_symbolic.plots.phase')
+    """
 
     name: str
     experiment: str          # module name in gtv_symbolic.experiments
@@ -38,18 +69,22 @@ class FigureSpec:
     options: frozenset = field(default_factory=frozenset)
 
     def experiment_module(self):
+        """The experiment module ``gtv_symbolic.experiments.<experiment>``."""
         return importlib.import_module(f"gtv_symbolic.experiments.{self.experiment}")
 
     def plots(self):
+        """The plot module ``gtv_symbolic.plots.<plot_module>``."""
         return importlib.import_module(f"{__name__}.{self.plot_module}")
 
     def draw(self, result) -> dict:
+        """``{stem: Figure}`` of ``result``: the plot module's ``figures`` or its ``plot``."""
         mod = self.plots()
         if hasattr(mod, "figures"):
             return mod.figures(result)
         return {self.stems[0]: mod.plot(result)}
 
     def func(self, out_dir, *, save_data=None, progress=None, **opts):
+        """Run and render this figure: :func:`run_and_render` with ``name`` filled in."""
         return run_and_render(self.name, out_dir, save_data=save_data, progress=progress, **opts)
 
 
@@ -84,7 +119,23 @@ def _options(experiment: str) -> frozenset:
 
 
 def figures() -> dict[str, FigureSpec]:
-    """All registered figures, in order."""
+    """All registered figures, in order (the order of ``gtv reproduce``).
+
+    No formula: infrastructure (the registry). Each call builds fresh :class:`FigureSpec`
+    objects and imports the experiment modules to read their options.
+
+    Returns
+    -------
+    dict of str to FigureSpec
+        Figure name to its spec; names equal experiment names.
+
+    Examples
+    --------
+    >>> list(figures())[:3], "theory-vs-ensemble" in figures()
+    (['fig1', 'fig2', 'fig3'], True)
+    >>> figures()["theory-vs-ensemble"].stems[1]
+    'theory_vs_ensemble_summary'
+    """
     return {name: FigureSpec(name, exp, plot, stems, table, doc, _options(exp))
             for name, exp, plot, stems, table, doc in _SPECS}
 
@@ -97,7 +148,44 @@ def _spec(name) -> FigureSpec:
 
 
 def render(name: str, result, out_dir) -> list[Path]:
-    """Write the figure(s) (PNG + PDF) and the table of ``result`` into ``out_dir``."""
+    """Write the figure(s) (PNG + PDF) and the table of ``result`` into ``out_dir``.
+
+    No formula: infrastructure. Draws under the package style (:func:`.style.style`), saves
+    ``STEM.png`` and ``STEM.pdf`` per stem (:func:`.style.save_figure`, which closes the
+    figures) and, when the figure has a table, writes ``table_file``.
+
+    Parameters
+    ----------
+    name : str
+        A registered figure name (a key of :func:`figures`).
+    result : xarray.Dataset
+        The result of that figure's experiment ``run``.
+    out_dir : str or os.PathLike
+        Output folder (created when missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, figures first, then the table.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered figure.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gtv_symbolic.experiments import fig1
+    >>> r = fig1.run(fig1.Settings(times=(0.1,), n_grid=5, datasets=("line",)))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     [p.name for p in render("fig1", r, tmp)]
+    ['fig1.png', 'fig1.pdf']
+    >>> render("fig9", r, ".")
+    Traceback (most recent call last):
+    ...
+    ValueError: figure must be one of ['fig1', ...], got 'fig9'
+    """
     from .style import save_figure, style
 
     spec = _spec(name)
@@ -113,7 +201,45 @@ def render(name: str, result, out_dir) -> list[Path]:
 
 
 def save_data(name: str, result, path) -> list[Path]:
-    """``PATH.npz`` with the figure's promised keys and the sidecar ``PATH.json``."""
+    """``PATH.npz`` with the figure's promised keys and the sidecar ``PATH.json``.
+
+    No formula: infrastructure. The arrays are the experiment's ``npz_arrays(result)``; the
+    sidecar holds ``settings``, ``seed``, ``version`` and ``git``. An experiment with
+    ``npz_split`` writes one file per part (nn-vs-theory with several ``eps``: ``PATH`` for the
+    first and ``PATH_eps1e-02.npz``, ... per ``eps``); theory-vs-ensemble also writes every
+    other variable to ``PATH_details.npz``.
+
+    Parameters
+    ----------
+    name : str
+        A registered figure name (a key of :func:`figures`).
+    result : xarray.Dataset
+        The result of that figure's experiment ``run``.
+    path : str or os.PathLike
+        The ``.npz`` file; its folder is created when missing.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written (``.npz`` and ``.json`` per part, then any details file).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered figure.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from pathlib import Path
+    >>> from gtv_symbolic.experiments import fig1
+    >>> r = fig1.run(fig1.Settings(times=(0.1,), n_grid=5, datasets=("line",)))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = save_data("fig1", r, Path(tmp) / "fig1.npz")
+    ...     [p.name for p in paths], sorted(np.load(paths[0]))
+    (['fig1.npz', 'fig1.json'], ['line', 't', 'x', 'y'])
+    """
     import numpy as np
 
     from ..experiments._common import save_npz
@@ -139,8 +265,64 @@ _write_data = save_data
 def run_and_render(name: str, out_dir, *, save_data=None, progress=None, seed=None,
                    n_models=None, n_samples=None, quick=False, no_cache=False, cache=None,
                    workers=None, scheduler=None, settings=None) -> list[Path]:
-    """Run the experiment (default or ``--quick`` settings with the given overrides) and
-    render it; the arrays go to ``save_data`` when given."""
+    """Run the experiment (default or ``--quick`` settings with the given overrides) and render it.
+
+    No formula: infrastructure (what ``gtv NAME`` and ``gtv reproduce`` call). The settings are
+    ``settings`` if given, else the experiment's ``QUICK`` (``quick=True``) or default
+    ``Settings()``, with ``seed``, ``n_models`` and ``n_samples`` replaced when not None; the
+    result is drawn by :func:`render` and, with ``save_data``, stored by :func:`save_data`.
+
+    Parameters
+    ----------
+    name : str
+        A registered figure name (a key of :func:`figures`).
+    out_dir : str or os.PathLike
+        Folder of the figures and the table.
+    save_data : str, os.PathLike or None, default None
+        ``.npz`` path for the arrays; None writes none.
+    progress : object or None, default None
+        Progress reporter passed to the experiment's ``run``.
+    seed, n_models, n_samples : int or None, default None
+        Overrides of the settings' fields; only for an experiment whose ``Settings`` has
+        them (:attr:`FigureSpec.options`).
+    quick : bool, default False
+        Start from the experiment's ``QUICK`` settings (ignored when ``settings`` is given).
+    no_cache : bool, default False
+        Recompute instead of reading the result cache (used when ``cache`` is None).
+    cache : gtv_symbolic._runtime.cache.Cache or None, default None
+        Result cache; None makes one (enabled unless ``no_cache``).
+    workers : int or None, default None
+        Parallel workers of the experiment.
+    scheduler : object or None, default None
+        Dask scheduler of the experiment.
+    settings : dataclass or None, default None
+        Explicit settings of the experiment (a ``Settings`` instance).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written by :func:`render`, then those of :func:`save_data`.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not registered or an override is not a field of the figure's settings
+        (raised before anything runs); the experiment's ``validate`` raises on bad settings.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gtv_symbolic.experiments import fig1
+    >>> s = fig1.Settings(times=(0.1,), n_grid=5, datasets=("line",))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     [p.name for p in run_and_render("fig1", tmp, settings=s, no_cache=True,
+    ...                                      save_data=tmp + "/R.npz")]
+    ['fig1.png', 'fig1.pdf', 'R.npz', 'R.json']
+    >>> run_and_render("fig1", ".", seed=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: figure fig1 takes no option(s) ['seed']
+    """
     from .._runtime.cache import Cache
     from ..experiments._common import replace_settings
 

@@ -14,7 +14,36 @@ T_CRITIQUE = 0.2
 
 
 def plot(result):
-    """Rows: data families; columns: fraction with R > 1/2, posterior variance, naive V / D."""
+    """The dimension sweep's figure: the proxy target's variance against time, per dimension D.
+
+    No formula: infrastructure (the numbers come from
+    :func:`gtv_symbolic.experiments.dimension.run`). Rows: data families; columns: the
+    ``p(x | t)``-mass fraction with Figure 1's ratio R > 1/2, the posterior variance over the
+    data's variance, and the naive V-kernel per dimension (Prop. 4.1, symlog scale); one curve
+    per ``D`` with a ±2 standard-error band, log time axis, a dotted line at t = 0.2.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.dimension.run`: ``frac_R``,
+        ``post_var``, ``naive_V`` and their ``_se`` (data, D, t).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``n_data x 3`` axes and one legend of the dimensions.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> keys = [k + e for k in ("frac_R", "post_var", "naive_V") for e in ("", "_se")]
+    >>> r = xr.Dataset({k: (("data", "D", "t"), np.full((1, 1, 2), 0.1)) for k in keys},
+    ...                coords={"data": ["sphere"], "D": [4], "t": [0.01, 1.0]})
+    >>> fig = plot(r)
+    >>> len(fig.axes), fig.axes[0].get_title(), fig.legends[0].get_texts()[0].get_text()
+    (3, 'sphere: mass fraction with R > 1/2', 'dimension 4')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     d = result
@@ -46,8 +75,35 @@ def plot(result):
 
 
 def table(result) -> str:
-    """The Markdown table of ``result`` (the Dataset of the experiment's ``run``): every number with
-    its standard error, and the run's N, samples, seed and version.
+    """Markdown table of the dimension sweep: every number with its standard error.
+
+    No formula: infrastructure (formatting). One row per data family and ``D``: ``t_half``,
+    ``t_star`` (NaN when not reached on the grid) and the largest mass fraction with R > 1/2
+    over t (with no hit in ``n_mc`` draws: the bound of :func:`zero_count_bound`); the header
+    line gives the run's points, draws, schedule, seed and version.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.dimension.run`.
+
+    Returns
+    -------
+    str
+        Markdown, ending with a newline.
+
+    Examples
+    --------
+    >>> import json, numpy as np, xarray as xr
+    >>> dd = ("data", "D")
+    >>> r = xr.Dataset({"t_half": (dd, [[0.3]]), "t_half_se": (dd, [[0.01]]),
+    ...                 "t_star": (dd, [[np.nan]]), "t_star_se": (dd, [[np.nan]]),
+    ...                 "frac_R": (dd + ("t",), [[[0.0, 0.0]]]), "frac_R_se": (dd + ("t",), [[[0.0, 0.0]]])},
+    ...                coords={"data": ["cube"], "D": [2], "t": [0.1, 1.0]},
+    ...                attrs={"seed": 0, "version": "1.0", "settings": json.dumps(
+    ...                    {"n_points": 4, "n_mc": 400, "schedule": "vp"})})
+    >>> table(r).splitlines()[-1]
+    '| cube | 2 | 0.3000 ± 0.0100 | NaN | < 0.0075 (none of 400 draws at any t) |'
     """
     import json
 
@@ -76,9 +132,26 @@ def table(result) -> str:
 
 
 def zero_count_bound(n: int) -> str:
-    """A fraction with no hit in ``n`` draws as its 95 % upper bound, ``'< 3/n'`` (rule of three:
-    ``(1 - p)^n = 0.05`` at ``p ~ 3/n``), not ``0 ± 0``.
+    r"""A fraction with no hit in ``n`` draws as its 95 % upper bound, ``'< 3/n'``, not ``0 ± 0``.
 
+    The rule of three: the largest fraction :math:`p` still consistent (at 95 %) with zero hits
+    in :math:`n` independent draws solves
+
+    .. math:: (1 - p)^n = 0.05 \quad\Longrightarrow\quad
+              p = 1 - 0.05^{1/n} \approx \frac{-\ln 0.05}{n} \approx \frac{3}{n}.
+
+    Parameters
+    ----------
+    n : int
+        Number of draws, ``n >= 1``.
+
+    Returns
+    -------
+    str
+        ``"< 3/n"`` with two significant digits.
+
+    Examples
+    --------
     >>> zero_count_bound(4000)
     '< 0.00075'
     """

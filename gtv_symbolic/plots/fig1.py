@@ -9,12 +9,42 @@ from .style import colorbar, data_points
 
 __all__ = ["plot", "LABELS"]
 
+#: row label of each Figure 1 data set
 LABELS = {"polygon": "polygon", "lshape": "L-shaped", "line": "line", "random": "random"}
 
 
 def plot(result):
-    """Data sets in blocks of ``len(t)`` panels, two blocks per row (the paper's layout); one
-    colour bar for all panels (R is dimensionless, in [0, 1])."""
+    """Figure 1 (paper Fig. 1): where the proxy score is noisy, as maps of the variance ratio R.
+
+    No formula: infrastructure (``R = tr C / (tr C + |s|^2)`` is computed by
+    :func:`gtv_symbolic.experiments.fig1.run`). Data sets in blocks of ``len(t)`` panels, two
+    blocks per row (the paper's layout), the training points on top; one colour bar for all
+    panels on the fixed linear scale [0, 1] (R is dimensionless).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.fig1.run`: ``R`` (dataset, t, x, y) and
+        ``attrs["points_NAME"]`` (flattened 2-D points) for every data set ``NAME``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``ceil(n_datasets / 2)`` rows of panels (a spacer column between the two blocks) and the
+        colour bar.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> g = np.linspace(-1, 1, 3)
+    >>> r = xr.Dataset({"R": (("dataset", "t", "x", "y"), np.full((1, 1, 3, 3), 0.5))},
+    ...                coords={"dataset": ["line"], "t": [0.1], "x": g, "y": g},
+    ...                attrs={"points_line": [0.0, 0.0, 0.5, 0.0]})
+    >>> fig = plot(r)
+    >>> fig.axes[0].get_title(), fig.axes[0].get_ylabel(), fig.axes[-1].get_ylabel()
+    ('t = 0.1', 'line', 'variance ratio R (dimensionless)')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     names = [str(d) for d in result["dataset"].values]

@@ -19,20 +19,69 @@ __all__ = ["plot", "fmt_ratio"]
 
 
 def fmt_ratio(r) -> str:
-    """``F/P`` as a short fraction: ``fmt_ratio(0.25) == '1/4'``.
+    r"""``F/P`` as a short fraction: ``fmt_ratio(0.25) == '1/4'``.
 
-    >>> fmt_ratio(0.25), fmt_ratio(4.0)
-    ('1/4', '4')
+    The fraction nearest to ``r`` whose denominator is at most 64
+    (:meth:`fractions.Fraction.limit_denominator`), written without a denominator of 1:
+
+    .. math:: \frac{p}{q} = \operatorname*{arg\,min}_{p \in \mathbb Z,\ 1 \le q \le 64}
+              \Big|\, r - \frac{p}{q} \Big|.
+
+    Parameters
+    ----------
+    r : float
+        A ratio (anything :class:`float` accepts; finite).
+
+    Returns
+    -------
+    str
+        ``"p/q"``, or ``"p"`` when ``q = 1``.
+
+    Examples
+    --------
+    >>> fmt_ratio(0.25), fmt_ratio(4.0), fmt_ratio(256 / 3)
+    ('1/4', '4', '256/3')
     """
     f = Fraction(float(r)).limit_denominator(64)
     return f"{f.numerator}" if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
 
 
 def plot(result, ylim: float | None = 2.5):
-    """One row per eps, one column per P (the layout follows the result's coordinates).
+    """Figure 2 (paper Fig. 2): average learned density of linear-model ensembles, eps x F/P.
 
-    ``ylim`` is the paper's 2.5 (sharp peaks of ``p(x | eps)`` are clipped); None scales to
-    the highest curve.
+    No formula: infrastructure (the densities come from
+    :func:`gtv_symbolic.experiments.fig2.run`). One row per ``eps``, one column per ``P`` (the
+    layout follows the result's coordinates); each panel shows the trained ensemble's mean
+    density with the band of the middle 50 % of models, ``p(x | eps)`` and the exact-score
+    PF-ODE, as step curves over the histogram bins.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.fig2.run`: ``avg``, ``q25``, ``q75``
+        (eps, P, x), ``true``, ``pfode`` (eps, x), ``attrs["n_features"]`` and
+        ``attrs["settings"]`` (JSON with the training points ``data``, used for the x ticks).
+    ylim : float or None, default 2.5
+        Top of the y axes, ``> 0``: the paper's 2.5 (sharp peaks of ``p(x | eps)`` are
+        clipped); None scales to 1.05 times the highest curve.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``len(eps) x len(P)`` axes sharing x and y, and one legend on top.
+
+    Examples
+    --------
+    >>> import json, numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> one = np.ones((1, 1, 3))
+    >>> r = xr.Dataset({k: (("eps", "P", "x"), one) for k in ("avg", "q25", "q75")}
+    ...                | {k: (("eps", "x"), one[0]) for k in ("true", "pfode")},
+    ...                coords={"eps": [0.01], "P": [8], "x": [-1.0, 0.0, 1.0]},
+    ...                attrs={"n_features": 4, "settings": json.dumps({"data": [-1, 0, 1]})})
+    >>> fig = plot(r, ylim=None)
+    >>> len(fig.axes), fig.axes[0].get_title(), float(fig.axes[0].get_ylim()[1])
+    (1, 'F/P = 1/2 (P=8)', 1.05)
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 

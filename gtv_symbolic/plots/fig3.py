@@ -19,7 +19,41 @@ __all__ = ["plot", "scale"]
 
 
 def scale(result):
-    """``(norm, colour-bar label, title)`` of the result's normalisation."""
+    r"""``(norm, colour-bar label, title)`` of the result's normalisation (paper Fig. 3).
+
+    The colour scale of the average density :math:`v` follows
+    ``settings["normalisation"]`` (default ``"density"``): the joint density on a square-root
+    scale that saturates at the 99.95 % quantile :math:`q` of all bins of all panels, or the
+    paper's per-column normalisation on a linear scale from 0 to the maximum:
+
+    .. math:: c_{\rm density}(v) = \min\!\big(v / q_{0.9995},\, 1\big)^{1/2}, \qquad
+              c_{\rm paper}(v) = v \,/\, \max v .
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.fig3.run`: ``avg`` and
+        ``attrs["settings"]`` (JSON with ``n_models`` and optionally ``normalisation``).
+
+    Returns
+    -------
+    tuple
+        ``(norm, label, title)``: a :class:`matplotlib.colors.Normalize` (``PowerNorm`` for
+        ``"density"``), the colour-bar label and the figure title (both str).
+
+    Examples
+    --------
+    >>> import json, numpy as np, xarray as xr
+    >>> r = xr.Dataset({"avg": (("x", "y"), [[0.0, 1.0], [4.0, 16.0]])},
+    ...                attrs={"settings": json.dumps({"n_models": 2})})
+    >>> norm, label, title = scale(r)
+    >>> type(norm).__name__, round(float(norm(4.0)), 3), title
+    ('PowerNorm', 0.5, 'Average learned density of N = 2 models')
+    >>> r.attrs["settings"] = json.dumps({"n_models": 2, "normalisation": "paper"})
+    >>> norm, label, _ = scale(r)
+    >>> type(norm).__name__, float(norm(4.0)), "per-column" in label
+    ('Normalize', 0.25, True)
+    """
     from matplotlib.colors import Normalize, PowerNorm
 
     avg = result["avg"].values
@@ -36,7 +70,37 @@ def scale(result):
 
 
 def plot(result):
-    """Draw the figure from ``result`` (the Dataset of the experiment's ``run``); returns the figure.
+    r"""Figure 3 (paper Fig. 3): average learned 2-D density per feature family and rotation.
+
+    One row per feature family: a column of its x-basis functions on ``[-lim, lim]``, each
+    scaled to a peak of 1 and stacked (:math:`0.8\,\phi_k(z) / \max_z|\phi_k(z)| - 1.6\,k`),
+    then one map per rotation ``theta`` with the training points. All maps share the colour
+    scale of :func:`scale` (``RdBu_r``) and one labelled colour bar.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.fig3.run`: ``avg`` (features, theta, x,
+        y), ``points`` (theta, point, coord) and ``attrs["settings"]`` (JSON with ``lim``,
+        ``n_x``, ``n_t``, ``eps``, ``T``, ``n_models``, optionally ``normalisation``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``len(features) x (1 + len(theta))`` axes plus the colour bar.
+
+    Examples
+    --------
+    >>> import json, numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> s = {"lim": 1.5, "n_x": 2, "n_t": 2, "eps": 0.01, "T": 1.0, "n_models": 2}
+    >>> r = xr.Dataset({"avg": (("features", "theta", "x", "y"), np.ones((1, 1, 4, 4))),
+    ...                 "points": (("theta", "point", "coord"), [[[1.0, 0.0], [0.0, 1.0]]])},
+    ...                coords={"features": ["fourier"], "theta": [0.0]},
+    ...                attrs={"settings": json.dumps(s)})
+    >>> fig = plot(r)
+    >>> len(fig.axes), fig.axes[1].get_title()
+    (3, 'data rotated by 0$^\\circ$')
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 

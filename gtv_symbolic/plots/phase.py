@@ -17,7 +17,36 @@ PANELS = (("tv_ens_pfode", "TV(ensemble, PF-ODE)"), ("tv_gf_pfode", "TV(Gaussian
 
 
 def plot(result):
-    """Draw the figure from ``result`` (the Dataset of the experiment's ``run``); returns the figure.
+    r"""The phase diagram: generalization measures over the final time eps and F/P.
+
+    Four maps with their values printed in the cells: TV to the exact-score PF-ODE of the
+    trained ensemble and of the Gaussian-field prediction, and their gap masses (magma, ``F/P``
+    on a log2 axis). The ensemble and field maps of one measure share a linear colour scale
+    from 0, so their colours compare directly:
+
+    .. math:: c(v) = \frac{v}{\max\big(\max v_{\rm ens},\ \max v_{\rm field}\big)} .
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.phase.run`: ``tv_ens_pfode``,
+        ``tv_gf_pfode``, ``gap_ens``, ``gap_gf`` (eps, ratio).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Four map axes in one row, each with a labelled colour bar.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> keys = ("tv_ens_pfode", "tv_gf_pfode", "gap_ens", "gap_gf")
+    >>> r = xr.Dataset({k: (("eps", "ratio"), [[0.1, 0.2]]) for k in keys},
+    ...                coords={"eps": [0.01], "ratio": [0.5, 2.0]})
+    >>> fig = plot(r)
+    >>> len(fig.axes), fig.axes[0].get_title(), [t.get_text() for t in fig.axes[0].texts]
+    (8, 'TV(ensemble, PF-ODE)', ['0.10', '0.20'])
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 
@@ -48,8 +77,34 @@ def plot(result):
 
 
 def table(result) -> str:
-    """The Markdown table of ``result`` (the Dataset of the experiment's ``run``): every number with
-    its standard error, and the run's N, samples, seed and version.
+    """Markdown table of the phase diagram: every number with its standard error.
+
+    No formula: infrastructure (formatting). One row per ``eps`` and measure (TV and gap mass
+    of ensemble and field, their gap-mass difference) over the ``F/P`` columns, and the exact
+    PF-ODE gap mass per ``eps``; the header gives the run's N, seed, version and field count.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.phase.run`.
+
+    Returns
+    -------
+    str
+        Markdown, ending with a newline.
+
+    Examples
+    --------
+    >>> import json, numpy as np, xarray as xr
+    >>> keys = [k + e for k in ("tv_ens_pfode", "tv_gf_pfode", "gap_ens", "gap_gf", "gap_diff")
+    ...         for e in ("", "_se")]
+    >>> r = xr.Dataset({k: (("eps", "ratio"), [[0.25]]) for k in keys + ["mc_ratio"]}
+    ...                | {"gap_pfode": ("eps", [0.1])}, coords={"eps": [0.01], "ratio": [2.0]},
+    ...                attrs={"n_features": 256, "seed": 0, "version": "1.0",
+    ...                       "settings": json.dumps({"n_models": 8, "field_factor": 2})})
+    >>> lines = table(r).splitlines()
+    >>> lines[6], lines[8]
+    ('| eps | measure | F/P=2 |', '| 0.01 | tv_ens_pfode | 0.250 ± 0.250 |')
     """
     d = result
     s = json.loads(d.attrs["settings"])

@@ -21,6 +21,7 @@ __all__ = ["STYLE", "MIN_FONT", "COLORS", "LABELS", "LINES", "style", "curve", "
 #: smallest font size (points at the saved size) any figure may use
 MIN_FONT = 8
 
+#: matplotlib ``rcParams`` of every package figure (TrueType fonts in PDFs, 8-10 pt text)
 STYLE = {
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
@@ -78,14 +79,70 @@ _META = {
 
 @contextmanager
 def style():
-    """Context in which the package's figures are drawn (:data:`STYLE`)."""
+    """Context in which the package's figures are drawn (:data:`STYLE`).
+
+    No formula: infrastructure. Inside the ``with`` block matplotlib uses :data:`STYLE`; the
+    previous ``rcParams`` come back on exit.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        A context manager (from :func:`matplotlib.pyplot.rc_context`) yielding ``None``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with style():
+    ...     matplotlib.rcParams["font.size"], matplotlib.rcParams["pdf.fonttype"]
+    (9.0, 42)
+    """
     with plt.rc_context(STYLE):
         yield
 
 
 def curve(ax, x, y, role: str, label: str | None = None, **kw):
-    """Plot ``y(x)`` in the colour and line style of ``role`` (a key of :data:`COLORS`), labelled
-    ``label`` or the role's :data:`LABELS` entry; ``kw`` overrides the style."""
+    """Plot ``y(x)`` in the colour, line style and legend label of a shared role.
+
+    No formula: infrastructure. The curves several figures share (ensemble, prediction,
+    PF-ODE, ``p(x | eps)``, ...) are drawn through this function so that each role has one
+    colour (:data:`COLORS`), line style (:data:`LINES`) and label (:data:`LABELS`) everywhere.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes to draw into.
+    x, y : array_like, shape (n,)
+        Abscissae and values, passed to :meth:`~matplotlib.axes.Axes.plot`.
+    role : str
+        A key of :data:`LINES`: ``"ensemble"``, ``"prediction"``, ``"pf_ode"``, ``"p_eps"``,
+        ``"mean_model"`` or ``"moment_matched"``.
+    label : str or None, default None
+        Legend label; None uses ``LABELS[role]``.
+    **kw
+        Further :meth:`~matplotlib.axes.Axes.plot` options; they override the role's style.
+
+    Returns
+    -------
+    list of matplotlib.lines.Line2D
+        The drawn line (what ``ax.plot`` returns).
+
+    Raises
+    ------
+    ValueError
+        If ``role`` is not a key of :data:`LINES`.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().add_subplot()
+    >>> (line,) = curve(ax, [0, 1], [1, 2], "prediction")
+    >>> line.get_label(), line.get_color(), line.get_linestyle()
+    ('Gaussian-field prediction (V-kernel)', '#1f5fa8', '--')
+    >>> curve(ax, [0, 1], [1, 2], "model")
+    Traceback (most recent call last):
+    ...
+    ValueError: role must be one of [...], got 'model'
+    """
     if role not in LINES:
         raise ValueError(f"role must be one of {list(LINES)}, got {role!r}")
     opts = dict(LINES[role], color=COLORS[role], label=LABELS[role] if label is None else label)
@@ -94,7 +151,33 @@ def curve(ax, x, y, role: str, label: str | None = None, **kw):
 
 
 def data_points(ax, pts, ms: float = 5.0):
-    """Training points ``pts[:, :2]`` as markers in the data colour."""
+    """Training points ``pts[:, :2]`` as markers in the data colour.
+
+    No formula: infrastructure. Draws round markers in ``COLORS["data"]`` with a white edge,
+    labelled ``"training points"``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes to draw into.
+    pts : array_like, shape (n, d), d >= 2
+        Points; columns 0 and 1 are the horizontal and vertical coordinates.
+    ms : float, default 5.0
+        Marker size in points.
+
+    Returns
+    -------
+    list of matplotlib.lines.Line2D
+        The marker line.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().add_subplot()
+    >>> (pts,) = data_points(ax, [[0.0, 1.0], [1.0, 0.0]])
+    >>> pts.get_xdata().tolist(), pts.get_label()
+    ([0.0, 1.0], 'training points')
+    """
     import numpy as np
 
     pts = np.asarray(pts)
@@ -103,19 +186,108 @@ def data_points(ax, pts, ms: float = 5.0):
 
 
 def colorbar(fig, mappable, label: str, **kw):
-    """A colour bar that always says what its colours mean (``label`` must not be empty)."""
+    """A colour bar that always says what its colours mean (``label`` must not be empty).
+
+    No formula: infrastructure. Every colour map of a package figure gets its colour bar from
+    here, so none is unlabelled.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Figure that holds the colour bar.
+    mappable : matplotlib.cm.ScalarMappable
+        The image (or other mappable) whose colour scale is shown.
+    label : str
+        Non-empty label naming the quantity and its scale.
+    **kw
+        Further :meth:`~matplotlib.figure.Figure.colorbar` options (``ax``, ``cax``, ``shrink``).
+
+    Returns
+    -------
+    matplotlib.colorbar.Colorbar
+
+    Raises
+    ------
+    ValueError
+        If ``label`` is empty or only white space.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> ax = fig.add_subplot()
+    >>> im = ax.imshow([[0.0, 1.0], [0.5, 0.2]])
+    >>> colorbar(fig, im, "density (linear scale)").ax.get_ylabel()
+    'density (linear scale)'
+    >>> colorbar(fig, im, " ")
+    Traceback (most recent call last):
+    ...
+    ValueError: a colour bar needs a label naming the quantity and its scale
+    """
     if not str(label).strip():
         raise ValueError("a colour bar needs a label naming the quantity and its scale")
     return fig.colorbar(mappable, label=label, **kw)
 
 
 def sweep_colour(i: int, n: int):
-    """Colour ``i`` of ``n`` values of a swept parameter (viridis, light end avoided)."""
+    r"""Colour ``i`` of ``n`` values of a swept parameter (viridis, light end avoided).
+
+    The ``n`` values are spread evenly over the first 85 % of the viridis map (its light
+    yellow end is hard to see on white):
+
+    .. math:: c_i = \mathrm{viridis}\!\left(\frac{0.85\, i}{\max(1,\, n - 1)}\right),
+              \qquad i = 0, \dots, n - 1.
+
+    Parameters
+    ----------
+    i : int
+        Index of the value, ``0 <= i < n``.
+    n : int
+        Number of swept values, ``n >= 1``.
+
+    Returns
+    -------
+    tuple of float
+        RGBA colour, each entry in [0, 1].
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> sweep_colour(0, 3) == plt.cm.viridis(0.0), sweep_colour(2, 3) == plt.cm.viridis(0.85)
+    (True, True)
+    """
     return plt.cm.viridis(0.85 * i / max(1, n - 1))
 
 
 def save_figure(fig, out_dir, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.pdf`` into ``out_dir`` and close ``fig``."""
+    """Write ``name.png`` and ``name.pdf`` into ``out_dir`` and close ``fig``.
+
+    No formula: infrastructure. ``out_dir`` is created when missing; fixed file metadata (no
+    creation date) make the same figure give the same bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Figure to save; it is closed afterwards.
+    out_dir : str or os.PathLike
+        Output folder.
+    name : str
+        File stem, without extension.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``[out_dir/name.png, out_dir/name.pdf]``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plt.figure(figsize=(1, 1))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     [p.name for p in save_figure(fig, tmp, "demo")]
+    ['demo.png', 'demo.pdf']
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -128,7 +300,32 @@ def save_figure(fig, out_dir, name: str) -> list[Path]:
 
 
 def save_arrays(path, arrays: dict) -> Path:
-    """Write ``arrays`` to the ``.npz`` file ``path`` (parent folders created); return the path."""
+    """Write ``arrays`` to the ``.npz`` file ``path`` (parent folders created); return the path.
+
+    No formula: infrastructure (:func:`numpy.savez`, uncompressed).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file; NumPy appends ``.npz`` when the name lacks it.
+    arrays : dict of str to array_like
+        The arrays, stored under their keys.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as given.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = save_arrays(Path(tmp) / "sub" / "a.npz", {"x": np.arange(3)})
+    ...     sorted(np.load(p)), p.name
+    (['x'], 'a.npz')
+    """
     import numpy as np
 
     p = Path(path)

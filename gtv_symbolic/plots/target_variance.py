@@ -24,7 +24,41 @@ def _legend_label(M) -> str:
 
 
 def plot(result):
-    """Left: densities per M; middle: gap mass vs M; right: functional variance vs 1/M."""
+    """The target-variance sweep: what averaging M posterior draws per target does to the models.
+
+    No formula: infrastructure (the numbers, and the prediction ``V_mis + V_C / M`` of
+    Prop. 5.1, come from :func:`gtv_symbolic.experiments.target_variance.run`). Panels: the
+    ensemble's density per ``M`` with ``p(x | eps)`` and the mean model; the gap mass against
+    ``1/M`` (``M = inf``, the exact posterior mean J0, at 0) for the ensemble and the
+    prediction; the variance across models against ``1/M``; with networks, a fourth panel of
+    the networks' gap mass against their lazy prediction. Error bars: ±2 standard errors.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.target_variance.run` (coordinates ``M``,
+        ``x`` and, with networks, ``network``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three axes in one row (four with networks).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> m = [k + e for k in ("gap_mass_ensemble", "gap_mass_prediction",
+    ...                      "functional_variance_ensemble") for e in ("", "_se")]
+    >>> r = xr.Dataset({k: ("M", [0.2, 0.1]) for k in m + ["functional_variance_prediction"]}
+    ...                | {k: ("x", [0.5, 0.5]) for k in ("true", "mean_model")}
+    ...                | {"ensemble": (("M", "x"), [[0.4, 0.6], [0.5, 0.5]]),
+    ...                   "gap_mass_mean_model": ((), 0.05), "gap_mass_pf_ode": ((), 0.01)},
+    ...                coords={"M": [1.0, np.inf], "x": [-1.0, 1.0]})
+    >>> fig = plot(r)
+    >>> len(fig.axes), fig.axes[0].get_legend().get_texts()[-1].get_text()
+    (3, 'ensemble, exact posterior mean (J0)')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     d = result
@@ -91,8 +125,43 @@ def plot(result):
 
 
 def table(result) -> str:
-    """The Markdown table of ``result`` (the Dataset of the experiment's ``run``): every number with
-    its standard error, and the run's N, samples, seed and version.
+    """Markdown table of the target-variance sweep: every number with its standard error.
+
+    No formula: infrastructure (formatting). One row per ``M``: gap masses of the ensemble and
+    the prediction and their difference, the change against the same models at ``M = inf``,
+    TVs, the variance across models measured and predicted, the field count; then the mode
+    masses per ``M`` and, with networks, the same for the networks against their lazy law.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.target_variance.run`.
+
+    Returns
+    -------
+    str
+        Markdown, ending with a newline.
+
+    Examples
+    --------
+    >>> import json, numpy as np, xarray as xr
+    >>> m = [k + e for k in ("gap_mass_ensemble", "gap_mass_prediction", "gap_mass_diff",
+    ...                      "gap_mass_vs_exact", "tv", "tv_ensemble_pf_ode",
+    ...                      "functional_variance_ensemble") for e in ("", "_se")]
+    >>> modes = [f"mode_mass_{k}{e}" for k in ("ensemble", "prediction", "vs_exact")
+    ...          for e in ("", "_se")]
+    >>> r = xr.Dataset({k: ("M", [0.25]) for k in m + ["functional_variance_prediction",
+    ...                                                 "n_fields_used", "field_mc_ratio"]}
+    ...                | {k: (("M", "mode"), [[0.5]]) for k in modes}
+    ...                | {"gap_mass_mean_model": ((), 0.05), "gap_mass_pf_ode": ((), 0.01)},
+    ...                coords={"M": [1.0], "mode": [0.0]},
+    ...                attrs={"n_features": 256, "F_eff": 40.0, "seed": 0, "version": "1.0",
+    ...                       "settings": json.dumps(dict(eps=0.01, P=64, ridge=0.1, n_models=8))})
+    >>> lines = table(r).splitlines()
+    >>> lines[5].split(" | ")[:3]
+    ['| 1 (J1)', '0.2500 ± 0.2500', '0.2500 ± 0.2500']
+    >>> lines[-1]
+    '- M = 1 (J1): x0=0: 0.500 ± 0.500 vs 0.500 ± 0.500 (0.500 ± 0.500)'
     """
     d = result
     s = json.loads(d.attrs["settings"])

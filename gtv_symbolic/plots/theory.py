@@ -17,10 +17,27 @@ __all__ = ["figures", "plot", "plot_summary", "plot_2d", "table", "pm", "run_hea
 
 
 def pm(v, se, digits: int = 3) -> str:
-    """``'v ± se'`` at a fixed number of decimals.
+    """``'v ± se'`` at a fixed number of decimals (every table cell of the package).
 
+    No formula: infrastructure (string formatting).
+
+    Parameters
+    ----------
+    v, se : float
+        Value and its standard error (anything :class:`float` accepts).
+    digits : int, default 3
+        Decimals of both numbers, ``>= 0``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> pm(0.12345, 0.0061)
     '0.123 ± 0.006'
+    >>> pm(2, 0.25, digits=1)
+    '2.0 ± 0.2'
     """
     return f"{float(v):.{digits}f} ± {float(se):.{digits}f}"
 
@@ -28,8 +45,29 @@ def pm(v, se, digits: int = 3) -> str:
 def run_header(result, samples: str) -> str:
     """One line stating N, samples, seed, version (every table starts with it).
 
-    The git revision stays in the result's attributes and the JSON sidecar, not in the table:
-    a committed table must not change with every commit.
+    No formula: infrastructure. The git revision stays in the result's attributes and the JSON
+    sidecar, not in the table: a committed table must not change with every commit.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A result of an experiment's ``run``; uses ``attrs["settings"]`` (JSON, with
+        ``n_models`` or else ``attrs["n_models"]``), ``attrs["seed"]`` and ``attrs["version"]``.
+    samples : str
+        How the densities were sampled, in words.
+
+    Returns
+    -------
+    str
+        One line, no trailing newline.
+
+    Examples
+    --------
+    >>> import json, xarray as xr
+    >>> r = xr.Dataset(attrs={"settings": json.dumps({"n_models": 8}), "seed": 1,
+    ...                       "version": "1.0"})
+    >>> run_header(r, "exact transport")
+    'N = 8 models per ensemble; samples: exact transport; seed = 1; gtv_symbolic 1.0'
     """
     s = json.loads(result.attrs["settings"])
     n = s.get("n_models", result.attrs.get("n_models"))
@@ -38,7 +76,35 @@ def run_header(result, samples: str) -> str:
 
 
 def figures(result) -> dict:
-    """All figures of the experiment by file name."""
+    """All figures of the theory-vs-ensemble experiment by file stem.
+
+    No formula: infrastructure. Draws :func:`plot` and :func:`plot_summary`, and
+    :func:`plot_2d` when the result has the 2-D setting (coordinate ``P_2d``).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.theory.run`.
+
+    Returns
+    -------
+    dict of str to matplotlib.figure.Figure
+        Keys ``"theory_vs_ensemble"``, ``"theory_vs_ensemble_summary"`` and, with the 2-D
+        setting, ``"theory_vs_ensemble_2d"``.
+
+    Examples
+    --------
+    Which figures a result gets (the drawing itself is stubbed out here, to keep the example
+    fast; :func:`plot`, :func:`plot_summary` and :func:`plot_2d` show real drawings):
+
+    >>> import xarray as xr
+    >>> from unittest import mock
+    >>> with (mock.patch(f"{__name__}.plot"), mock.patch(f"{__name__}.plot_summary"),
+    ...       mock.patch(f"{__name__}.plot_2d")):
+    ...     one_d, two_d = figures(xr.Dataset()), figures(xr.Dataset(coords={"P_2d": [16]}))
+    >>> list(one_d), list(two_d)[-1]
+    (['theory_vs_ensemble', 'theory_vs_ensemble_summary'], 'theory_vs_ensemble_2d')
+    """
     out = {"theory_vs_ensemble": plot(result), "theory_vs_ensemble_summary": plot_summary(result)}
     if "P_2d" in result.coords:
         out["theory_vs_ensemble_2d"] = plot_2d(result)
@@ -46,9 +112,39 @@ def figures(result) -> dict:
 
 
 def plot(result):
-    """Grid of panels (eps x P): does the Gaussian field predict the trained ensemble? Ensemble,
-    Gaussian field, mean model W*, exact-score PF-ODE and p(x | eps); TV(ensemble, field) with its
-    standard error in each panel (the moment-matched diagnostic is in the summary)."""
+    """Grid of panels (eps x P): does the Gaussian field predict the trained ensemble?
+
+    No formula: infrastructure (the numbers come from the experiment). Each panel shows the
+    trained ensemble's average density, the Gaussian-field prediction (Prop. 3.1 with the
+    linear-model V-kernel, paper Sec. 5.1), the mean model W*, the exact-score PF-ODE and
+    ``p(x | eps)``, with TV(ensemble, field) and its standard error; the moment-matched
+    diagnostic is in :func:`plot_summary`. Rows: final time ``eps``; columns: ``F/P``.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.theory.run`; uses ``true``, ``pfode``,
+        ``mean_model`` (eps, x), ``ensemble``, ``gaussian_field`` (eps, P, x), ``tv``,
+        ``tv_se`` (eps, P) and ``attrs["n_features"]``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``len(eps) x len(P)`` axes and one legend below them.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> ex = ("eps", "x")
+    >>> r = xr.Dataset({k: (ex, [[0.0, 1.0]]) for k in ("true", "pfode", "mean_model")}
+    ...                | {k: (("eps", "P", "x"), [[[0.0, 1.0]]]) for k in ("ensemble", "gaussian_field")}
+    ...                | {"tv": (("eps", "P"), [[0.1]]), "tv_se": (("eps", "P"), [[0.01]])},
+    ...                coords={"eps": [0.01], "P": [8], "x": [-1.0, 1.0]}, attrs={"n_features": 16})
+    >>> fig = plot(r)
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (1, 'F/P = 2')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     d = result
@@ -90,8 +186,49 @@ def _eps_legend(ax, eps):
 
 
 def plot_summary(result):
-    """Six panels, one message each, errors as ±2 standard errors; markers give the final time
-    eps, colours the role (as in every figure)."""
+    r"""Summary of the theory-vs-ensemble comparison against ``F/P``: six panels, one message each.
+
+    Panels: TV from the ensemble (Gaussian field, moment-matched Gaussian); gap mass (ensemble,
+    field, exact-score PF-ODE); the paired gap-mass difference ensemble - field; the variance
+    across models, measured over predicted; the largest skewness and excess kurtosis across
+    models; a legend of the final times. Markers give ``eps``, colours the role; error bars are
+    ±2 standard errors. The only quantity computed here is the variance ratio (the prediction
+    has no Monte Carlo error, so the measured standard error is divided by it):
+
+    .. math:: \rho = \frac{q_{\rm emp}}{q_{\rm pred}}, \qquad
+              \mathrm{se}(\rho) = \frac{\mathrm{se}(q_{\rm emp})}{q_{\rm pred}}, \qquad
+              q = \mathbb E\big[\lambda\,\mathrm{tr}\,\mathrm{Var}\,\hat\mu\big],
+
+    with ``q_emp = trainvar_emp`` and ``q_pred = trainvar_pred`` (the V-kernel's value).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.theory.run`; uses the (eps, P) variables
+        ``tv``, ``tv_ens_mm``, ``gap_mass_ensemble``, ``gap_mass_gaussian_field``,
+        ``gap_mass_diff``, ``trainvar_emp`` (each with ``_se``), ``gap_mass_pf_ode``,
+        ``trainvar_pred``, ``var_ratio_median``, ``skew_absmax``, ``kurt_max`` and
+        ``attrs["n_features"]``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A 2 x 3 grid of axes (the last one holds only the legend of ``eps``).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> keys = ("tv tv_se tv_ens_mm tv_ens_mm_se gap_mass_ensemble gap_mass_ensemble_se "
+    ...         "gap_mass_gaussian_field gap_mass_gaussian_field_se gap_mass_pf_ode gap_mass_diff "
+    ...         "gap_mass_diff_se trainvar_emp trainvar_emp_se trainvar_pred var_ratio_median "
+    ...         "skew_absmax kurt_max").split()
+    >>> r = xr.Dataset({k: (("eps", "P"), [[0.5, 0.4]]) for k in keys},
+    ...                coords={"eps": [0.01], "P": [8, 32]}, attrs={"n_features": 16})
+    >>> fig = plot_summary(r)
+    >>> len(fig.axes), fig.axes[3].get_title()
+    (6, 'variance across models: measured / predicted')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     d = result
@@ -150,8 +287,41 @@ def plot_summary(result):
 
 
 def plot_2d(result):
-    """The 2-D setting: ensemble and Gaussian field per P, and the exact-score PF-ODE, on one
-    linear colour scale (top 0.5 % of the ensemble's bins saturate)."""
+    r"""The 2-D setting: ensemble and Gaussian field per P, and the exact-score PF-ODE.
+
+    Top row: the ensemble's average density per ``P`` and the PF-ODE; bottom row: the
+    Gaussian-field prediction per ``P`` and TV(ensemble, field) ± its standard error. All
+    maps share one linear colour scale that saturates at the ensemble's 99.5 % bin quantile:
+
+    .. math:: c(v) = \min\!\big(v / q_{0.995},\, 1\big), \qquad
+              q_{0.995} = \text{the 0.995 quantile of all ensemble bins}.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.theory.run` with the 2-D setting; uses
+        ``ensemble_2d``, ``gaussian_field_2d`` (P_2d, x_2d, y_2d), ``pf_ode_2d`` (first entry),
+        ``tv_2d``, ``tv_se_2d`` (P_2d) and ``n_2d`` of ``attrs["settings"]`` (``F = n_2d^3``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``2 x (len(P_2d) + 1)`` axes plus a labelled colour bar.
+
+    Examples
+    --------
+    >>> import json, numpy as np, xarray as xr, matplotlib.pyplot as plt
+    >>> g = ("P_2d", "x_2d", "y_2d")
+    >>> img = np.arange(4.0).reshape(1, 2, 2)
+    >>> r = xr.Dataset({k: (g, img) for k in ("ensemble_2d", "gaussian_field_2d", "pf_ode_2d")}
+    ...                | {"tv_2d": ("P_2d", [0.2]), "tv_se_2d": ("P_2d", [0.02])},
+    ...                coords={"P_2d": [16], "x_2d": [0.0, 1.0], "y_2d": [0.0, 1.0]},
+    ...                attrs={"settings": json.dumps({"n_2d": 2})})
+    >>> fig = plot_2d(r)
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (5, 'ensemble\nF/P = 1/2')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     d = result
@@ -192,7 +362,45 @@ def _row(label, d, key, i, digits=3):
 
 
 def table(result) -> str:
-    """Markdown table: every cell ``value ± standard error``."""
+    """Markdown table of the theory-vs-ensemble numbers: every cell ``value ± standard error``.
+
+    No formula: infrastructure (formatting). One section per ``eps`` (TVs, gap and mode
+    masses, the variance across models measured and predicted, skewness and kurtosis with
+    their null standard errors ``sqrt(6/N)`` and ``sqrt(24/N)``, and the exact reference
+    numbers), then the 2-D setting when present.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`gtv_symbolic.experiments.theory.run`.
+
+    Returns
+    -------
+    str
+        Markdown, ending with a newline.
+
+    Examples
+    --------
+    >>> import json, numpy as np, xarray as xr
+    >>> ep, keys = ("eps", "P"), ("tv tv_ens_mm tv_ensemble_pf_ode tv_gaussian_field_pf_ode "
+    ...     "gap_mass_ensemble gap_mass_gaussian_field gap_mass_diff gap_mass_moment_matched "
+    ...     "trainvar_emp").split()
+    >>> one = ("trainvar_pred skew_absmax kurt_max n_fields mc_ratio gap_mass_pf_ode "
+    ...        "gap_mass_p_eps tv_pf_ode_p_eps gap_mass_mean_model gap_mass_semiclassical").split()
+    >>> modes = [f"mode_mass_{n}{e}" for n in ("ensemble", "gaussian_field") for e in ("", "_se")]
+    >>> r = xr.Dataset({k: (ep, [[0.5]]) for k in keys + [k + "_se" for k in keys] + one}
+    ...                | {k: (ep + ("mode",), [[[0.5, 0.5]]]) for k in modes}
+    ...                | {"F_eff": ("eps", [12.0])}, coords={"eps": [0.01], "P": [8]},
+    ...                attrs={"n_features": 16, "seed": 0, "version": "1.0", "se_method": "b",
+    ...                       "gap_definition": "g", "settings": json.dumps(dict(
+    ...                           data=[-1, 1], schedule="vp", features="gaussian", n_x=4,
+    ...                           n_t=4, ridge=0.1, n_steps=30, n_models=4))})
+    >>> lines = table(r).splitlines()
+    >>> lines[0], lines[6], lines[8]
+    ('# theory-vs-ensemble: numbers', '## eps = 0.01', '| quantity | P=8 (F/P=2) |')
+    >>> lines[10]
+    '| TV ensemble vs Gaussian field | 0.500 ± 0.500 |'
+    """
     d = result
     s = json.loads(d.attrs["settings"])
     F = int(d.attrs["n_features"])
