@@ -78,7 +78,7 @@ def table(result) -> str:
     """Markdown table of the dimension sweep: every number with its standard error.
 
     No formula: infrastructure (formatting). One row per data family and ``D``: ``t_half``,
-    ``t_star`` (NaN when not reached on the grid) and the largest mass fraction with R > 1/2
+    ``t_star`` ("no crossing" when the two sides do not cross on the t grid) and the largest mass fraction with R > 1/2
     over t (with no hit in ``n_mc`` draws: the bound of :func:`zero_count_bound`); the header
     line gives the run's points, draws, schedule, seed and version.
 
@@ -103,7 +103,7 @@ def table(result) -> str:
     ...                attrs={"seed": 0, "version": "1.0", "settings": json.dumps(
     ...                    {"n_points": 4, "n_mc": 400, "schedule": "vp"})})
     >>> table(r).splitlines()[-1]
-    '| cube | 2 | 0.3000 ± 0.0100 | NaN | < 0.0075 (none of 400 draws at any t) |'
+    '| cube | 2 | 0.3000 ± 0.0100 | no crossing | < 0.0075 (none of 400 draws at any t) |'
     """
     import json
 
@@ -112,7 +112,7 @@ def table(result) -> str:
     lines = [f"M = {s['n_points']} unit-norm points; {s['n_mc']} draws x ~ p(x|t) per cell; "
              f"{s['schedule']}; seed = {d.attrs.get('seed')}; gtv_symbolic {d.attrs['version']}",
              "", "t_half: time where E tr Sigma_post / tr Cov(data) = 1/2 (below it the proxy and "
-             "exact targets nearly coincide); t_star: E tr C = E|s|^2 (NaN: never on the grid); "
+             "exact targets nearly coincide); t_star: E tr C = E|s|^2 (no crossing: the two sides do not cross on the t grid); "
              "max frac: largest mass fraction with R > 1/2 over t.", "",
              "| data | D | t_half | t_star | max frac R > 1/2 (at t) |", "|---|---|---|---|---|"]
     t = d["t"].values
@@ -121,9 +121,9 @@ def table(result) -> str:
             f, fse = d["frac_R"].values[i, j], d["frac_R_se"].values[i, j]
             k = int(np.argmax(f))
 
-            def fmt(key):
+            def fmt(key, i=i, j=j):
                 v, e = d[key].values[i, j], d[key + "_se"].values[i, j]
-                return "NaN" if not np.isfinite(v) else pm(v, e, 4)
+                return "no crossing" if not np.isfinite(v) else pm(v, e, 4)
 
             frac = (f"{pm(f[k], fse[k])} (t = {t[k]:.3g})" if f[k] > 0 else
                     f"{zero_count_bound(s['n_mc'])} (none of {s['n_mc']} draws at any t)")
