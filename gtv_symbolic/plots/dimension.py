@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .numbers import pm
 from .style import sweep_colour
-from .theory import pm
 
 __all__ = ["plot", "table", "zero_count_bound"]
 

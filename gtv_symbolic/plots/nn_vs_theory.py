@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from .numbers import pm, ratio_pm
 from .style import curve
-from .theory import pm, run_header
+from .theory import run_header
 
 __all__ = ["plot", "table"]
 
@@ -120,7 +121,7 @@ def table(result) -> str:
              f"P = {s['P']}, {s['steps']} steps, lr = {s['lr']} (lowered to lr_eff mu_max <= "
              f"{s['max_lr_mu']}), target = {s['target']}, lazy fields per cell = "
              f"{s['n_fields']} (MC ratio: their Monte Carlo error / the ensemble's, max over the "
-             "gap and mode cells; not topped up to 1/3 here)", "",
+             "gap and mode cells, +- its normal-theory error; not topped up to 1/3 here)", "",
              "| eps | param. | H | F_eff/P | tau | kernel change | TV(ens, lazy) | TV null | "
              "gap ens | gap lazy | gap diff | TV(ens, PF-ODE) | lr mu_max | basis resid. | "
              "outside basis | lazy fields | MC ratio |",
@@ -139,7 +140,8 @@ def table(result) -> str:
             f"{pm(g('gap_mass_diff'), g('gap_mass_diff_se'))} | "
             f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
             f"{g('lr_mu_max'):.2f} | {g('basis_residual'):.1e} | {g('outside_basis'):.1e} | "
-            f"{int(g('lazy_fields'))} | {g('field_mc_ratio'):.2f} |")
+            f"{int(g('lazy_fields'))} | "
+            f"{ratio_pm(g('field_mc_ratio'), g('lazy_fields'), s['n_models'])} |")
     lines += ["", "Exact-score PF-ODE gap mass per eps: " + ", ".join(
         f"{e:g}: {v:.4f}" for e, v in zip(d["eps"].values, d["gap_mass_pf_ode"].values,
                                           strict=True)),

@@ -7,8 +7,9 @@ import json
 import numpy as np
 
 from .fig2 import fmt_ratio
+from .numbers import pm
 from .style import colorbar
-from .theory import pm, run_header
+from .theory import run_header
 
 __all__ = ["plot", "table"]
 

@@ -6,8 +6,9 @@ import json
 
 import numpy as np
 
+from .numbers import pm, ratio_pm
 from .style import COLORS, curve, sweep_colour
-from .theory import pm, run_header
+from .theory import run_header
 
 __all__ = ["plot", "table"]
 
@@ -183,7 +184,8 @@ def table(result) -> str:
             f"{pm(g('tv_ensemble_pf_ode'), g('tv_ensemble_pf_ode_se'))} | "
             f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)} | "
             f"{g('functional_variance_prediction'):.4f} | "
-            f"{int(g('n_fields_used'))} ({g('field_mc_ratio'):.2f}) |")
+            f"{int(g('n_fields_used'))} "
+            f"({ratio_pm(g('field_mc_ratio'), g('n_fields_used'), s['n_models'])}) |")
     lines += ["", "Mode masses (ensemble vs prediction; change vs the same models at M = inf):",
               ""]
     for i, m in enumerate(d["M"].values):
@@ -220,7 +222,8 @@ def _network_table(d, s) -> list[str]:
                 f"{pm(g('tv'), g('tv_se'))} | "
                 f"{pm(g('functional_variance_ensemble'), g('functional_variance_ensemble_se'), 4)}"
                 f" | {g('functional_variance_lazy'):.4f} | {int(g('n_fields_used'))} "
-                f"({g('field_mc_ratio'):.2f}) | {g('outside_basis'):.1e} |")
+                f"({ratio_pm(g('field_mc_ratio'), g('n_fields_used'), s['n_models'])}) | "
+                f"{g('outside_basis'):.1e} |")
     lines += ["", "Network mode masses (ensemble vs lazy; change vs the same networks at "
               "M = inf):", ""]
     for k, p in enumerate(d["network"].values):

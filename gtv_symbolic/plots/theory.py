@@ -8,38 +8,13 @@ import json
 import numpy as np
 
 from .fig2 import fmt_ratio
+from .numbers import pm
 from .style import COLORS, colorbar, curve
 
 #: marker of the i-th final time eps in the summary panels
 EPS_MARKERS = ("o", "s", "^", "D", "v", "P")
 
-__all__ = ["figures", "plot", "plot_summary", "plot_2d", "table", "pm", "run_header"]
-
-
-def pm(v, se, digits: int = 3) -> str:
-    """``'v ± se'`` at a fixed number of decimals (every table cell of the package).
-
-    No formula: infrastructure (string formatting).
-
-    Parameters
-    ----------
-    v, se : float
-        Value and its standard error (anything :class:`float` accepts).
-    digits : int, default 3
-        Decimals of both numbers, ``>= 0``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> pm(0.12345, 0.0061)
-    '0.123 ± 0.006'
-    >>> pm(2, 0.25, digits=1)
-    '2.0 ± 0.2'
-    """
-    return f"{float(v):.{digits}f} ± {float(se):.{digits}f}"
+__all__ = ["figures", "plot", "plot_summary", "plot_2d", "table", "run_header"]
 
 
 def run_header(result, samples: str) -> str:
