@@ -292,7 +292,7 @@ def validate(s: Settings) -> np.ndarray:
 
 
 def features_for(s: Settings, eps: float):
-    """The feature map of the panels at ``eps`` (no formula: a constructor).
+    r"""The feature map of the panels at ``eps`` (no formula: a constructor).
 
     Crossed features of ``s.features`` with ``n_x`` functions along x and ``n_t`` along
     :math:`t \in [\epsilon, T]`, ``F = n_x n_t`` (:func:`gtv_symbolic.features.make_features`).

@@ -256,7 +256,7 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
     masses as in :func:`.one_call.theory_vs_ensemble`, and the functional variance
 
     .. math:: \hat q = \frac1N\sum_n \frac{N}{N-1}\,\delta W_n^\top G\,\delta W_n \pm
-              \frac{\mathrm{sd}_n}{\sqrt N} \quad\text{vs}\quad q = \mathrm{tr}\big(G\,\mathrm{Cov}_W^{(M)}\big).
+              \frac{\mathrm{sd}_n}{\sqrt N} \quad\text{vs}\quad q = \mathrm{tr}(G\,\mathrm{Cov}_W^{(M)}).
 
     Parameters
     ----------
