@@ -179,7 +179,10 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
     Examples
     --------
-    See the module example (one tiny panel).
+    >>> run(Settings(n_reps=1))  # checked first; the module example runs one tiny panel
+    Traceback (most recent call last):
+    ...
+    ValueError: n_reps must be in [2, 1000], got 1
     """
     s = settings
     validate(s)

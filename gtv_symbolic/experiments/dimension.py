@@ -266,7 +266,10 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
     Examples
     --------
-    See the module example (two small dimensions).
+    >>> run(Settings(n_mc=1))  # checked first; the module example runs two small dimensions
+    Traceback (most recent call last):
+    ...
+    ValueError: n_mc must be in [10, 1000000], got 1
     """
     s = settings
     sched = validate(s)

@@ -132,7 +132,10 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
     Examples
     --------
-    See the module example (a 5 x 5 grid).
+    >>> run(Settings(n_grid=1))  # checked first; the module example runs a 5 x 5 grid
+    Traceback (most recent call last):
+    ...
+    ValueError: n_grid must be in [2, 2000], got 1
     """
     s = settings
     validate(s)

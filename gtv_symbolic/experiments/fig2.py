@@ -417,7 +417,10 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
     Examples
     --------
-    See the module example (one tiny panel).
+    >>> run(Settings(n_bins=1))  # checked first; the module example runs one tiny panel
+    Traceback (most recent call last):
+    ...
+    ValueError: n_bins must be in [2, 100000], got 1
     """
     s = settings
     data = validate(s)

@@ -150,7 +150,10 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
     Examples
     --------
-    See the module example (one tiny cell).
+    >>> run(Settings(n_models=1))  # checked first; the module example runs one tiny cell
+    Traceback (most recent call last):
+    ...
+    ValueError: n_models must be in [2, 10000], got 1
     """
     s = settings
     validate(s)

@@ -68,7 +68,6 @@ MAX_DRAWS = 10**4
 @dataclass(frozen=True)
 class Settings:
     """Settings of the target-variance sweep (the ``1/M`` law of the C-term, Prop. 5.1).
-
     Model fields as Figure 2's (the paper's parameters); ``eps = 1e-2``, ``P = 256`` (F/P = 1)
     pick one Figure 2 panel; ``nn_*`` are the nn-vs-theory settings.
 
@@ -277,7 +276,10 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
     Examples
     --------
-    See the module example (one tiny ``M``, linear models only).
+    >>> run(Settings(n_boot=1))  # checked first; the module example runs one tiny ``M``, linear models only
+    Traceback (most recent call last):
+    ...
+    ValueError: n_boot must be in [10, 100000], got 1
     """
     from .. import kernels
 
@@ -427,9 +429,7 @@ def npz_arrays(result: xr.Dataset) -> dict:
 
     Examples
     --------
-    The module example shows the keys of a real result; others are refused:
-
-    >>> npz_arrays(xr.Dataset())
+    >>> npz_arrays(xr.Dataset())  # not a run result (the module example shows a real one)
     Traceback (most recent call last):
     ...
     KeyError: ...

@@ -233,7 +233,10 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
     Examples
     --------
-    See the module example (one tiny panel, about a second).
+    >>> run(Settings(n_boot=1))  # checked first; the module example runs one tiny panel, about a second
+    Traceback (most recent call last):
+    ...
+    ValueError: n_boot must be in [10, 100000], got 1
     """
     s = settings
     validate(s)
