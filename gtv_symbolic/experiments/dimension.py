@@ -59,8 +59,8 @@ DATASETS = ("sphere", "cube")
 class Settings:
     """Settings of the dimension sweep (Figure 1's ratio and the proxy variance vs D).
 
-    Not a paper figure: ``D = 2`` is Figure 1's setting, with the VP schedule; the defaults
-    (16 unit-norm points, D up to 256, 24 times from 1e-3 to 1) are this package's choice.
+    Not a paper figure (``D = 2`` is Figure 1's dimension; the schedule here is VP): the
+    defaults (16 unit-norm points, D up to 256, 24 times from 1e-3 to 1) are this package's.
 
     Examples
     --------
