@@ -23,7 +23,33 @@ REGISTRY.update({m.NAME: m for m in (nn_vs_theory, target_variance, dimension) i
 
 
 def get(name: str):
-    """The experiment module registered as ``name``."""
+    """The experiment module registered as ``name`` (no formula: a registry look-up).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REGISTRY`, e.g. ``"fig1"``, ``"fig2"``, ``"fig3"``, ``"theory"``.
+
+    Returns
+    -------
+    module
+        The experiment module, with ``NAME``, ``Settings``, ``QUICK``, ``validate``, ``run``
+        and ``npz_arrays``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not registered (the message lists the registered names).
+
+    Examples
+    --------
+    >>> get("fig1").NAME
+    'fig1'
+    >>> get("nope")
+    Traceback (most recent call last):
+    ...
+    ValueError: experiment must be one of [...], got 'nope'
+    """
     if name not in REGISTRY:
         raise ValueError(f"experiment must be one of {sorted(REGISTRY)}, got {name!r}")
     return REGISTRY[name]

@@ -55,6 +55,19 @@ TARGETS = ("proxy", "true")
 
 @dataclass(frozen=True)
 class Settings(fig2.Shared):
+    """Settings of the J0-vs-J1 and naive-estimator ablation (paper Sec. 2 objectives, Prop. 4.1).
+
+    The shared fields (:class:`.fig2.Shared`) and ``n_models`` are Figure 2's, with the
+    paper's parameters as defaults; ``eps = 1e-2`` and ``P`` in {1024, 256} pick two Figure 2
+    panels; the rest size the replicate ensembles and the naive-estimator solutions.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> Settings().P, dataclasses.replace(Settings(), kappas=(0.5,)).kappas
+    ((1024, 256), (0.5,))
+    """
+
     eps: float = setting(1e-2, "final diffusion time")
     P: tuple[int, ...] = setting((1024, 256), "training samples per model", lo=1,
                                     hi=100_000)
@@ -85,7 +98,32 @@ def _trainvar(W, G):
 
 
 def validate(settings: Settings) -> None:
-    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use.
+
+    No formula: checks ``n_models >= 4``, ``n_reps`` in [2, 1000], the sample and step counts,
+    ``P`` in [1, 100000], finite ``kappas, em_kappa >= 0`` and Figure 2's own fields.
+
+    Parameters
+    ----------
+    settings : Settings
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending field and its allowed range.
+
+    Examples
+    --------
+    >>> validate(Settings())
+    >>> validate(Settings(kappas=(-1.0,)))
+    Traceback (most recent call last):
+    ...
+    ValueError: kappas and em_kappa must be finite and >= 0, got (-1.0,), 0.5
+    """
     s = settings
     check_int(s.n_models, "n_models", 4, MAX_MODELS)
     check_int(s.n_reps, "n_reps", 2, 1000)
@@ -103,10 +141,48 @@ def validate(settings: Settings) -> None:
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Run the experiment for ``settings`` (checked first by :func:`validate`) and return its labelled
+    r"""Run the experiment for ``settings`` (checked first by :func:`validate`) and return its labelled
     result; see the module docstring for the variables. ``rng`` (None, an int, a SeedSequence or a
     Generator) overrides ``settings.seed``; ``cache``, ``workers``, ``scheduler`` and ``progress``
     as in :func:`gtv_symbolic.experiments.fig2.run`.
+
+    Paired over the models :math:`n \le N` (same DSM draws for both targets) and over the
+    replicate ensembles :math:`r \le R` (``n_reps``):
+
+    .. math:: \Delta g = \frac1N\sum_n \big(g_n^{J1} - g_n^{J0}\big) \pm
+              \frac{\mathrm{sd}_n(g^{J1} - g^{J0})}{\sqrt N}, \qquad
+              v_r = \frac{1}{N-1}\sum_n \delta W_{r,n}^\top G\, \delta W_{r,n},
+
+    with :math:`g_n` model ``n``'s gap mass and :math:`v_r` the training-weighted variance
+    (estimating :math:`\mathrm{tr}(G\,\mathrm{Cov}_W)`; ``trainvar_emp`` is its mean over
+    ``r`` with error :math:`\mathrm{sd}_r/\sqrt R`, ``trainvar_diff`` the paired J1 - J0).
+    Euler-Maruyama mode and gap masses carry binomial errors :math:`\sqrt{p(1-p)/n}`.
+
+    Parameters
+    ----------
+    settings : Settings, default ``Settings()``
+    rng : None, int, SeedSequence or Generator; the run's seed (None: ``settings.seed``).
+    progress, cache, scheduler, workers : optional; as in :func:`.fig2.run`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``density`` (dims ``target, P, x``), ``gap_mass[_se]``, ``mode_mass[_se]``,
+        ``gap_mass_diff[_se]`` (``P``), ``trainvar_emp[_se]``, ``trainvar_pred``,
+        ``trainvar_diff[_se]``, ``tv_pf_ode[_se]``, variance maps ``var_emp, var_pred`` and the
+        naive-estimator results ``naive_*`` (dim ``kappa``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`validate`, before any computation.
+
+    Examples
+    --------
+    >>> run(Settings(n_reps=1))  # checked first; the module example runs one tiny panel
+    Traceback (most recent call last):
+    ...
+    ValueError: n_reps must be in [2, 1000], got 1
     """
     s = settings
     validate(s)
@@ -253,5 +329,23 @@ def _naive(s, data, sched, x, seed, cache, prog) -> dict:
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
-    """Every variable and coordinate (the ablation has no narrower promised key set)."""
+    """Every variable and coordinate (the ablation has no narrower promised key set).
+
+    No formula: a re-packing of a :func:`run` result for ``--save-data``.
+
+    Parameters
+    ----------
+    result : xarray.Dataset; a :func:`run` result.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One entry per data variable and coordinate.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> sorted(npz_arrays(xr.Dataset({"gap_mass": ("P", [0.1])}, coords={"P": [64]})))
+    ['P', 'gap_mass']
+    """
     return {k: result[k].values for k in list(result.data_vars) + list(result.coords)}

@@ -9,7 +9,7 @@ distinct random vertices). For every dimension ``D`` and time ``t`` (VP), with
   :math:`R = \mathrm{tr}\,C/(\mathrm{tr}\,C + |s|^2) > 1/2`
   (:func:`gtv_symbolic.proxy.variance_ratio`; binomial standard error);
 * ``trC`` and ``s2``: :math:`\mathbb E[\mathrm{tr}\,C]` and :math:`\mathbb E|s|^2` (paper
-  paper Sec. 2; true score), and ``naive_V`` :math:`= \mathbb E[\mathrm{tr}\,V_{naive}]/D`
+  Sec. 2; true score), and ``naive_V`` :math:`= \mathbb E[\mathrm{tr}\,V_{naive}]/D`
   with :math:`V_{naive} = \kappa D_t^2 C` at :math:`\kappa = 1` (Prop. 4.1,
   :func:`gtv_symbolic.kernels.naive_V`): the per-dimension magnitude of the naive estimator's
   V-kernel;
@@ -57,6 +57,17 @@ DATASETS = ("sphere", "cube")
 
 @dataclass(frozen=True)
 class Settings:
+    """Settings of the dimension sweep (Figure 1's ratio and the proxy variance vs D).
+
+    Not a paper figure (``D = 2`` is Figure 1's dimension; the schedule here is VP): the
+    defaults (16 unit-norm points, D up to 256, 24 times from 1e-3 to 1) are this package's.
+
+    Examples
+    --------
+    >>> Settings().D[:4], Settings(n_mc=100).n_mc
+    ((1, 2, 4, 8), 100)
+    """
+
     data: tuple[str, ...] = setting(DATASETS, "data families (sphere, cube)", choices=DATASETS)
     D: tuple[int, ...] = setting((1, 2, 4, 8, 16, 32, 64, 128, 256), "dimensions", lo=1,
                                  hi=4096)
@@ -75,7 +86,37 @@ QUICK = Settings(n_mc=1000, n_t=12)
 
 
 def point_data(kind: str, D: int, M: int, rng) -> np.ndarray:
-    """``M`` unit-norm training points in ``D`` dimensions (module docstring)."""
+    r"""``M`` unit-norm training points in ``D`` dimensions (module docstring).
+
+    .. math:: \text{sphere: } \mu_m = z_m/|z_m|,\ z_m \sim \mathcal N(0, I_D); \qquad
+              \text{cube: } \mu_m \in \{-1, 1\}^D/\sqrt D,
+
+    the cube's vertices all of them when ``2^D <= M``, else ``M`` distinct random ones.
+
+    Parameters
+    ----------
+    kind : {'sphere', 'cube'}
+    D : int; the dimension (>= 1).
+    M : int; the number of points (>= 1).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray, shape (M, D) (or (2^D, D) for a cube with ``2^D <= M``)
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> point_data("cube", 2, 4, rng).round(3).tolist()
+    [[-0.707, -0.707], [-0.707, 0.707], [0.707, -0.707], [0.707, 0.707]]
+    >>> bool(np.allclose(np.linalg.norm(point_data("sphere", 5, 3, rng), axis=1), 1))
+    True
+    """
     check_choice(kind, "data", DATASETS)
     if kind == "sphere":
         z = rng.standard_normal((M, D))
@@ -148,7 +189,33 @@ def _t_star(ts, a, a_se, b, b_se):
 
 def validate(s: Settings):
     """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use;
-    return the schedule."""
+    return the schedule.
+
+    No formula: checks non-empty, known ``data``, ``D`` in [1, 4096], ``n_points``, ``n_t``,
+    ``n_mc`` in their ranges and ``t_min`` in (0, T).
+
+    Parameters
+    ----------
+    s : Settings
+
+    Returns
+    -------
+    gtv_symbolic.schedules.Schedule
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending field and its allowed range.
+
+    Examples
+    --------
+    >>> validate(Settings()).name
+    'VP'
+    >>> validate(Settings(t_min=2.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: t_min must lie in (0, T) = (0, 1.0), got 2.0
+    """
     if not s.data or not s.D:
         raise ValueError("data and D must each hold at least one value")
     for k in s.data:
@@ -167,7 +234,43 @@ def validate(s: Settings):
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Every (data set, D, t); see the module docstring for the variables."""
+    r"""Every (data set, D, t); see the module docstring for the variables.
+
+    Monte Carlo over :math:`x_k \sim p(x \mid t)`, :math:`k \le n` (``n_mc``): each
+    quantity is a sample mean with error :math:`\mathrm{sd}/\sqrt n`, e.g.
+
+    .. math:: \mathrm{frac\_R} = \frac1n\sum_k \mathbf 1[R(x_k, t) > \tfrac12], \qquad
+              \mathrm{trC} = \frac1n\sum_k \frac{\alpha_t^2}{\sigma_t^4}
+              \operatorname{tr}\Sigma_{\mathrm{post}}(x_k, t),
+
+    and ``t_star`` solves :math:`\log(\mathbb E\,\mathrm{tr}\,C/\mathbb E|s|^2) = 0` by
+    linear interpolation in :math:`\log t` (the error propagated from the two bracketing
+    times).
+
+    Parameters
+    ----------
+    settings : Settings, default ``Settings()``
+    rng : None, int, SeedSequence or Generator; the run's seed (None: ``settings.seed``).
+    progress, cache, scheduler, workers : optional; as in :func:`.fig2.run`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``frac_R, mean_R, trC, s2, naive_V, post_var`` with ``*_se`` (dims ``data, D, t``);
+        ``t_star, t_half`` with ``*_se`` (``data, D``; NaN where never crossed).
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`validate`, before any computation.
+
+    Examples
+    --------
+    >>> run(Settings(n_mc=1))  # checked first; the module example runs two small dimensions
+    Traceback (most recent call last):
+    ...
+    ValueError: n_mc must be in [10, 1000000], got 1
+    """
     s = settings
     sched = validate(s)
     seed = resolve_seed(s, rng)
@@ -204,7 +307,27 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
 def npz_arrays(result: xr.Dataset) -> dict:
     """``--save-data`` keys: ``data, D, t`` and ``frac_R, mean_R, trC, s2, naive_V, post_var``
-    (each with ``_se``; shape (data, D, t)), ``t_star, t_half`` (+ ``_se``; shape (data, D))."""
+    (each with ``_se``; shape (data, D, t)), ``t_star, t_half`` (+ ``_se``; shape (data, D)).
+
+    No formula: a re-packing of a :func:`run` result.
+
+    Parameters
+    ----------
+    result : xarray.Dataset; a :func:`run` result.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray (``data`` as strings)
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> keys = ("frac_R", "mean_R", "trC", "s2", "naive_V", "post_var", "t_star", "t_half")
+    >>> r = xr.Dataset({k + e: ("D", [0.0]) for k in keys for e in ("", "_se")},
+    ...                coords={"data": ["cube"], "D": [2], "t": [0.5]})
+    >>> len(npz_arrays(r)), npz_arrays(r)["data"].tolist()
+    (19, ['cube'])
+    """
     out = {k: result[k].values for k in (
         "D", "t", "frac_R", "frac_R_se", "mean_R", "mean_R_se", "trC", "trC_se", "s2", "s2_se",
         "naive_V", "naive_V_se", "post_var", "post_var_se", "t_star", "t_star_se", "t_half",

@@ -31,6 +31,20 @@ NAME = "fig1"
 
 @dataclass(frozen=True)
 class Settings:
+    """Settings of Figure 1 (the proxy-score variance ratio on a grid; paper Fig. 1).
+
+    The defaults are the paper's parameters (its Figure 1 schedule ``alpha = sqrt(1 - t)``,
+    ``sigma^2 = t``, a 100 x 100 grid on ``[-2, 2]^2``, four six-point data sets).
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> Settings().times
+    (0.05, 0.1, 0.2, 0.5, 0.75)
+    >>> dataclasses.replace(Settings(), n_grid=10).n_grid
+    10
+    """
+
     times: tuple[float, ...] = setting((0.05, 0.1, 0.2, 0.5, 0.75), "diffusion times t (columns)")
     n_grid: int = setting(100, "grid points per axis", lo=2, hi=2000)
     extent: float = setting(2.0, "grid half-width: the grid covers [-extent, extent]^2")
@@ -44,7 +58,33 @@ QUICK = Settings()
 
 
 def validate(settings: Settings) -> None:
-    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use.
+
+    No formula: checks ``n_grid`` in [2, 2000], a finite ``extent > 0``, known non-empty
+    ``datasets`` and ``times`` inside the schedule's time interval.
+
+    Parameters
+    ----------
+    settings : Settings
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending field and its allowed range.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> validate(Settings())
+    >>> validate(dataclasses.replace(Settings(), extent=-1.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: extent must be finite and > 0, got -1.0
+    """
     s = settings
     check_int(s.n_grid, "n_grid", 2, 2000)
     if not (np.isfinite(s.extent) and s.extent > 0):
@@ -58,7 +98,45 @@ def validate(settings: Settings) -> None:
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """``R[dataset, t, x, y]`` with grid coordinates; deterministic (``rng`` unused)."""
+    r"""The Figure 1 ratio ``R[dataset, t, x, y]`` on the grid (deterministic, ``rng`` unused).
+
+    For each data set :math:`\{\mu_m\}` and time :math:`t`, at the grid points :math:`x`
+    (:func:`gtv_symbolic.proxy.variance_ratio`, the proxy score of paper Sec. 2):
+
+    .. math:: R(x, t) = \frac{\operatorname{tr} C(x, t)}{\operatorname{tr} C(x, t) + |s(x, t)|^2}
+              \in [0, 1],
+
+    with :math:`C` the posterior covariance of the proxy score and :math:`s` the true score.
+    No sampling, so no standard error.
+
+    Parameters
+    ----------
+    settings : Settings, default ``Settings()``
+    rng : ignored
+        Accepted for the common ``run`` signature.
+    progress, cache, scheduler, workers : optional
+        Accepted for the common signature; only ``progress`` is used (one log line).
+
+    Returns
+    -------
+    xarray.Dataset
+        Variable ``R`` with dims ``(dataset, t, x, y)``, coordinates ``dataset, t, x, y``;
+        attributes: the settings (JSON), version, git and ``points_<dataset>`` (the data).
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`validate`, before any computation.
+    FloatingPointError
+        If a ratio is not finite.
+
+    Examples
+    --------
+    >>> run(Settings(n_grid=1))  # checked first; the module example runs a 5 x 5 grid
+    Traceback (most recent call last):
+    ...
+    ValueError: n_grid must be in [2, 2000], got 1
+    """
     s = settings
     validate(s)
     n = s.n_grid
@@ -84,7 +162,25 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
-    """The ``--save-data`` keys: ``x, y, t`` and one ``(t, x, y)`` array per data set."""
+    """The ``--save-data`` arrays of a :func:`run` result (no formula: a re-packing).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A :func:`run` result.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``x, y`` (grid, shape ``(n_grid,)``), ``t`` and, per data set, its ``(t, x, y)``
+        array of ``R``.
+
+    Examples
+    --------
+    >>> r = run(Settings(times=(0.1, 0.5), n_grid=3, datasets=("line", "lshape")))
+    >>> {k: v.shape for k, v in npz_arrays(r).items()}
+    {'x': (3,), 'y': (3,), 't': (2,), 'line': (2, 3, 3), 'lshape': (2, 3, 3)}
+    """
     out = {k: result[k].values for k in ("x", "y", "t")}
     for d in result["dataset"].values:
         out[str(d)] = result["R"].sel(dataset=d).values

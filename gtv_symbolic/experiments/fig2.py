@@ -63,6 +63,19 @@ NAME = "fig2"
 
 @dataclass(frozen=True)
 class Settings:
+    """Settings of Figure 2 (linear-denoiser ensembles on the 1-D data {-1, 0, 1}; paper Fig. 2).
+
+    Defaults are the paper's parameters: VP schedule, Gaussian 16 x 16 features, ridge 0.1,
+    ``N = 100`` models, 30 Euler steps, 200 bins on [-1.5, 1.5], ``eps`` in {1e-2, 1e-3,
+    1e-4} and ``P`` from 1024 down to 64.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> Settings().P, dataclasses.replace(Settings(), n_models=20).n_models
+    ((1024, 512, 256, 128, 64), 20)
+    """
+
     eps: tuple[float, ...] = setting((1e-2, 1e-3, 1e-4), "final diffusion times eps (rows)")
     P: tuple[int, ...] = setting((1024, 512, 256, 128, 64), "training samples per model (columns)",
                                     lo=1, hi=100_000)
@@ -91,7 +104,15 @@ QUICK = Settings(n_models=20)
 @dataclass(frozen=True)
 class Shared:
     """The settings the 1-D linear-model experiments built on Fig. 2's panels (theory vs
-    ensemble, ablation, phase) take from :class:`Settings`, with its defaults (base class)."""
+    ensemble, ablation, phase) take from :class:`Settings`, with its defaults (base class).
+
+    Each field copies the :class:`Settings` field of that name (the paper's defaults).
+
+    Examples
+    --------
+    >>> Shared().n_x == Settings().n_x, Shared().schedule
+    (True, 'VP')
+    """
 
     features: str = same_field(Settings, "features")
     n_x: int = same_field(Settings, "n_x")
@@ -107,34 +128,143 @@ class Shared:
 
 
 def settings_like(s, **changes) -> Settings:
-    """Fig. 2 settings with every field ``s`` shares with :class:`Settings`, then ``changes``."""
+    """Fig. 2 settings with every field ``s`` shares with :class:`Settings`, then ``changes``.
+
+    No formula: copies the common fields (the rest keep Figure 2's defaults).
+
+    Parameters
+    ----------
+    s : dataclass instance; settings of a derived experiment (e.g. :class:`.theory.Settings`).
+    **changes : fields of :class:`Settings` to set afterwards.
+
+    Returns
+    -------
+    Settings (TypeError if ``changes`` names a field it does not have).
+
+    Examples
+    --------
+    >>> f2 = settings_like(Shared(n_x=4), n_models=3)
+    >>> f2.n_x, f2.n_models, f2.P == Settings().P
+    (4, 3, True)
+    """
     own = {f.name for f in fields(s)} & {f.name for f in fields(Settings)}
     return Settings(**{**{k: getattr(s, k) for k in own}, **changes})
 
 
 def bin_grid(s: Settings):
-    """Bin centres ``linspace(lo, hi, n_bins)`` and edges (bins centred on them)."""
+    r"""Bin centres ``linspace(lo, hi, n_bins)`` and edges (bins centred on them).
+
+    .. math:: x_b = \mathrm{lo} + b\,\Delta x,\quad \Delta x = \frac{\mathrm{hi} - \mathrm{lo}}
+              {n_{\mathrm{bins}} - 1}, \qquad e_b = x_b - \tfrac12 \Delta x \quad
+              (b = 0..n_{\mathrm{bins}}).
+
+    Parameters
+    ----------
+    s : Settings or Shared; uses ``x_range = (lo, hi)`` and ``n_bins``.
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (n_bins,); bin centres.
+    edges : numpy.ndarray, shape (n_bins + 1,); bin edges.
+
+    Examples
+    --------
+    >>> x, e = bin_grid(Settings(n_bins=3, x_range=(-1.0, 1.0)))
+    >>> x.tolist(), e.tolist()
+    ([-1.0, 0.0, 1.0], [-1.5, -0.5, 0.5, 1.5])
+    """
     x = np.linspace(s.x_range[0], s.x_range[1], s.n_bins)
     dx = x[1] - x[0]
     return x, np.linspace(x[0] - dx / 2, x[-1] + dx / 2, s.n_bins + 1)
 
 
 def true_density(eps, edges, schedule, data):
-    r"""``p(x | eps)`` averaged over each bin: :math:`\frac1M\sum_m [\Phi((e_{b+1} - \alpha\mu_m)/\sigma)
-    - \Phi((e_b - \alpha\mu_m)/\sigma)] / \Delta x`."""
+    r"""The noised data density ``p(x | eps)`` averaged over each bin.
+
+    For the mixture :math:`p(x | \epsilon) = \frac1M\sum_m \mathcal N(x; \alpha\mu_m,
+    \sigma^2)` (:math:`\alpha = \alpha_\epsilon`, :math:`\sigma^2 = \sigma^2_\epsilon`):
+
+    .. math:: \bar p_b = \frac{1}{M\,\Delta x}\sum_m \Big[\Phi\Big(\frac{e_{b+1} - \alpha\mu_m}
+              {\sigma}\Big) - \Phi\Big(\frac{e_b - \alpha\mu_m}{\sigma}\Big)\Big].
+
+    Parameters
+    ----------
+    eps : float; the time :math:`\epsilon` in the schedule's interval.
+    edges : numpy.ndarray, shape (n_bins + 1,); equally spaced bin edges.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+    data : array_like, shape (M, 1); the 1-D training points :math:`\mu_m`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_bins,)
+        Bin-averaged density (its sum times ``dx`` is the mass inside the edges).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules
+    >>> p = true_density(1e-2, np.linspace(-3, 3, 61), schedules.VP(), [[-1.0], [0.0], [1.0]])
+    >>> p.shape, round(float(p.sum() * 0.1), 4)
+    ((60,), 1.0)
+    """
     a, sd = float(schedule.alpha(eps)), float(np.sqrt(schedule.sigma2(eps)))
     cdf = ndtr((edges[:, None] - a * np.asarray(data)[None, :, 0]) / sd).mean(axis=1)
     return np.diff(cdf) / (edges[1] - edges[0])
 
 
 def panel_seed(seed: int, eps: float, P: int) -> np.random.SeedSequence:
-    """Stream of panel ``(eps, P)``: ``SeedSequence([seed, 2, round(-1000 log10 eps), P])``."""
+    """Stream of panel ``(eps, P)``: ``SeedSequence([seed, 2, round(-1000 log10 eps), P])``.
+
+    No formula: a seed derivation, so a panel's models do not depend on which other panels
+    run or in what order.
+
+    Parameters
+    ----------
+    seed : int; the run's seed, in [0, 2**63 - 1].
+    eps : float; the panel's final time (> 0).
+    P : int; the panel's training-set size.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+
+    Examples
+    --------
+    >>> panel_seed(0, 1e-2, 64).entropy
+    [0, 2, 2000, 64]
+    """
     return np.random.SeedSequence([int(seed), 2, int(round(-np.log10(eps) * 1000)), int(P)])
 
 
 def validate(s: Settings) -> np.ndarray:
     """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use;
-    return the training points as an ``(M, 1)`` array."""
+    return the training points as an ``(M, 1)`` array.
+
+    No formula: checks the sizes' ranges (as in the field help), ``ridge > 0``, a finite
+    ``x_range`` with lo < hi, finite 1-D ``data`` and every ``eps`` in (0, T).
+
+    Parameters
+    ----------
+    s : Settings
+
+    Returns
+    -------
+    numpy.ndarray, shape (M, 1)
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending field and its allowed range.
+
+    Examples
+    --------
+    >>> validate(Settings()).ravel().tolist()
+    [-1.0, 0.0, 1.0]
+    >>> validate(Settings(ridge=0.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: ridge must be finite and > 0, got 0.0
+    """
     check_int(s.n_models, "n_models", 1, MAX_MODELS)
     if s.n_samples is not None:
         check_int(s.n_samples, "n_samples", 1, MAX_SAMPLES)
@@ -162,12 +292,60 @@ def validate(s: Settings) -> np.ndarray:
 
 
 def features_for(s: Settings, eps: float):
-    """The feature map of the panels at ``eps``."""
+    r"""The feature map of the panels at ``eps`` (no formula: a constructor).
+
+    Crossed features of ``s.features`` with ``n_x`` functions along x and ``n_t`` along
+    :math:`t \in [\epsilon, T]`, ``F = n_x n_t`` (:func:`gtv_symbolic.features.make_features`).
+
+    Parameters
+    ----------
+    s : Settings or Shared
+    eps : float; lower end of the time window, in (0, T).
+
+    Returns
+    -------
+    gtv_symbolic.features.FeatureMap (ValueError for ``eps`` outside (0, T), bad sizes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fm = features_for(Settings(n_x=4, n_t=3), 1e-2)
+    >>> fm(np.zeros((5, 1)), np.full(5, 0.5)).shape
+    (5, 12)
+    """
     return make_features(s.features, 1, s.n_x, s.n_t, eps, T=s.T, x_range=tuple(s.x_range))
 
 
 def train_panel(s: Settings, seed: int, eps: float, P: int):
-    """The trained weights ``W (N, 1, F)`` of panel ``(eps, P)`` and the sampling stream."""
+    r"""The trained weights ``W (N, 1, F)`` of panel ``(eps, P)`` and the sampling stream.
+
+    Each of the ``N = s.n_models`` models is fitted in closed form to its own ``P`` DSM
+    triples (:func:`gtv_symbolic.training.train_ensemble`, paper Sec. 5):
+
+    .. math:: W_n^\top = (\hat G_n + \rho I)^{-1} \hat g_n, \qquad
+              \hat G_n = \frac1P\sum_i \lambda_i \phi_i\phi_i^\top, \qquad
+              \hat g_n = \frac1P\sum_i \lambda_i \phi_i x_{0,i}^\top,
+
+    with :math:`\lambda = \alpha_t^2/\sigma_t^2` and :math:`t \sim U[\epsilon, T]`.
+
+    Parameters
+    ----------
+    s : Settings
+    seed : int; the run's seed (the panel stream is :func:`panel_seed`).
+    eps : float; the panel's final time.
+    P : int; training triples per model.
+
+    Returns
+    -------
+    W : numpy.ndarray, shape (n_models, 1, n_x * n_t)
+    sample_rng : numpy.random.Generator; the panel's PF-ODE sampling stream.
+
+    Examples
+    --------
+    >>> W, _ = train_panel(Settings(n_models=2, n_x=2, n_t=2), 0, 1e-2, 8)
+    >>> W.shape
+    (2, 1, 4)
+    """
     sched = make_schedule(s.schedule, s.T)
     rng = np.random.default_rng(panel_seed(seed, eps, P))
     train_rng, sample_rng = rng.spawn(2)
@@ -210,7 +388,40 @@ def _density(masses, edges):
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Train and transport every panel; see the module docstring for the variables."""
+    r"""Train and transport every panel; see the module docstring for the variables.
+
+    Each model's density on the bins is its sampler's push-forward of the seed law (or a
+    histogram of ``n_samples`` PF-ODE samples), renormalised to the window,
+    :math:`p_{n,b} = m_{n,b} / (\Delta x \sum_{b'} m_{n,b'})`; the panel reports
+
+    .. math:: \mathrm{avg}_b = \frac1N \sum_{n=1}^N p_{n,b}, \qquad
+              q_{25}, q_{75} = \text{the 25 and 75 \% quantiles of } p_{n,b} \text{ over } n.
+
+    Parameters
+    ----------
+    settings : Settings, default ``Settings()``
+    rng : None, int, SeedSequence or Generator; the run's seed (None: ``settings.seed``).
+    progress, cache, scheduler, workers : optional; progress reporter, result cache
+        (``False``: recompute), dask scheduler, worker count.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``avg, q25, q75`` (dims ``eps, P, x``), ``true, pfode`` (``eps, x``), ``density``
+        (``eps, P, model, x``) and ``weights`` (``eps, P, model, feature``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`validate`, before any computation (FloatingPointError: non-finite output).
+
+    Examples
+    --------
+    >>> run(Settings(n_bins=1))  # checked first; the module example runs one tiny panel
+    Traceback (most recent call last):
+    ...
+    ValueError: n_bins must be in [2, 100000], got 1
+    """
     s = settings
     data = validate(s)
     seed = resolve_seed(s, rng)
@@ -268,5 +479,22 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
-    """The ``--save-data`` keys: ``x, eps, P, avg, q25, q75, true, pfode``."""
+    """The ``--save-data`` arrays of a :func:`run` result (no formula: a re-packing).
+
+    Parameters
+    ----------
+    result : xarray.Dataset; a :func:`run` result.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``x, eps, P, avg, q25, q75, true, pfode``.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> keys = ("x", "eps", "P", "avg", "q25", "q75", "true", "pfode")
+    >>> list(npz_arrays(xr.Dataset({k: ("i", [0.0]) for k in keys}))) == list(keys)
+    True
+    """
     return {k: result[k].values for k in ("x", "eps", "P", "avg", "q25", "q75", "true", "pfode")}

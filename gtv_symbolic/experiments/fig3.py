@@ -71,6 +71,21 @@ NORMALISATIONS = ("density", "paper")
 
 @dataclass(frozen=True)
 class Settings:
+    """Settings of Figure 3 (2-D linear-denoiser ensembles on rotated squares; paper Fig. 3).
+
+    Defaults are the paper's parameters: Gaussian and Fourier tensor-product features with
+    F = 10 x 10 x 10, P = 500, ridge 0.1, N = 100, eps = 1e-2, VP, 30 Euler steps, 1e5
+    samples per model, 200 x 200 bins on [-1.5, 1.5]^2, rotations 0, 22.5 and 45 degrees.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> Settings().n_x ** 2 * Settings().n_t, Settings().normalisation
+    (1000, 'density')
+    >>> dataclasses.replace(Settings(), normalisation="paper").normalisation
+    'paper'
+    """
+
     features: tuple[str, ...] = setting(("gaussian", "fourier"), "feature families (rows)",
                                           choices=FAMILIES)
     thetas: tuple[float, ...] = setting((0.0, np.pi / 8, np.pi / 4),
@@ -100,22 +115,84 @@ QUICK = Settings(n_models=20, n_samples=5_000)
 
 
 def points(n_points: int, theta: float) -> np.ndarray:
-    """``(cos(2 pi i/m + theta), sin(2 pi i/m + theta))``, i = 0..m-1; shape (m, 2)."""
+    r"""``m`` training points evenly spaced on the unit circle, rotated by ``theta``.
+
+    .. math:: \mu_i = \big(\cos(2\pi i/m + \theta),\ \sin(2\pi i/m + \theta)\big),
+              \qquad i = 0, \dots, m - 1.
+
+    Parameters
+    ----------
+    n_points : int; ``m >= 1`` (4: the paper's square).
+    theta : float; rotation in radians.
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, 2)
+
+    Examples
+    --------
+    >>> points(4, 0.0).round(3).tolist()
+    [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [-0.0, -1.0]]
+    """
     a = np.arange(n_points) * (2 * np.pi / n_points) + theta
     return np.stack([np.cos(a), np.sin(a)], axis=1)
 
 
 def bin_edges(s: Settings) -> np.ndarray:
-    """Histogram bin edges per axis: ``n_bins + 1`` points evenly spaced on ``[-lim, lim]``."""
+    r"""Histogram bin edges per axis: ``n_bins + 1`` points evenly spaced on ``[-lim, lim]``.
+
+    .. math:: e_k = -\ell + \frac{2\ell k}{n_{\mathrm{bins}}}, \qquad k = 0..n_{\mathrm{bins}}.
+
+    Parameters
+    ----------
+    s : Settings; uses ``lim`` (:math:`\ell`) and ``n_bins``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_bins + 1,)
+
+    Examples
+    --------
+    >>> bin_edges(Settings(n_bins=4, lim=1.0)).tolist()
+    [-1.0, -0.5, 0.0, 0.5, 1.0]
+    """
     return np.linspace(-s.lim, s.lim, s.n_bins + 1)
 
 
 def normalised_maps(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
-    """Each model's normalised histogram, ``(models, n_x, n_y)``; ``masses[model, i_x, i_y]``.
+    r"""Each model's normalised histogram, ``(models, n_x, n_y)``; ``masses[model, i_x, i_y]``.
 
     ``"density"``: joint density (integral 1 over the window); ``"paper"``: every x-column
-    divided by its sum over y and by the y bin width, so each column is a density in y (the
-    formulas are in the module docstring); empty columns stay 0.
+    divided by its sum over y and by the y bin width, so each column is a density in y (as
+    the paper's code does); empty columns stay 0:
+
+    .. math:: \hat p_{\rm density}(x_i, y_j) = \frac{m_{ij}}{\Delta x_i\,\Delta y_j\,
+              \sum_{kl} m_{kl}}, \qquad
+              \hat p_{\rm paper}(y_j \mid x_i) = \frac{m_{ij}}{\Delta y_j\,\sum_{l} m_{il}}.
+
+    Parameters
+    ----------
+    masses : array_like, shape (models, n_x, n_y); each model's bin masses (or counts).
+    edges_x, edges_y : array_like, shapes (n_x + 1,), (n_y + 1,); bin edges.
+    normalisation : {'density', 'paper'}, default 'density'
+
+    Returns
+    -------
+    numpy.ndarray, shape (models, n_x, n_y)
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``normalisation``, ``masses`` not 3-D, or (``"density"``) a model with
+        no mass in the window.
+
+    Examples
+    --------
+    >>> m = np.array([[[1.0, 1.0], [2.0, 0.0]]])  # one model, 2 x 2 bins of width 1
+    >>> normalised_maps(m, [0, 1, 2], [0, 1, 2]).tolist()
+    [[[0.25, 0.25], [0.5, 0.0]]]
+    >>> normalised_maps(m, [0, 1, 2], [0, 1, 2], "paper").tolist()
+    [[[0.5, 0.5], [1.0, 0.0]]]
     """
     check_choice(normalisation, "normalisation", NORMALISATIONS)
     m = np.asarray(masses, dtype=float)
@@ -132,8 +209,29 @@ def normalised_maps(masses, edges_x, edges_y, normalisation: str = "density") ->
 
 
 def average_density(masses, edges_x, edges_y, normalisation: str = "density") -> np.ndarray:
-    """Mean over models of :func:`normalised_maps`: what panel of Figure 3 shows.
+    r"""Mean over models of :func:`normalised_maps`: what a panel of Figure 3 shows.
 
+    .. math:: \bar p(x_i, y_j) = \frac1N \sum_{n=1}^N \hat p_n(x_i, y_j),
+
+    with :math:`\hat p_n` model ``n``'s map under ``normalisation``.
+
+    Parameters
+    ----------
+    masses : array_like, shape (models, n_x, n_y); each model's bin masses.
+    edges_x, edges_y : array_like; bin edges, shapes (n_x + 1,), (n_y + 1,).
+    normalisation : {'density', 'paper'}, default 'density'
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_x, n_y)
+
+    Raises
+    ------
+    ValueError
+        As :func:`normalised_maps`.
+
+    Examples
+    --------
     >>> m = np.array([[[3.0, 1.0], [0.0, 0.0]]])  # one model, 2 x 2 bins of width 1
     >>> average_density(m, [0, 1, 2], [0, 1, 2], "density")[0]
     array([0.75, 0.25])
@@ -154,7 +252,21 @@ def xy_asymmetry(masses, edges_x, edges_y, normalisation: str = "density") -> np
 
     Zero in expectation for data and features symmetric under a 90-degree rotation (the
     square with tensor-product features of the same basis in x and y, at every angle).
+    Integrals are sums over bins weighted by bin area, each bin classified by its centre.
 
+    Parameters
+    ----------
+    masses : array_like, shape (models, n_x, n_y); each model's bin masses.
+    edges_x, edges_y : array_like; bin edges, shapes (n_x + 1,), (n_y + 1,).
+    normalisation : {'density', 'paper'}, default 'density'
+
+    Returns
+    -------
+    numpy.ndarray, shape (models,)
+        One asymmetry :math:`a \in [-1, 1]` per model.
+
+    Examples
+    --------
     >>> m = np.array([[[0.1, 0.6, 0.0], [0.0, 0.2, 0.1]]])  # one model, 2 x 3 bins
     >>> ex, ey = [-2, 0, 2], [-4, -1, 1, 4]  # |x| = 1; |y| = 2.5, 0, 2.5
     >>> [round(float(xy_asymmetry(m, ex, ey, how)[0]), 4) for how in ("density", "paper")]
@@ -171,13 +283,49 @@ def xy_asymmetry(masses, edges_x, edges_y, normalisation: str = "density") -> np
 
 
 def panel_seed(seed: int, fi: int, ti: int) -> np.random.SeedSequence:
-    """Stream of panel (feature row ``fi``, rotation column ``ti``)."""
+    """Stream of panel (feature row ``fi``, rotation column ``ti``).
+
+    No formula: ``SeedSequence([seed, 3, fi, ti])``, so a panel's draws do not depend on
+    which other panels run.
+
+    Parameters
+    ----------
+    seed : int; the run's seed.
+    fi, ti : int; row (feature family) and column (rotation) indices.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+
+    Examples
+    --------
+    >>> panel_seed(0, 1, 2).entropy
+    [0, 3, 1, 2]
+    """
     return np.random.SeedSequence([int(seed), 3, int(fi), int(ti)])
 
 
 def features_for(s: Settings, family: str):
     """The crossed 2-D feature map of ``family`` for the settings ``s`` (``n_x`` per axis, ``n_t`` in
     time, on ``[-lim, lim]^2`` and ``[eps, T]``).
+
+    No formula: a constructor (:func:`gtv_symbolic.features.make_features`); the map has
+    ``F = n_x^2 n_t`` features.
+
+    Parameters
+    ----------
+    s : Settings
+    family : str; a feature family, e.g. ``'gaussian'`` or ``'fourier'``.
+
+    Returns
+    -------
+    gtv_symbolic.features.FeatureMap
+
+    Examples
+    --------
+    >>> fm = features_for(Settings(n_x=3, n_t=2), "gaussian")
+    >>> fm(np.zeros((5, 2)), np.full(5, 0.5)).shape
+    (5, 18)
     """
     return make_features(family, 2, s.n_x, s.n_t, s.eps, T=s.T, x_range=(-s.lim, s.lim))
 
@@ -198,7 +346,32 @@ def _panel(s: Settings, fam, th, fi, ti, seed):
 
 
 def validate(s: Settings) -> None:
-    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use.
+
+    No formula: checks the sizes' ranges (as in the field help), known ``features`` and
+    ``normalisation``, finite ``thetas``, ``ridge > 0``, ``lim > 0`` and ``eps`` in (0, T).
+
+    Parameters
+    ----------
+    s : Settings
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending field and its allowed range.
+
+    Examples
+    --------
+    >>> validate(Settings())
+    >>> validate(Settings(lim=0.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: lim must be finite and > 0, got 0.0
+    """
     check_int(s.n_models, "n_models", 1, MAX_MODELS)
     check_int(s.n_samples, "n_samples", 1, MAX_SAMPLES)
     check_int(s.P, "P (training samples)", 1, 100_000)
@@ -224,9 +397,40 @@ def validate(s: Settings) -> None:
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """``avg[features, theta, x, y]``: mean over models of each model's histogram normalised
+    r"""``avg[features, theta, x, y]``: mean over models of each model's histogram normalised
     by ``settings.normalisation`` (:func:`average_density`); ``xy_asymmetry[features, theta]``
-    and its standard error over models (:func:`xy_asymmetry`; NaN error for one model)."""
+    and its standard error over models (:func:`xy_asymmetry`; NaN error for one model).
+
+    Per panel, with the models' maps :math:`\hat p_n` and asymmetries :math:`a_n`:
+
+    .. math:: \mathrm{avg} = \frac1N\sum_n \hat p_n, \qquad
+              \bar a = \frac1N\sum_n a_n \pm \frac{\mathrm{sd}(a_n)}{\sqrt N}.
+
+    Parameters
+    ----------
+    settings : Settings, default ``Settings()``
+    rng : None, int, SeedSequence or Generator; the run's seed (None: ``settings.seed``).
+    progress, cache, scheduler, workers : optional; progress reporter, result cache
+        (``False``: recompute), dask scheduler, worker count.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``avg`` (dims ``features, theta, x, y``), ``points`` (``theta, point, coord``),
+        ``xy_asymmetry`` and ``xy_asymmetry_se`` (``features, theta``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`validate`, before any computation (FloatingPointError: non-finite ``avg``).
+
+    Examples
+    --------
+    >>> run(Settings(n_bins=1))  # checked first; the module example runs one tiny panel
+    Traceback (most recent call last):
+    ...
+    ValueError: n_bins must be in [2, 4000], got 1
+    """
     s = settings
     validate(s)
     seed = resolve_seed(s, rng)
@@ -271,7 +475,25 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
-    """The ``--save-data`` keys: ``x, y, theta, features, avg``."""
+    """The ``--save-data`` arrays of a :func:`run` result (no formula: a re-packing).
+
+    Parameters
+    ----------
+    result : xarray.Dataset; a :func:`run` result.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``x, y, theta, features`` (as strings) and ``avg``.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> r = xr.Dataset({"avg": (("features", "x"), [[0.0]])},
+    ...                coords={"features": ["gaussian"], "x": [0.0], "y": [0.0], "theta": [0.0]})
+    >>> sorted(npz_arrays(r)), npz_arrays(r)["features"].tolist()
+    (['avg', 'features', 'theta', 'x', 'y'], ['gaussian'])
+    """
     return {"x": result["x"].values, "y": result["y"].values, "theta": result["theta"].values,
             "features": np.asarray([str(f) for f in result["features"].values]),
             "avg": result["avg"].values}

@@ -3,41 +3,24 @@ r"""Trained MLP ensembles vs their lazy-regime (NTK) prediction (issue 13, Prop.
 For every final time ``eps`` (Fig. 2's three rows), parameterisation (``"ntk"``: lazy,
 ``"standard"``: mean-field, rich) and hidden width ``H``, ``N = n_models`` networks
 (:class:`gtv_symbolic.networks.MLP`) share one initialisation ``theta_0`` and are trained on
-their own ``P`` DSM triples (the linear models' sampler and weighting) by ``steps``
-full-batch gradient steps of size ``lr_eff`` (:func:`train_and_predict`). The prediction is the
-lazy law of the same network: the empirical NTK at ``theta_0`` through
-:func:`gtv_symbolic.kernels.linear_kernel` with the gradient-flow filter at
-``tau = steps * lr_eff`` (:func:`gtv_symbolic.networks.lazy_kernel`), ``n_fields`` Gaussian
-fields drawn from it. Their Monte Carlo error relative to the ensemble's is reported per cell
-(``field_mc_ratio``, max over the gap and the mode cells; ``lazy_fields`` the count): it is not
-topped up to the project's 1/3 rule here, which would take 4-20 fields per model (measured
-with ``--quick``) and several times the 10-minute budget; the errors of every paired
-difference include the fields' share. Both go through the same 30-step Euler sampler,
-transported without samples (:func:`gtv_symbolic.solvers.pushforward_1d`, Fig. 2's settings).
-
-The step: ``lr`` (mean field: ``lr H``), lowered where needed so that
-``lr_eff mu_max(G_hat) <= max_lr_mu`` for all ``N`` training sets. The weight
-``lam = alpha_t^2 / sigma_t^2`` reaches ``1/eps``, so at ``eps = 1e-3, 1e-4`` a training set
-with a sample near ``t = eps`` has ``mu_max`` up to about 80 and 700 (against about 9 at
-``1e-2``): there ``tau`` is shorter (reported per cell), the price of plain gradient descent
-on this objective with a fixed number of steps.
-
-Reported per cell, with standard errors (:mod:`.stats`): TV between the average learned
-distributions (bootstrap), gap and mode masses of both and their paired differences, and the
-relative kernel change ``||Theta_T - Theta_0||_F / ||Theta_0||_F`` on a fixed probe grid
-(mean over models); also ``tv_null`` (the TV two independent ensembles of the same sizes
-from the *same* law would show: two halves of the fields, rescaled by
-``sqrt((1/N + 1/M) / (2/h))``; TV of finite averages is biased upwards by their noise),
-``F_eff = tr(G h_tau(G))`` (for ``F_eff / P``), ``tau``, ``lr_eff mu_max`` and the basis
-residual of the prediction.
-
-Default sizes (why): Fig. 2's data ``{-1, 0, 1}`` and its three ``eps``; ``P = 128`` and
-``H in {64, 256, 1024}`` (``F_eff / P`` from below 1 to above 1; 1024 is the widest the issue
-asks for), 150 steps at ``lr = 0.1`` (``tau = 15`` at ``eps = 1e-2``: the top NTK modes are
-fitted, ``lr mu_max <= 0.9`` there), ``max_lr_mu = 1`` (every mode decays monotonically),
-``N = 100``. Measured (``benchmarks/bench_nn.py figure``): 308 s wall on 2 cores at load
-2.3-2.9 (the issue's limit is 10 minutes), 576 CPU-seconds, 2.7 GB summed over the processes;
-the width-1024 cells dominate (training, and the lazy basis and kernel at ``p = 6144``).
+their own ``P`` DSM triples by ``steps`` full-batch gradient steps of size ``lr_eff``
+(:func:`train_and_predict`). The prediction is the lazy law of the same network: the
+empirical NTK at ``theta_0`` through :func:`gtv_symbolic.kernels.linear_kernel` with the
+gradient-flow filter at ``tau = steps * lr_eff``, ``n_fields`` Gaussian fields drawn from it.
+Their Monte Carlo error relative to the ensemble's is reported (``field_mc_ratio``, max over
+gap and mode cells), not topped up to the 1/3 rule (4-20 fields per model: several times the
+10-minute budget); the paired differences' errors include the fields' share. Both go through
+Fig. 2's Euler sampler, transported without samples (:func:`gtv_symbolic.solvers.pushforward_1d`).
+The step ``lr`` (mean field: ``lr H``) is lowered so that ``lr_eff mu_max(G_hat) <=
+max_lr_mu`` for all ``N`` training sets; as ``lam = alpha_t^2 / sigma_t^2`` reaches ``1/eps``,
+``mu_max`` is about 9, 80 and 700 at ``eps = 1e-2, 1e-3, 1e-4``, so ``tau`` is shorter there.
+Reported per cell with standard errors (:mod:`.stats`): TV (bootstrap), gap and mode masses
+and their paired differences, the kernel change on a probe grid, ``tv_null`` (the TV two
+independent ensembles of these sizes from the *same* law would show: TV of finite averages
+is biased upwards), ``F_eff = tr(G h_tau(G))``, ``tau``, ``lr_eff mu_max``, basis residual.
+Default sizes (why): ``P = 128``, ``H in {64, 256, 1024}`` (``F_eff / P`` from below to above
+1), 150 steps at ``lr = 0.1`` (``tau = 15`` at ``eps = 1e-2``, ``lr mu_max <= 0.9``),
+``max_lr_mu = 1`` (every mode decays monotonically), ``N = 100``; cost: README.
 """
 
 from __future__ import annotations
@@ -73,6 +56,14 @@ PARAMETERISATIONS = ("ntk", "standard")
 
 @dataclass(frozen=True)
 class Settings:
+    """Settings of the networks-vs-lazy-prediction experiment (Prop. 5.2): Figure 2's data,
+    ``eps`` and ``N`` (the paper's parameters); network sizes as the module docstring says.
+    Examples
+    --------
+    >>> Settings().width, Settings(width=(8,)).width
+    ((64, 256, 1024), (8,))
+    """
+
     parameterisation: tuple[str, ...] = setting(PARAMETERISATIONS, "network parameterisations "
                                                 "(ntk = lazy, standard = mean-field)",
                                                 choices=PARAMETERISATIONS)
@@ -104,12 +95,40 @@ QUICK = Settings(width=(64, 512), n_models=20, n_fields=20, n_boot=50)
 
 
 def eps_code(eps: float) -> int:
-    """``round(-1000 log10 eps)``: the integer tag of ``eps`` in seeds (as Fig. 2's)."""
+    r""":math:`\mathrm{round}(-1000 \log_{10} \epsilon)`: the integer tag of ``eps`` in seeds.
+
+    Parameters
+    ----------
+    eps : float; a final time (> 0).
+    Returns
+    -------
+    int
+    Examples
+    --------
+    >>> eps_code(1e-2), eps_code(3e-4)
+    (2000, 3523)
+    """
     return int(round(-np.log10(eps) * 1000))
 
 
 def probe_points(s: Settings, eps: float):
-    """Fixed probe set of the kernel change: 16 x in ``x_range`` times 4 times in ``[eps, T]``."""
+    r"""Probe set of the kernel change: 16 x evenly in ``x_range`` times the 4 times
+    :math:`t_j = \epsilon (T/\epsilon)^{j/5}`, :math:`j = 1..4`; all 64 pairs, x-major.
+
+    Parameters
+    ----------
+    s : Settings
+    eps : float in (0, T)
+    Returns
+    -------
+    x : numpy.ndarray, shape (64, 1)
+    t : numpy.ndarray, shape (64,)
+    Examples
+    --------
+    >>> x, t = probe_points(Settings(), 1e-2)
+    >>> x.shape, t.shape, float(x[0, 0]), round(float(t[0]), 4)
+    ((64, 1), (64,), -1.5, 0.0251)
+    """
     xs = np.linspace(s.x_range[0], s.x_range[1], 16)
     ts = np.geomspace(eps, s.T, 6)[1:5]
     X, Tt = np.meshgrid(xs, ts, indexing="ij")
@@ -118,7 +137,20 @@ def probe_points(s: Settings, eps: float):
 
 def validate(s: Settings):
     """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use, before any
-    computation.
+    computation (no formula); return the training points.
+
+    Parameters
+    ----------
+    s : Settings
+    Returns
+    -------
+    numpy.ndarray, shape (M, 1)
+    Examples
+    --------
+    >>> validate(Settings(width=(63,)))
+    Traceback (most recent call last):
+    ...
+    ValueError: width must be even, got 63
     """
     for p in s.parameterisation:
         check_choice(p, "parameterisation", PARAMETERISATIONS)
@@ -155,23 +187,36 @@ def train_and_predict(net, data, sched, *, P, steps, lr, max_lr_mu, n_models, n_
                       edges, n_steps, probe, seed_seq, regions=None, first_stream=2) -> dict:
     r"""Networks and their lazy prediction for each target ``M`` in ``draws`` (runs in a worker).
 
-    For every ``M`` (``1``: proxy target J1; ``None``: exact posterior mean J0; else the
-    average of ``M`` posterior draws) ``n_models`` networks are trained from the same
-    ``theta_0`` on the same triples (:func:`gtv_symbolic.networks.train_networks`, stream
-    ``child(seed_seq, 0)`` for every ``M``), and ``n_fields`` lazy Gaussian fields are drawn
-    (stream ``child(seed_seq, first_stream + i)`` for the ``i``-th ``M``)
-    from ``N(W*, Cov_mis + Cov_C / M)`` (one NTK-at-init kernel,
-    :meth:`gtv_symbolic.networks.LazyPrediction.cov_W`). Both are transported on ``edges``.
-    With ``regions`` (bin masks) the fields are topped up until their Monte Carlo error is at
-    most ``MC_RATIO`` of the ensemble's in every region (:func:`._compare.gaussian_fields`).
-    Returns ``ensemble (len(draws), N, bins)``, ``lazy (sum(lazy_counts), bins)`` (the
-    fields of every ``M`` in turn; :func:`split_lazy`), ``lazy_counts (len(draws),)``,
-    ``kernel_change, loss (len(draws), N)``, the functional variance in the lazy basis
-    ``q (len(draws), N)`` (:func:`functional_variance` of ``w_n = B^T (theta_n - theta_0)``)
-    and its prediction ``q_pred = tr(G Cov_W^(M))`` ``(len(draws),)``, and the scalars
-    ``tau, lr_mu_max, F_eff, basis_residual, rank``; ``outside_basis (len(draws),)`` is
-    ``||J (I - B B^T) Delta||_F / ||J Delta||_F`` for the trained displacements ``Delta`` on
-    the probe points (how much of what the networks learned the finite basis misses).
+    Per ``M`` (``1``: J1; ``None``: J0; else ``M`` posterior draws) ``n_models`` networks from
+    one ``theta_0``, same triples (stream ``child(seed_seq, 0)``), and ``n_fields`` lazy fields
+    of ``N(W*, Cov_mis + Cov_C / M)`` (stream ``child(seed_seq, first_stream + i)``, topped up
+    to ``MC_RATIO`` in each mask of ``regions`` if given), transported on ``edges``; kernel
+    change :math:`\|\Theta_{T,n} - \Theta_0\|_F / \|\Theta_0\|_F` (:math:`\Theta = J J^\top`),
+    ``q`` of ``w_n = B^T (theta_n - theta_0)`` (:func:`functional_variance`) and
+    :math:`q_{\mathrm{pred}} = \mathrm{tr}(G\,\mathrm{Cov}_W^{(M)})`.
+
+    Parameters
+    ----------
+    net : gtv_symbolic.networks.MLP; a 1-D network.
+    data, sched : (M_data, 1) points and Schedule
+    P, steps, lr, max_lr_mu, n_models, n_fields : training and field sizes (as Settings)
+    draws : list of int or None
+    edges, n_steps, probe, seed_seq : transport grid, Euler steps, probe points, stream
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``ensemble (len(draws), N, bins)``, ``lazy`` (:func:`split_lazy`), ``lazy_counts``,
+        ``kernel_change, loss, q, q_pred``, ``outside_basis`` (``||J (I - B B^T) Delta||_F /
+        ||J Delta||_F``), ``tau, lr_mu_max, F_eff, basis_residual, rank``.
+    Examples
+    --------
+    >>> from gtv_symbolic import networks, schedules
+    >>> kw = dict(steps=1, lr=0.1, max_lr_mu=1.0, n_models=2, n_fields=2, draws=[1], n_steps=5)
+    >>> train_and_predict(networks.MLP(width=4, eps=1e-2), np.zeros((2, 1)), schedules.VP(), P=0,
+    ...                   edges=None, probe=None, seed_seq=np.random.SeedSequence(0), **kw)
+    Traceback (most recent call last):
+    ...
+    ValueError: P must be in [1, 100000], got 0
     """
     from .. import networks as nw
     from ..grids import TimeGrid
@@ -232,21 +277,63 @@ def _lazy_masses(net, theta0, grid, edges, deltas, k):
 
 
 def split_lazy(res: dict) -> list[np.ndarray]:
-    """The lazy-field masses of :func:`train_and_predict` per ``M``."""
+    """The lazy-field masses of :func:`train_and_predict` per ``M`` (no formula: a split).
+
+    Parameters
+    ----------
+    res : dict; with ``lazy (sum(lazy_counts), bins)`` and ``lazy_counts``.
+    Returns
+    -------
+    list of numpy.ndarray, one ``(lazy_counts[i], bins)`` per ``M``.
+    Examples
+    --------
+    >>> [a.shape for a in split_lazy({"lazy": np.zeros((5, 3)), "lazy_counts": np.array([2, 3])})]
+    [(2, 3), (3, 3)]
+    """
     return np.split(res["lazy"], np.cumsum(res["lazy_counts"])[:-1])
 
 
 def functional_variance(W, G):
-    r"""``N/(N-1) dW_n^T G dW_n`` per model, ``dW = W - mean(W)`` (summed over output
-    dimensions; ``W (N, D, F)``): the sample estimate of ``E_train[lam tr Var mu_hat] =
-    tr(G Cov_W)``, shape ``(N,)``."""
+    r"""Per model, the sample estimate of ``E_train[lam tr Var mu_hat] = tr(G Cov_W)``.
+
+    .. math:: q_n = \tfrac{N}{N-1}\textstyle\sum_d \delta W_{n,d}^\top G\, \delta W_{n,d},
+              \quad \delta W_n = W_n - \bar W, \quad \tfrac1N \sum_n q_n = \mathrm{tr}(G S_W).
+
+    Parameters
+    ----------
+    W : numpy.ndarray, shape (N, D, F), N >= 2
+    G : numpy.ndarray, shape (F, F)
+    Returns
+    -------
+    numpy.ndarray, shape (N,)
+    Examples
+    --------
+    >>> functional_variance(np.array([[[1.0, 0.0]], [[-1.0, 0.0]]]), np.eye(2)).tolist()
+    [2.0, 2.0]
+    """
     dW = W - W.mean(0)
     N = W.shape[0]
     return np.einsum("ndf,fg,ndg->n", dW, G, dW) * N / (N - 1)
 
 
 def cell(s: Settings, seed: int, eps: float, k_param: int, width: int) -> dict:
-    """One (eps, parameterisation, width) cell: train, predict, transport (runs in a worker)."""
+    """One (eps, parameterisation, width) cell: :func:`train_and_predict` (runs in a worker).
+
+    Parameters
+    ----------
+    s : Settings
+    seed, k_param, width : int; stream ``SeedSequence([seed, 13, eps_code(eps), k_param, width])``
+    eps : float; the cell's final time
+    Returns
+    -------
+    dict of str to numpy.ndarray; the :func:`train_and_predict` entries for one ``M``.
+    Examples
+    --------
+    >>> cell(Settings(P=0), 0, 1e-2, 0, 4)  # bad sizes fail before any training
+    Traceback (most recent call last):
+    ...
+    ValueError: P must be in [1, 100000], got 0
+    """
     from .. import networks as nw
 
     sched = make_schedule(s.schedule, s.T)
@@ -264,7 +351,28 @@ def cell(s: Settings, seed: int, eps: float, k_param: int, width: int) -> dict:
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Every (eps, parameterisation, width) cell; see the module docstring for the variables."""
+    r"""Every (eps, parameterisation, width) cell; see the module docstring for the variables.
+
+    TV, gap and mode masses as in :func:`.one_call.theory_vs_ensemble`; with ``K`` lazy
+    fields :math:`q_k`, :math:`h = \lfloor K/2 \rfloor`, the noise floor is
+    :math:`\mathrm{tv\_null} = \mathrm{TV}(\bar q_{1..h}, \bar q_{h+1..2h})\sqrt{(1/N + 1/K)/(2/h)}`.
+
+    Parameters
+    ----------
+    settings : Settings
+    rng : None, int, SeedSequence or Generator; the seed (None: ``settings.seed``).
+    progress, cache, scheduler, workers : optional; as in :func:`.fig2.run`.
+    Returns
+    -------
+    xarray.Dataset; ``ensemble, lazy_prediction`` (dims ``eps, parameterisation, width, x``),
+    the summaries with ``*_se`` (``eps, parameterisation, width``), ``true, pfode``.
+    Examples
+    --------
+    >>> run(Settings(max_lr_mu=3.0))  # checked first; a run compiles networks (> 10 s)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_lr_mu must lie in (0, 2) (gradient descent is stable below 2), got 3.0
+    """
     s = settings
     data, seed, prog, cache, sched, x, edges = _compare.start_1d(NAME, s, validate, rng,
                                                                  progress, cache)
@@ -337,12 +445,21 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
 
 def npz_split(result: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
-    """Files of ``--save-data PATH``: ``(suffix, one-eps result)``, one per ``eps``.
+    """Files of ``--save-data PATH``: ``(suffix, one-eps result)``, one per ``eps`` (no formula).
+    One ``eps``: ``PATH``; several: ``PATH_eps1e-02.npz``, ... and ``PATH`` (the first), each
+    with a JSON sidecar and the keys ``eps`` and ``eps_all``.
 
-    A one-``eps`` run writes ``PATH`` alone. A run with several ``eps`` writes
-    ``PATH_eps1e-02.npz``, ``PATH_eps1e-03.npz``, ... (one per ``eps``, each with its JSON
-    sidecar) and ``PATH`` itself holding the first ``eps``; every file has the key ``eps``
-    (its own) and ``eps_all`` (all of the run), so none is dropped silently.
+    Parameters
+    ----------
+    result : xarray.Dataset; a :func:`run` result.
+    Returns
+    -------
+    list of (str, xarray.Dataset)
+    Examples
+    --------
+    >>> r = xr.Dataset({"tv": ("eps", [0.1, 0.2])}, coords={"eps": [1e-2, 1e-3]})
+    >>> [(suffix, float(d["eps"])) for suffix, d in npz_split(r)]
+    [('', 0.01), ('_eps1e-02', 0.01), ('_eps1e-03', 0.001)]
     """
     eps = result["eps"].values
 
@@ -354,10 +471,24 @@ def npz_split(result: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
-    """``--save-data`` keys of one ``eps`` (see :func:`npz_split`): ``x, width,
-    parameterisation, ensemble, lazy_prediction`` (shape ``(len(parameterisation),
-    len(width), len(x))``), ``tv, tv_se, kernel_change`` (shape ``(len(parameterisation),
-    len(width))``), and ``eps, eps_all``."""
+    """``--save-data`` keys of one ``eps`` (:func:`npz_split`; no formula): ``x, width,
+    parameterisation, ensemble, lazy_prediction`` (``(parameterisation, width, x)``), ``tv,
+    tv_se, kernel_change`` (``(parameterisation, width)``), ``eps, eps_all``.
+
+    Parameters
+    ----------
+    result : xarray.Dataset; a :func:`run` result, or one part of :func:`npz_split`.
+    Returns
+    -------
+    dict of str to numpy.ndarray
+    Examples
+    --------
+    >>> r = xr.Dataset({k: ("width", [0.0]) for k in ("ensemble", "lazy_prediction", "tv",
+    ...                 "tv_se", "kernel_change")}, coords={"x": [0.0], "width": [64],
+    ...                 "parameterisation": ["ntk"], "eps": 0.01})
+    >>> len(npz_arrays(r)), npz_arrays(r)["eps_all"].tolist()
+    (10, [0.01])
+    """
     r = result.isel(eps=0) if "eps" in result.dims else result
     out = {k: r[k].values for k in ("x", "width", "ensemble", "lazy_prediction", "tv",
                                     "tv_se", "kernel_change")}

@@ -44,6 +44,19 @@ NAME = "phase"
 
 @dataclass(frozen=True)
 class Settings(fig2.Shared):
+    """Settings of the eps x F/P phase map (paper Fig. 2's eps and F/P axes, on a finer grid).
+
+    The shared fields (:class:`.fig2.Shared`) are Figure 2's, with the paper's parameters as
+    defaults (16 x 16 Gaussian features, so ``P = 256 / ratio``); ``eps`` and ``ratio``
+    extend Figure 2's rows and columns to a grid.
+
+    Examples
+    --------
+    >>> s = Settings()
+    >>> [int(round(s.n_x * s.n_t / r)) for r in s.ratio][:3]
+    [4096, 2048, 1024]
+    """
+
     eps: tuple[float, ...] = setting((1e-2, 3e-3, 1e-3, 3e-4, 1e-4), "final times (rows)")
     ratio: tuple[float, ...] = setting((1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8),
                                        "F/P values (columns); P = round(F / ratio)")
@@ -59,7 +72,33 @@ QUICK = Settings(eps=(1e-2, 1e-3, 1e-4), ratio=(1 / 16, 1 / 4, 1, 4), n_models=8
 
 
 def validate(settings: Settings) -> None:
-    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use.
+
+    No formula: checks ``n_models >= 2``, ``field_factor`` in [1, 50], ``n_boot`` in
+    [10, 100000], finite ``ratio > 0`` with every ``P = round(n_x n_t / ratio)`` in
+    [1, 100000], and Figure 2's own fields.
+
+    Parameters
+    ----------
+    settings : Settings
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending field and its allowed range.
+
+    Examples
+    --------
+    >>> validate(Settings())
+    >>> validate(Settings(ratio=(0.001,)))
+    Traceback (most recent call last):
+    ...
+    ValueError: P = n_x n_t / ratio must be in [1, 100000], got 256000
+    """
     s = settings
     check_int(s.n_models, "n_models", 2, MAX_MODELS)
     check_int(s.field_factor, "field_factor", 1, 50)
@@ -75,10 +114,46 @@ def validate(settings: Settings) -> None:
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Run the experiment for ``settings`` (checked first by :func:`validate`) and return its labelled
+    r"""Run the experiment for ``settings`` (checked first by :func:`validate`) and return its labelled
     result; see the module docstring for the variables. ``rng`` (None, an int, a SeedSequence or a
     Generator) overrides ``settings.seed``; ``cache``, ``workers``, ``scheduler`` and ``progress``
     as in :func:`gtv_symbolic.experiments.fig2.run`.
+
+    Per cell, with the ensemble's models :math:`p_n`, the Gaussian fields' :math:`q_k`, the
+    exact-score PF-ODE output :math:`p_{\mathrm{PF}}` and gap masses :math:`g = \sum_{b\in
+    \mathcal G} p_b`:
+
+    .. math:: \mathrm{tv\_ens\_pfode} = \mathrm{TV}\big(\tfrac1N\textstyle\sum_n p_n,
+              p_{\mathrm{PF}}\big), \qquad
+              \mathrm{gap\_diff} = \bar g_{\mathrm{ens}} - \bar g_{\mathrm{gf}} \pm
+              \sqrt{\mathrm{se}_{\mathrm{ens}}^2 + \mathrm{se}_{\mathrm{gf}}^2},
+
+    TVs with bootstrap errors (:func:`.stats.bootstrap_tv`), gap masses with
+    :math:`\mathrm{sd}/\sqrt N` (:func:`.stats.mean_se`), likewise ``tv_gf_pfode``.
+
+    Parameters
+    ----------
+    settings : Settings, default ``Settings()``
+    rng : None, int, SeedSequence or Generator; the run's seed (None: ``settings.seed``).
+    progress, cache, scheduler, workers : optional; as in :func:`.fig2.run`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``tv_ens_pfode, tv_gf_pfode, gap_ens, gap_gf, gap_diff`` with ``*_se``, ``mc_ratio``
+        and ``P_cell`` (dims ``eps, ratio``), ``gap_pfode`` (``eps``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`validate`, before any computation.
+
+    Examples
+    --------
+    >>> run(Settings(n_models=1))  # checked first; the module example runs one tiny cell
+    Traceback (most recent call last):
+    ...
+    ValueError: n_models must be in [2, 10000], got 1
     """
     s = settings
     validate(s)
@@ -154,7 +229,29 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
-    """The ``--save-data`` keys of the previous figure plus the ``*_se`` errors."""
+    """The ``--save-data`` keys of the previous figure plus the ``*_se`` errors.
+
+    No formula: a re-packing of a :func:`run` result.
+
+    Parameters
+    ----------
+    result : xarray.Dataset; a :func:`run` result (with the ``n_models`` attribute).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``eps, ratio, tv_ens_pfode, tv_gf_pfode, gap_ens, gap_gf, gap_pfode``, every
+        ``*_se`` variable and ``n_models``.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> keys = ("tv_ens_pfode", "tv_gf_pfode", "gap_ens", "gap_gf", "gap_pfode", "gap_ens_se")
+    >>> r = xr.Dataset({k: ("eps", [0.0]) for k in keys}, coords={"eps": [0.01], "ratio": [1.0]},
+    ...                attrs={"n_models": 3})
+    >>> sorted(npz_arrays(r))[:4], int(npz_arrays(r)["n_models"])
+    (['eps', 'gap_ens', 'gap_ens_se', 'gap_gf'], 3)
+    """
     d = {k: result[k].values for k in ("eps", "ratio", "tv_ens_pfode", "tv_gf_pfode", "gap_ens",
                                        "gap_gf", "gap_pfode")}
     d.update({k: result[k].values for k in result.data_vars if k.endswith("_se")})

@@ -46,7 +46,29 @@ __all__ = ["mean_se", "diff_se", "normalise", "tv", "bootstrap_tv", "gap_region"
 
 
 def mean_se(v, axis: int = 0):
-    """Mean over ``axis`` and its standard error ``sd(ddof=1)/sqrt(n)`` (0 when n = 1)."""
+    r"""Mean over ``axis`` and its standard error ``sd(ddof=1)/sqrt(n)`` (0 when n = 1).
+
+    .. math:: \bar v = \frac1n\sum_{k=1}^n v_k,\qquad
+              \mathrm{se}(\bar v) = \sqrt{\frac{1}{n(n-1)}\sum_{k=1}^n (v_k-\bar v)^2}.
+
+    Parameters
+    ----------
+    v : array_like
+        Values; ``axis`` indexes the ``n`` independent replicates (models, seeds).
+    axis : int, default 0
+        The replicate axis.
+
+    Returns
+    -------
+    mean, se : numpy.ndarray
+        Arrays of ``v``'s shape without ``axis``; ``se`` is zero when ``n = 1``.
+
+    Examples
+    --------
+    >>> m, se = mean_se([[1.0, 2.0], [3.0, 2.0]])
+    >>> m.tolist(), se.tolist()
+    ([2.0, 2.0], [1.0, 0.0])
+    """
     v = np.asarray(v, dtype=float)
     n = v.shape[axis]
     m = v.mean(axis)
@@ -56,12 +78,53 @@ def mean_se(v, axis: int = 0):
 
 
 def diff_se(se_a, se_b):
-    r"""Standard error of a difference of two independent estimates: ``sqrt(se_a^2 + se_b^2)``."""
+    r"""Standard error of a difference of two independent estimates.
+
+    .. math:: \mathrm{se}(a - b) = \sqrt{\mathrm{se}_a^2 + \mathrm{se}_b^2}.
+
+    Parameters
+    ----------
+    se_a, se_b : float or array_like
+        Standard errors of the two estimates (broadcast against each other).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The standard error of ``a - b`` (not valid for paired, correlated estimates).
+
+    Examples
+    --------
+    >>> float(diff_se(0.3, 0.4))
+    0.5
+    """
     return np.hypot(se_a, se_b)
 
 
 def normalise(m):
-    """Bin masses renormalised to sum to one over the last axis (negative parts clipped)."""
+    r"""Bin masses renormalised to sum to one over the last axis (negative parts clipped).
+
+    .. math:: \hat m_b = \frac{\max(m_b, 0)}{\sum_{b'} \max(m_{b'}, 0)}.
+
+    Parameters
+    ----------
+    m : array_like, shape (..., bins)
+        Unnormalised bin masses (or densities on a uniform grid).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., bins)
+        Non-negative masses summing to one over the last axis.
+
+    Raises
+    ------
+    ValueError
+        If some distribution has no positive mass on the grid.
+
+    Examples
+    --------
+    >>> normalise([[1.0, 3.0], [-1.0, 2.0]]).tolist()
+    [[0.25, 0.75], [0.0, 1.0]]
+    """
     m = np.clip(np.asarray(m, dtype=float), 0, None)
     tot = m.sum(-1, keepdims=True)
     if np.any(tot <= 0):
@@ -70,16 +133,73 @@ def normalise(m):
 
 
 def tv(p, q):
-    """``(1/2) sum_b |p_b - q_b|`` of two normalised mass vectors (last axis)."""
+    r"""Total variation distance of two mass vectors over the last axis.
+
+    Both are first renormalised by :func:`normalise`:
+
+    .. math:: \mathrm{TV}(p, q) = \tfrac12 \sum_b |\hat p_b - \hat q_b| \in [0, 1].
+
+    Parameters
+    ----------
+    p, q : array_like, shape (..., bins)
+        Bin masses (broadcast against each other).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for 1-D inputs, otherwise an array of the broadcast leading shape.
+
+    Raises
+    ------
+    ValueError
+        If a distribution has no positive mass (from :func:`normalise`).
+
+    Examples
+    --------
+    >>> tv([1.0, 1.0, 0.0], [0.0, 1.0, 1.0])
+    0.5
+    """
     out = 0.5 * np.abs(normalise(p) - normalise(q)).sum(-1)
     return float(out) if np.ndim(out) == 0 else out
 
 
 def bootstrap_tv(a, b, *, n_boot: int = 200, rng):
-    """TV between the averages of ``a (N, bins)`` and ``b`` and its bootstrap standard error.
+    r"""TV between the ensemble averages of ``a`` and ``b`` and its bootstrap standard error.
 
-    ``b`` is ``(M, bins)`` (an independent ensemble, resampled too) or ``(bins,)`` (a fixed
-    reference). Returns ``(tv, se)``.
+    With the renormalised models :math:`a_n` (:math:`n \le N`) and :math:`b_m` (:math:`m \le M`),
+
+    .. math:: \widehat{\mathrm{TV}} = \mathrm{TV}\Big(\frac1N\sum_n a_n, \frac1M\sum_m b_m\Big),
+              \qquad \mathrm{se} = \mathrm{sd}_{k=1..B}\big(\mathrm{TV}^{*}_k\big),
+
+    where :math:`\mathrm{TV}^*_k` is the same statistic on the models resampled with
+    replacement (``b`` too when it is an ensemble). The estimate is biased upwards by the
+    sampling noise of the averages; the bootstrap does not remove that bias.
+
+    Parameters
+    ----------
+    a : array_like, shape (N, bins)
+        Bin masses of ``N`` models.
+    b : array_like, shape (M, bins) or (bins,)
+        An independent ensemble (resampled too) or a fixed reference distribution.
+    n_boot : int, default 200
+        Bootstrap replicates ``B`` (>= 2 for a standard error).
+    rng : numpy.random.Generator
+        Source of the resampling indices.
+
+    Returns
+    -------
+    tv : float
+        TV between the averages.
+    se : float
+        Bootstrap standard error of ``tv``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> est, se = bootstrap_tv(a, np.array([0.5, 0.5]), n_boot=50, rng=np.random.default_rng(0))
+    >>> float(est), bool(se > 0)
+    (0.0, True)
     """
     a = normalise(a)
     b = normalise(b)
@@ -93,5 +213,28 @@ def bootstrap_tv(a, b, *, n_boot: int = 200, rng):
 
 
 def region_mass(m, mask):
-    """Mass of the (flattened) region ``mask`` under normalised masses ``m (..., bins)``."""
+    r"""Mass of the (flattened) region ``mask`` under the renormalised masses ``m``.
+
+    .. math:: M(\mathcal R) = \sum_{b \in \mathcal R} \hat m_b,
+
+    with :math:`\hat m` from :func:`normalise` (e.g. the gap mass for ``mask =
+    gap_region(...)``).
+
+    Parameters
+    ----------
+    m : array_like, shape (..., bins)
+        Bin masses (a 2-D grid flattened to ``bins`` cells).
+    mask : array_like of bool, ``bins`` entries (any shape, flattened)
+        The region's cells, e.g. from :func:`gap_region` or one cell of :func:`mode_cells`.
+
+    Returns
+    -------
+    float or numpy.ndarray, shape (...)
+        The region's mass in [0, 1].
+
+    Examples
+    --------
+    >>> float(region_mass([1.0, 2.0, 1.0], [False, True, False]))
+    0.5
+    """
     return normalise(m) @ np.asarray(mask, dtype=float).reshape(-1)

@@ -1,34 +1,29 @@
 r"""Target-variance sweep: linear models trained on targets averaged over ``M`` posterior draws.
 
-The DSM target ``x0`` (J1, the proxy) has conditional covariance ``Sigma_post(x, t)`` given
-``(x, t)``; averaging ``M`` independent posterior draws (:func:`averaged_targets`) keeps the
-mean ``m(x, t)`` and divides the covariance by ``M`` (``M -> infinity``: the exact posterior
-mean, J0). In the ``1/P`` law of a linear denoiser (:func:`gtv_symbolic.kernels.linear_kernel`)
-the covariance splits as ``Cov_W = Cov_mis + Cov_C`` (misspecification and proxy-variance
-or C-term, Prop. 5.1), so (derivation ``target-variance``, d16)
+The DSM target ``x0`` (J1, the proxy) has conditional covariance ``Sigma_post(x, t)``;
+averaging ``M`` posterior draws (:func:`averaged_targets`) keeps the mean ``m(x, t)`` and
+divides the covariance by ``M`` (``M -> infinity``: the posterior mean, J0). In the ``1/P``
+law of a linear denoiser (:func:`gtv_symbolic.kernels.linear_kernel`) ``Cov_W = Cov_mis +
+Cov_C`` (misspecification and proxy-variance or C-term, Prop. 5.1), so (derivation
+``target-variance``, d16)
 
 .. math:: \mathrm{Cov}_W^{(M)} = \mathrm{Cov}_{mis} + \tfrac1M\,\mathrm{Cov}_C,\qquad
           V^{(M)} = V_{mis} + \tfrac1M V_C .
 
-For every ``M`` in ``n_draws`` (and ``M = inf``) ``N`` ridge models (Fig. 2 features and
-ridge; the same ``P`` triples per model as :func:`gtv_symbolic.training.train_ensemble`,
-targets from :func:`averaged_targets`, fitted with :func:`gtv_symbolic.training.ridge_fit`)
-are compared with Gaussian fields ``W ~ N(W*, Cov_W^(M))`` through the same sampler:
-gap and mode masses with standard errors, their paired differences, TV, and the functional
-variance ``q = E_train[lam tr Var mu_hat] = tr(G Cov_W)`` (ensemble: mean of
-``N/(N-1) dW_n^T G dW_n`` with its error; prediction: exact), which tests the ``1/M`` law.
-The mean model ``W*`` (no variance) and the exact-score PF-ODE are the references. The
-Gaussian fields are topped up until their Monte Carlo error is at most 1/3 of the ensemble's
-in the gap and in every mode cell (:func:`._compare.gaussian_fields`; count and ratio reported).
-``*_vs_exact`` are paired changes: each model's gap and mode masses at ``M`` minus the same
-model's at ``M = inf`` (the triples are shared), mean and standard error over models.
+For every ``M`` in ``n_draws`` (and ``M = inf``) ``N`` ridge models (:func:`train_panel`:
+Fig. 2 features and ridge, the same ``P`` triples per model for every ``M``) are compared
+with Gaussian fields ``W ~ N(W*, Cov_W^(M))`` through the same sampler (:func:`run`): gap
+and mode masses with standard errors, their paired differences, TV, and the functional
+variance ``q = E_train[lam tr Var mu_hat] = tr(G Cov_W)``, which tests the ``1/M`` law. The
+mean model ``W*`` and the exact-score PF-ODE are the references; fields are topped up until
+their Monte Carlo error is at most 1/3 of the ensemble's (count and ratio reported).
+``*_vs_exact``: each model's gap and mode masses at ``M`` minus its own at ``M = inf`` (paired).
 
-Networks (``networks``, default ``("ntk",)``, width ``nn_width``): for every ``M`` ``N``
+Networks (``networks``, default ``("ntk",)``, width ``nn_width``): for every ``M``, ``N``
 networks from one ``theta_0`` are trained on the same triples and ``M``-draw targets
-(:func:`gtv_symbolic.experiments.nn_vs_theory.train_and_predict`, the nn-vs-theory step rule)
-and compared with their lazy law ``N(W*, Cov_mis + Cov_C / M)`` from the NTK at
-initialisation (``nn_*`` variables, dims ``(network, M[, mode | x])``); their functional
-variance is measured in the lazy basis, ``w_n = B^T (theta_n - theta_0)``.
+(:func:`.nn_vs_theory.train_and_predict`) and compared with their lazy law
+``N(W*, Cov_mis + Cov_C / M)`` from the NTK at initialisation (``nn_*`` variables); their
+functional variance is measured in the lazy basis, ``w_n = B^T (theta_n - theta_0)``.
 
 Examples
 --------
@@ -37,6 +32,8 @@ Examples
 >>> r = run(s, cache=False, workers=1)
 >>> r["gap_mass_ensemble"].dims, r["M"].values.tolist()
 (('M',), [1.0, inf])
+>>> sorted(npz_arrays(r))[:4]
+['M', 'ensemble', 'field_mc_ratio', 'functional_variance_ensemble']
 """
 
 from __future__ import annotations
@@ -70,6 +67,16 @@ MAX_DRAWS = 10**4
 
 @dataclass(frozen=True)
 class Settings:
+    """Settings of the target-variance sweep (the ``1/M`` law of the C-term, Prop. 5.1).
+    Model fields as Figure 2's (the paper's parameters); ``eps = 1e-2``, ``P = 256`` (F/P = 1)
+    pick one Figure 2 panel; ``nn_*`` are the nn-vs-theory settings.
+
+    Examples
+    --------
+    >>> Settings().n_draws, Settings(networks=()).networks
+    ((1, 2, 4, 16), ())
+    """
+
     n_draws: tuple[int, ...] = setting((1, 2, 4, 16), "posterior draws M averaged per target "
                                        "(M = inf, the exact mean, is always added)", lo=1,
                                        hi=MAX_DRAWS)
@@ -109,8 +116,30 @@ def _fig2_settings(s: Settings) -> fig2.Settings:
 
 
 def validate(s: Settings) -> np.ndarray:
-    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use, before any
-    computation.
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use, at once.
+
+    No formula: checks ``n_draws`` (each in [1, 10000]), ``n_models >= 4``, ``n_fields >= 2``,
+    ``n_boot``, the ``networks`` and Figure 2's own fields.
+
+    Parameters
+    ----------
+    s : Settings
+
+    Returns
+    -------
+    numpy.ndarray, shape (M, 1); the training points.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending field and its allowed range.
+
+    Examples
+    --------
+    >>> validate(Settings(n_draws=(0,)))
+    Traceback (most recent call last):
+    ...
+    ValueError: n_draws must be in [1, 10000], got 0
     """
     if not s.n_draws:
         raise ValueError("n_draws must hold at least one value")
@@ -170,11 +199,30 @@ def _paired_to_exact(d, ens, gap, cells, index):
 
 
 def train_panel(s: Settings, seed: int, M: int | None):
-    """Weights ``W (N, D, F)`` trained on ``M``-draw targets (``None``: exact posterior mean).
+    r"""Weights ``W (N, D, F)`` trained on ``M``-draw targets (``None``: exact posterior mean).
 
-    Model ``n`` draws its triples from ``rng.spawn(N)[n]`` of the panel's training stream
-    (as :func:`gtv_symbolic.training.train_ensemble`), its extra posterior draws from its own
-    stream of the target stream; the triples do not depend on ``M``.
+    Model ``n``'s triples come from ``rng.spawn(N)[n]`` of the training stream (as
+    :func:`gtv_symbolic.training.train_ensemble`; the same for every ``M``), its extra
+    posterior draws from its own target stream; ridge fit to :func:`averaged_targets`:
+
+    .. math:: W_n^\top = (\hat G_n + \rho I)^{-1}\,\frac1P\sum_i \lambda_i \phi_i\,
+              y_i^{(M)\top}, \qquad \hat G_n = \frac1P\sum_i \lambda_i \phi_i\phi_i^\top.
+
+    Parameters
+    ----------
+    s : Settings
+    seed : int; the run's seed (streams ``SeedSequence([seed, 16])``).
+    M : int in [1, 10000] or None; posterior draws per target (None: the exact mean, J0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_models, D, n_x * n_t)
+
+    Examples
+    --------
+    >>> s = Settings(n_models=2, P=8, n_x=2, n_t=2, networks=())
+    >>> train_panel(s, 0, 4).shape, bool((train_panel(s, 0, 1) == train_panel(s, 0, 1)).all())
+    ((2, 1, 4), True)
     """
     from .. import training
     from .._runtime.parallel import blas_threads
@@ -198,7 +246,38 @@ def _panel(s: Settings, seed: int, M: int | None):
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Every ``M``: ensembles vs predictions; see the module docstring for the variables."""
+    r"""Every ``M``: ensembles vs predictions; see the module docstring for the variables.
+
+    Per ``M``, against fields :math:`W \sim \mathcal N(W^*, \mathrm{Cov}_W^{(M)})`, TV and
+    masses as in :func:`.one_call.theory_vs_ensemble`, and the functional variance
+
+    .. math:: \hat q = \frac1N\sum_n \frac{N}{N-1}\,\delta W_n^\top G\,\delta W_n \pm
+              \frac{\mathrm{sd}_n}{\sqrt N} \quad\text{vs}\quad q = \mathrm{tr}(G\,\mathrm{Cov}_W^{(M)}).
+
+    Parameters
+    ----------
+    settings : Settings, default ``Settings()``
+    rng : None, int, SeedSequence or Generator; the run's seed (None: ``settings.seed``).
+    progress, cache, scheduler, workers : optional; as in :func:`.fig2.run`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Per ``M``: ``ensemble, prediction`` (dims ``M, x``), ``gap_mass_*``, ``mode_mass_*``,
+        ``tv[_se]``, ``functional_variance_*`` with ``*_se``; ``nn_*`` for the networks.
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`validate`, before any computation.
+
+    Examples
+    --------
+    >>> run(Settings(n_boot=1))  # checked first; the module example runs one tiny ``M``, linear models only
+    Traceback (most recent call last):
+    ...
+    ValueError: n_boot must be in [10, 100000], got 1
+    """
     from .. import kernels
 
     s = settings
@@ -333,10 +412,25 @@ def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None,
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
-    """``--save-data`` keys: ``x, M`` (inf = exact mean), ``ensemble, prediction`` (M, x) and the
-    gap/mode masses and functional variances with their standard errors (M[, mode]), the
-    field counts; with networks, ``network`` and every ``nn_*`` variable ((network, M[, mode]
-    or x]))."""
+    """``--save-data`` keys: ``x, M`` (inf = exact mean), ``ensemble, prediction`` (M, x), the gap/mode
+    masses and functional variances with their standard errors (M[, mode]), the field counts;
+    with networks, ``network`` and every ``nn_*`` variable. No formula: a re-packing.
+
+    Parameters
+    ----------
+    result : xarray.Dataset; a :func:`run` result.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray (KeyError if ``result`` is not a :func:`run` result)
+
+    Examples
+    --------
+    >>> npz_arrays(xr.Dataset())  # not a run result (the module example shows a real one)
+    Traceback (most recent call last):
+    ...
+    KeyError: ...
+    """
     keys = ("x", "M", "ensemble", "prediction", "mean_model", "gap_mass_ensemble",
             "gap_mass_ensemble_se", "gap_mass_prediction", "gap_mass_prediction_se",
             "gap_mass_diff", "gap_mass_diff_se", "mode_mass_ensemble", "mode_mass_ensemble_se",
@@ -360,7 +454,29 @@ def averaged_targets(x0, x, t, data, schedule, n_draws, rng) -> np.ndarray:
     so ``E[y | x, t] = m(x, t)`` and ``Cov[y | x, t] = Sigma_post(x, t) / M`` (the sampled
     ``x0`` is itself a posterior draw). ``M = 1`` returns ``x0`` (the proxy target, J1);
     ``n_draws=None`` the posterior mean ``m(x, t)`` (J0, the ``M -> infinity`` limit).
-    ``x0, x`` have shape ``(..., D)``, ``t`` ``(...)``; ``rng`` draws the extra samples.
+
+    Parameters
+    ----------
+    x0, x, t : array_like, shapes (..., D), (..., D), (...); the DSM triples.
+    data : array_like, shape (M_data, D); the training points.
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+    n_draws : int in [1, 10000] or None
+    rng : numpy.random.Generator; draws the extra samples (needed for ``n_draws >= 2``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., D) (ValueError/TypeError for a bad ``n_draws`` or ``rng``)
+
+    Examples
+    --------
+    >>> from gtv_symbolic import schedules
+    >>> mu, vp = np.array([[-1.0], [0.0], [1.0]]), schedules.VP()
+    >>> x0, x, t = np.array([[1.0], [0.0]]), np.array([[0.8], [0.1]]), np.array([0.5, 0.5])
+    >>> averaged_targets(x0, x, t, mu, vp, 1, None).tolist()
+    [[1.0], [0.0]]
+    >>> y = averaged_targets(x0, x, t, mu, vp, 4, np.random.default_rng(0))
+    >>> y.shape, bool(np.all(np.abs(y) <= 1)), bool(np.allclose(4 * y, np.round(4 * y)))
+    ((2, 1), True, True)
     """
     from ..proxy import posterior_mean, posterior_weights
 

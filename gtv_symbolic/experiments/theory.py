@@ -62,6 +62,21 @@ T_NG = (None, 0.03, 0.1, 0.3, 0.7)  # None -> eps
 
 @dataclass(frozen=True)
 class Settings(fig2.Shared):
+    """Settings of the theory-vs-ensemble comparison (paper Fig. 2 panels against Prop. 3.1).
+
+    The shared fields (:class:`.fig2.Shared`) and ``eps, P, n_models`` are Figure 2's, with
+    the paper's parameters as defaults; the remaining fields size the Gaussian-field,
+    moment-matched and bootstrap estimates and the optional 2-D setting.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from gtv_symbolic.experiments import fig2
+    >>> s = dataclasses.replace(Settings(), with_2d=False, n_boot=20)
+    >>> s.with_2d, s.n_boot, s.eps == fig2.Settings().eps
+    (False, 20, True)
+    """
+
     eps: tuple[float, ...] = same_field(fig2.Settings, "eps")
     P: tuple[int, ...] = same_field(fig2.Settings, "P")
     n_models: int = same_field(fig2.Settings, "n_models")
@@ -148,7 +163,34 @@ def _fields(K, W, fm, sched, edges, eps, ens, regions, root, n_first, n_mm, comm
 
 
 def validate(settings: Settings) -> None:
-    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use."""
+    """Raise ValueError/TypeError naming the field for settings :func:`run` cannot use.
+
+    No formula: checks ``n_models >= 4``, ``field_factor, mm_factor`` in [1, 50], ``n_boot``
+    in [10, 100000], ``gap_margin`` in (0, 0.5), Figure 2's own fields
+    (:func:`.fig2.validate`) and, with ``with_2d``, the 2-D fields (``0 < eps_2d < T``).
+
+    Parameters
+    ----------
+    settings : Settings
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending field and its allowed range.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> validate(Settings())
+    >>> validate(dataclasses.replace(Settings(), gap_margin=0.7))
+    Traceback (most recent call last):
+    ...
+    ValueError: gap_margin must lie in (0, 0.5), got 0.7
+    """
     s = settings
     check_int(s.n_models, "n_models", 4, MAX_MODELS)
     check_int(s.field_factor, "field_factor", 1, 50)
@@ -169,7 +211,51 @@ def validate(settings: Settings) -> None:
 
 def run(settings: Settings = Settings(), rng=None, *, progress=None, cache=None, scheduler=None,
         workers=None) -> xr.Dataset:
-    """Every panel of Figure 2 against the theory; see the module docstring."""
+    r"""Every panel ``(eps, P)`` of Figure 2 against the theory; see the module docstring.
+
+    With the ensemble's per-model bin masses :math:`p_n` (:math:`n \le N`) and the Gaussian
+    fields' :math:`q_k` (:math:`W_k \sim \mathcal N(W^*, \mathrm{Cov}_W)`, Prop. 3.1 with
+    the linear-model V-kernel of Prop. 5.1), per panel:
+
+    .. math:: \mathrm{tv} = \tfrac12\sum_b \Big|\frac1N\sum_n p_{n,b}
+              - \frac1K\sum_k q_{k,b}\Big| \ (\text{bootstrap se}), \qquad
+              \mathrm{gap\_mass\_diff} = \bar g_{\mathrm{ens}} - \bar g_{\mathrm{field}}
+              \pm \sqrt{\mathrm{se}_{\mathrm{ens}}^2 + \mathrm{se}_{\mathrm{field}}^2},
+
+    with :math:`g = \sum_{b \in \mathcal G} p_b` the gap mass (:func:`.stats.gap_region`),
+    and the training-weighted variance :math:`\mathrm{tr}(G\,\mathrm{Cov}_W)`, estimated by
+    :math:`\frac{1}{N-1}\sum_n \delta W_n^\top G\, \delta W_n` (``trainvar_emp`` with
+    its across-model error) against ``trainvar_pred``.
+
+    Parameters
+    ----------
+    settings : Settings, default ``Settings()``
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        The run's seed (None: ``settings.seed``).
+    progress, cache, scheduler, workers : optional
+        Progress reporter, result cache (``False``: recompute), dask scheduler, worker count.
+
+    Returns
+    -------
+    xarray.Dataset
+        Densities ``ensemble, gaussian_field, moment_matched, semiclassical`` (dims ``eps, P,
+        x``), ``mean_model``, ``true``, ``pfode``; scalars per ``(eps, P)`` such as ``tv,
+        tv_se, gap_mass_*``, ``mode_mass_*`` (dim ``mode``), the variance and
+        non-Gaussianity diagnostics (dims ``x_ng, t_index``); ``*_2d`` variables when
+        ``with_2d``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`validate`, before any computation.
+
+    Examples
+    --------
+    >>> run(Settings(n_boot=1))  # checked first; the module example runs one tiny panel, about a second
+    Traceback (most recent call last):
+    ...
+    ValueError: n_boot must be in [10, 100000], got 1
+    """
     s = settings
     validate(s)
     seed, prog, cache = begin(NAME, s, rng, progress, cache)
@@ -277,6 +363,24 @@ def _run_2d(s: Settings, seed, cache, workers, scheduler, prog) -> xr.Dataset:
 
 
 def npz_arrays(result: xr.Dataset) -> dict:
-    """The ``--save-data`` keys: ``x, eps, P, ensemble, gaussian_field, tv`` (plus ``tv_se``)."""
+    """The ``--save-data`` arrays of a :func:`run` result (no formula: a re-packing).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A :func:`run` result.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``x, eps, P, ensemble, gaussian_field, tv, tv_se`` (the result's arrays).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> keys = ("x", "eps", "P", "ensemble", "gaussian_field", "tv", "tv_se")
+    >>> sorted(npz_arrays(xr.Dataset({k: ("i", [0.0]) for k in keys}))) == sorted(keys)
+    True
+    """
     return {k: result[k].values for k in ("x", "eps", "P", "ensemble", "gaussian_field", "tv",
                                           "tv_se")}
