@@ -1,4 +1,4 @@
-r"""Figure 1: where the proxy score is noisy (paper Sec. 4, Fig. 1).
+r"""Figure 1: where the proxy score is noisy (paper Fig. 1).
 
 The ratio ``R(x, t) = tr C / (tr C + |s|^2)`` (:func:`gtv_symbolic.proxy.variance_ratio`) on
 an ``n_grid x n_grid`` grid over ``[-extent, extent]^2`` for the six-point data sets of the
