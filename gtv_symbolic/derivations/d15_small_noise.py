@@ -53,7 +53,8 @@ def check_dscore(rng: np.random.Generator) -> CheckResult:
 
     .. math::
 
-        \partial_x s(x,t) = \frac{\alpha_t\, \partial_x m(x,t) - 1}{\sigma_t^2} = C(x,t) - \frac{1}{\sigma_t^2},
+        \partial_x s(x,t) = \frac{\alpha_t\, \partial_x m(x,t) - 1}{\sigma_t^2}
+            = C(x,t) - \frac{1}{\sigma_t^2},
 
     both left forms (central differences, :math:`h = 10^{-5}`, and the Jacobian of
     :class:`gtv_symbolic.denoisers.ExactDenoiser`) within rtol :math:`10^{-5}`, atol :math:`10^{-6}`.
