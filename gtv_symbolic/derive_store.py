@@ -64,6 +64,10 @@ def store_dir() -> Path:
 
     No formula: a path (read from the environment at each call; not created here).
 
+    Parameters
+    ----------
+    None
+
     Returns
     -------
     path : pathlib.Path
