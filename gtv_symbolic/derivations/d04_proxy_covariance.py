@@ -99,8 +99,8 @@ def build() -> Derivation:
     Returns
     -------
     derivation : Derivation
-        12 steps; results: step 6 (Hessian form) and step 8 (denoiser form), both numeric
-        checks of the production :func:`gtv_symbolic.proxy.covariance`.
+        12 steps; results: step 6 (Hessian form) and step 8 (denoiser form), numeric at random
+        points for every M in one dimension; steps 11-12 check :func:`gtv_symbolic.proxy.covariance`.
 
     Examples
     --------

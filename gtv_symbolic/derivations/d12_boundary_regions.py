@@ -135,8 +135,8 @@ def build() -> Derivation:
     Returns
     -------
     derivation : Derivation
-        11 steps; results: steps 2, 6, 7 (numeric, with :func:`gtv_symbolic.proxy.variance_ratio`)
-        and step 10 (symbolic).
+        11 steps; results: step 2 (numeric, random points), steps 6 and 7 (the limits, with
+        :func:`gtv_symbolic.proxy.variance_ratio`) and step 10 (symbolic, :math:`M = 2`).
 
     Examples
     --------
