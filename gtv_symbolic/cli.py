@@ -81,7 +81,30 @@ def _add_derive(sub) -> argparse.ArgumentParser:
 
 
 def build_parser(with_figures: bool = True) -> argparse.ArgumentParser:
-    """The ``gtv`` parser; ``with_figures=False`` skips importing the figure registry."""
+    """The ``gtv`` parser; ``with_figures=False`` skips importing the figure registry.
+
+    No formula: CLI. Subcommands ``figures`` (one subparser per figure, with one flag per
+    setting of its ``Settings``), ``derive``, ``reproduce`` and ``cache``.
+
+    Parameters
+    ----------
+    with_figures : bool, default True
+        Add the figure subcommands (importing every figure module); False is faster and
+        enough for ``derive`` and ``cache``.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> p = build_parser(with_figures=False)
+    >>> a = p.parse_args(["derive", "tweedie", "--latex-only"])
+    >>> a.command, a.name, a.latex_only
+    ('derive', 'tweedie', True)
+    >>> p.parse_args(["cache", "clear", "--stale"]).stale
+    True
+    """
     parser = argparse.ArgumentParser(prog="gtv", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
@@ -379,7 +402,31 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None) -> int:
-    """Run ``gtv`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    """Run ``gtv`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    No formula: the ``gtv`` entry point. Bad input is reported on stderr as one line
+    (``gtv: error: ...``), without a traceback and before any computation.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``gtv``.
+
+    Returns
+    -------
+    code : int
+        0 done, 1 a check or derivation failed, 2 bad input or an unwritable output,
+        130 interrupted.
+
+    Examples
+    --------
+    >>> main(["derive", "--list"])  # doctest: +ELLIPSIS
+    forward-process        Forward process: Gaussian conditional ...
+    target-variance        Targets averaged over $M$ posterior draws: ...
+    0
+    >>> main(["derive", "no-such-derivation"])  # the message goes to stderr
+    2
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning  # one line per warning, no source excerpt

@@ -1,41 +1,7 @@
 r"""Derivation engine: ordered, machine-checked steps rendered as Markdown and LaTeX.
 
-A :class:`Derivation` is an ordered list of :class:`Step` objects. Each step displays a relation
-``lhs REL rhs`` (REL one of ``=``, ``<=``, ``>=``, ``~``) and is checked *as displayed*: the
-display-only symbols of ``lhs``/``rhs`` are replaced by their meaning (``defs``), a special case
-(``where``) is substituted and rendered next to the equation, and what is checked is
-``lhs - rhs``. Every step has one status from :data:`STATUSES`:
-
-``symbolic``
-    a cheap numeric evaluation of ``lhs - rhs`` at random admissible points runs first (a wrong
-    step fails at once, with its residual), then a targeted simplifier reduces it to zero under a
-    time limit (a simplification that does not finish in time fails, it never hangs);
-``numeric``
-    ``lhs - rhs`` at ``n_points`` random admissible points is at most ``tol (1 + |rhs|)``
-    (for ``<=``/``>=`` the signed difference), or a ``check(rng)`` callable decides;
-``monte-carlo``
-    a ``check(rng)`` compares an estimate with the formula in units of its standard error;
-``definition``
-    introduces notation or a model (its ``lhs`` must be new in the derivation);
-``assumption``
-    a modelling assumption, rendered as one, not verified.
-
-A failing step raises :class:`VerificationError` naming the derivation, the 1-based step, its
-label and the residual. Rendering is in :mod:`gtv_symbolic.derive_render`, the stored
-verification and the ``gtv derive`` command in :mod:`gtv_symbolic.derive_store`.
-
-Examples
---------
->>> import sympy as sp
->>> from gtv_symbolic.derive import Derivation, Step
->>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
->>> g = sp.Symbol("g")
->>> d = Derivation("toy", "A toy", "Two steps.", [
-...     Step(g, sp.exp(-x**2 / (2 * a)), "A Gaussian kernel.", status="definition", label="$g$"),
-...     Step(sp.Derivative(g, x), -x / a * g, "Its derivative.", status="symbolic",
-...          defs={g: sp.exp(-x**2 / (2 * a))}, label="$g'$")], result=1)
->>> [s.status for s in d.verify().steps], d.steps[1].verified
-(['definition', 'symbolic'], True)
+A :class:`Derivation` is a list of :class:`Step` objects, each one relation checked *as displayed*;
+see also :mod:`.derive_render`, :mod:`.derive_store` (``gtv derive``) and :mod:`.derivations`.
 """
 
 from __future__ import annotations
@@ -74,38 +40,51 @@ PRECHECK_SECONDS = 15.0  # budget of the numeric pre-check of a symbolic step
 
 
 class VerificationError(AssertionError):
-    """A derivation step did not verify; the message names derivation, step, label, residual."""
+    """A derivation step did not verify (no formula: an error type, an ``AssertionError``).
+
+    Parameters
+    ----------
+    message : str, naming the derivation, the 1-based step, its label and the residual
+
+    Examples
+    --------
+    >>> issubclass(VerificationError, AssertionError)
+    True
+    """
 
 
-# ------------------------------------------------------------------------------------------
-# Steps
-# ------------------------------------------------------------------------------------------
 class Step:
-    """One displayed relation ``lhs REL rhs`` with its reason and status.
+    r"""One displayed relation ``lhs REL rhs`` with its reason and status.
+
+    After substituting ``defs`` and ``where``, a ``numeric`` step without ``check`` passes iff at
+    ``n_points`` random admissible points :math:`\max_j |\mathrm{lhs}(z_j) - \mathrm{rhs}(z_j)|
+    / (1 + |\mathrm{rhs}(z_j)|) \le \mathrm{tol}` (signed for ``<=``/``>=``); ``symbolic`` needs
+    this at 4 points (tol 1e-6), then ``simplifier(lhs - rhs) == 0`` within ``timeout`` s;
+    ``check(rng)`` decides ``monte-carlo``; ``definition`` and ``assumption`` are not verified.
 
     Parameters
     ----------
     lhs, rhs : SymPy expression or Matrix (the displayed equation)
-    reason : str
-        One line; may contain inline math ``$...$``.
-    status : one of :data:`STATUSES` (required)
-    relation : ``"="``, ``"<="``, ``">="`` or ``"~"`` (leading order; needs ``check``)
-    label : str
-        Short name, may contain ``$...$``; used in messages and the report.
-    defs : dict, optional
-        ``{display symbol: concrete expression}``, substituted repeatedly before any check.
-    where : dict, optional
-        ``{symbol: value}``: a special case, rendered next to the equation and substituted.
+    reason, label : str, a one-line reason and a short name (both may contain ``$...$``)
+    status : str, one of :data:`STATUSES`
+    relation : {"=", "<=", ">=", "~"}, default "=" (``~``, leading order, needs ``check``)
+    defs, where : dict, optional, ``{display symbol: meaning}``, ``{symbol: value}`` (special case)
     check : callable(rng) -> CheckResult, optional
-        For numeric / Monte Carlo steps whose sides cannot be lambdified.
-    simplifier : callable, optional
-        Targeted simplifier for ``symbolic`` (default: ``cancel``, then ``simplify``).
-    domain : dict, optional
-        ``{symbol: (lo, hi)}`` sampling boxes for random admissible points.
-    n_points, tol : int, float
-        Random-point check size and relative tolerance.
-    timeout : float
-        Seconds allowed for the symbolic work of this step.
+    simplifier, simplifier_name : callable, str, optional (default: cancel, then simplify)
+    domain : dict, optional, ``{symbol: (lo, hi)}`` sampling boxes of the random points
+    n_points, tol, timeout : int, float, float, default 20, 1e-9, 20.0
+
+    Raises
+    ------
+    ValueError
+        An unknown status or relation, or an option that the status does not allow.
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x", positive=True)
+    >>> s = Step(sp.log(x**2), 2 * sp.log(x), "Log of a power.", status="symbolic")
+    >>> s.verify(np.random.default_rng(0)), s.detail.split(" (")[0]
+    (True, 'lhs - rhs reduces to 0 with cancel, then simplify')
     """
 
     def __init__(self, lhs, rhs, reason: str, *, status: str, relation: str = "=", label: str = "",
@@ -139,7 +118,6 @@ class Step:
     def __repr__(self):
         return f"Step({self.label or self.reason[:30]!r}, status={self.status!r})"
 
-    # -- the checked expression ----------------------------------------------------------
     def concrete(self, expr):
         """``expr`` with ``defs`` substituted to a fixed point, then the ``where`` special case."""
         funcs = {k: v for k, v in self.defs.items() if isinstance(k, sp.FunctionClass)}
@@ -170,7 +148,6 @@ class Step:
                 raise ValueError(f"lhs shape {lhs.shape} != rhs shape {rhs.shape}")
         return entries(lhs), entries(rhs)
 
-    # -- verification -------------------------------------------------------------------
     def _set(self, ok: bool, detail: str, residual=None) -> bool:
         self.verified, self.detail = ok, detail
         self.residual = None if residual is None else float(residual)
@@ -282,14 +259,28 @@ def _introduced(expr) -> set:
     return out
 
 
-# ------------------------------------------------------------------------------------------
-# Derivations
-# ------------------------------------------------------------------------------------------
 class Derivation:
-    """An ordered list of steps with a title, an introduction and its result step(s).
+    """An ordered list of steps with a title, an introduction and its result step(s) (no formula).
 
-    ``result`` is an index or a tuple of indices (0-based, negatives allowed); every result step
-    must have a verified status. Every ``definition`` must introduce a name not used before.
+    Parameters
+    ----------
+    name, title, intro : str, the registry name (file stem), heading and introduction
+    steps : non-empty iterable of Step (in reading order)
+    result : int or tuple of int, default -1, 0-based index(es) of the verified result step(s)
+    names : dict, optional, ``{symbol: LaTeX name}`` of display-only symbols
+    notes, seed : str, int; Markdown after the result; seed of :meth:`verify`'s default Generator
+
+    Raises
+    ------
+    ValueError
+        Empty ``steps``, a bad or unverified result index, a definition introducing nothing new.
+
+    Examples
+    --------
+    >>> a = sp.Symbol("a", positive=True)
+    >>> d = Derivation("toy", "Toy", "1 step.", [Step((a + 1)**2, a**2 + 2*a + 1, "", status="symbolic")])
+    >>> d.verify().counts()["symbolic"], d.result_steps[0].verified
+    (1, True)
     """
 
     def __init__(self, name: str, title: str, intro: str, steps, *, result=-1, names=None,
@@ -345,7 +336,6 @@ class Derivation:
         self.elapsed = time.perf_counter() - t0
         return self
 
-    # -- rendering (gtv_symbolic.derive_render) -------------------------------------------
     def tex(self, expr) -> str:
         from .derive_render import tex
 
@@ -376,18 +366,39 @@ class Derivation:
         return write(self, out, formats)
 
 
-# ------------------------------------------------------------------------------------------
-# Registry and the command line (implemented in gtv_symbolic.derive_store)
-# ------------------------------------------------------------------------------------------
 def names() -> list[str]:
-    """Names of all derivations, in order."""
+    """Names of all derivations, in order (no formula: registry).
+
+    Returns
+    -------
+    names : list of str, the keys of :data:`gtv_symbolic.derivations.REGISTRY`
+
+    Examples
+    --------
+    >>> names()[:2]
+    ['forward-process', 'tweedie']
+    """
     from .derivations import REGISTRY
 
     return list(REGISTRY)
 
 
 def get(name: str) -> Derivation:
-    """Build (not yet verify) the derivation called ``name``."""
+    """Build (not yet verify) the derivation called ``name`` (no formula: registry).
+
+    Parameters
+    ----------
+    name : str, one of :func:`names`
+
+    Returns
+    -------
+    derivation : Derivation, unverified (``ValueError`` if ``name`` is not registered)
+
+    Examples
+    --------
+    >>> len(get("target-variance").steps)
+    8
+    """
     from .derivations import REGISTRY, build
 
     if name not in REGISTRY:
@@ -396,7 +407,25 @@ def get(name: str) -> Derivation:
 
 
 def run(name: str, out=None, formats=("md", "tex"), rng=None) -> Derivation:
-    """Build, verify and (when ``out`` is given) write one derivation."""
+    """Build, verify and (when ``out`` is given) write one derivation (no formula: a driver).
+
+    Parameters
+    ----------
+    name : str, one of :func:`names`
+    out : path-like, optional, folder for ``NAME.md`` / ``NAME.tex`` (default: write nothing)
+    formats, rng : tuple of {"md", "tex"}; numpy.random.Generator, optional (default: its seed)
+
+    Returns
+    -------
+    derivation : Derivation, verified (else :class:`VerificationError`; ValueError: bad name)
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     print(run("benign-cases", tmp, ("md",)).result_steps[0].verified, os.listdir(tmp))
+    True ['benign-cases.md']
+    """
     d = get(name).verify(rng)
     if out is not None:
         d.write(out, formats)
@@ -404,21 +433,67 @@ def run(name: str, out=None, formats=("md", "tex"), rng=None) -> Derivation:
 
 
 def add_arguments(parser) -> None:
-    """Add the ``gtv derive`` arguments to an :mod:`argparse` (sub)parser."""
+    """Add the ``gtv derive`` arguments to an :mod:`argparse` (sub)parser (no formula: CLI).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser, modified in place
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import argparse; p = argparse.ArgumentParser(); add_arguments(p)
+    >>> p.parse_args(["tweedie", "--latex-only"]).latex_only
+    True
+    """
     from .derive_store import add_arguments as add
 
     add(parser)
 
 
 def cli(args) -> int:
-    """Entry point of ``gtv derive`` (see :mod:`gtv_symbolic.derive_store`). Returns the exit code."""
+    """Entry point of ``gtv derive`` (no formula: CLI; :func:`gtv_symbolic.derive_store.cli`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace, as parsed with :func:`add_arguments`
+
+    Returns
+    -------
+    code : int, 0, or 1 if a derivation failed
+
+    Examples
+    --------
+    >>> import argparse; cli(argparse.Namespace(name=None, list=True))  # doctest: +ELLIPSIS
+    forward-process        Forward process: ...
+    0
+    """
     from .derive_store import cli as run_cli
 
     return run_cli(args)
 
 
 def write_index(records, out):
-    """Write the index ``README.md`` of the derivations folder (see :mod:`.derive_render`)."""
+    """Write the index ``README.md`` of the derivations folder (no formula: rendering).
+
+    Parameters
+    ----------
+    records : iterable of summary dicts or Derivations; out : existing folder
+
+    Returns
+    -------
+    path : pathlib.Path, ``out / "README.md"`` (:func:`gtv_symbolic.derive_render.write_index`)
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     print("`target-variance`" in write_index([get("target-variance")], tmp).read_text())
+    True
+    """
     from .derive_render import write_index as wi
 
     return wi(records, out)

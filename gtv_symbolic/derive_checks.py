@@ -33,7 +33,25 @@ INTEGER_BOX = (1, 4)
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Outcome of a check: ``ok``, a one-line ``detail`` and the worst normalised ``residual``."""
+    """Outcome of a check: ``ok``, a one-line ``detail`` and the worst normalised ``residual``.
+
+    No formula: the value a ``check(rng)`` callable of a :class:`~gtv_symbolic.derive.Step`
+    returns (frozen dataclass).
+
+    Attributes
+    ----------
+    ok : bool
+        Whether the check passed.
+    detail : str
+        One line for the rendered document (numbers rounded with :func:`fmt_num`).
+    residual : float or None, default None
+        The worst normalised error (a z-score, a relative error, ...), if there is one.
+
+    Examples
+    --------
+    >>> CheckResult(True, "exact", 0.0).ok
+    True
+    """
 
     ok: bool
     detail: str
@@ -41,16 +59,44 @@ class CheckResult:
 
 
 class StepTimeout(BaseException):
-    """Raised by :func:`time_limit`. A BaseException, so SymPy's ``except Exception`` cannot eat it."""
+    """Raised by :func:`time_limit`. A BaseException, so SymPy's ``except Exception`` cannot eat it.
+
+    No formula: an error type. A step whose symbolic work raises it fails (it never hangs).
+
+    Parameters
+    ----------
+    message : str
+        ``"WHAT did not finish within S s"``.
+
+    Examples
+    --------
+    >>> issubclass(StepTimeout, Exception), issubclass(StepTimeout, BaseException)
+    (False, True)
+    """
 
 
 def fmt_num(x, digits: int = 2) -> str:
     """``x`` with ``digits`` significant digits; below ``1e-12`` in size it prints ``< 1e-12``.
 
-    Committed documents print numbers this way so that they do not change between machines.
+    No formula: rounding for display. Committed documents print numbers this way so that they do
+    not change between machines.
 
-    >>> fmt_num(0.012345), fmt_num(3e-15), fmt_num(float("nan"))
-    ('0.012', '< 1e-12', 'nan')
+    Parameters
+    ----------
+    x : float-like
+        Any real number; ``nan`` and ``inf`` print as such.
+    digits : int, default 2
+        Significant digits (``>= 1``).
+
+    Returns
+    -------
+    text : str
+        ``f"{x:.{digits}g}"`` with exponents written ``e-5`` / ``e+5`` (no leading zero).
+
+    Examples
+    --------
+    >>> fmt_num(0.012345), fmt_num(3e-15), fmt_num(float("nan")), fmt_num(123456, 3)
+    ('0.012', '< 1e-12', 'nan', '1.23e+5')
     """
     x = float(x)
     if not math.isfinite(x):
@@ -65,10 +111,44 @@ def fmt_num(x, digits: int = 2) -> str:
 # Comparisons used by custom checks
 # ------------------------------------------------------------------------------------------
 def compare_mc(estimate, reference, stderr, *, k: float = 5.0, n: int, what: str) -> CheckResult:
-    """Monte Carlo comparison: pass iff ``|estimate - reference| <= k * stderr`` elementwise.
+    r"""Monte Carlo comparison: pass iff ``|estimate - reference| <= k * stderr`` elementwise.
 
-    An entry with ``stderr == 0`` is deterministic: it must agree to rounding
-    (``1e-12 (1 + |reference|)``), else its z-score is reported as infinite.
+    The check of a ``monte-carlo`` step: every entry's z-score is at most ``k``,
+
+    .. math:: z_i = \frac{|\hat{e}_i - r_i|}{\mathrm{se}_i} \le k, \qquad
+              \text{and } |\hat{e}_i - r_i| \le 10^{-12} (1 + |r_i|) \text{ where } \mathrm{se}_i = 0
+
+    (an entry with ``stderr == 0`` is deterministic: it must agree to rounding, else its
+    z-score is infinite). A non-finite estimate fails.
+
+    Parameters
+    ----------
+    estimate, reference, stderr : array_like, broadcastable to one shape
+        Monte Carlo estimates, the formula's values, and the estimates' standard errors (``>= 0``).
+    k : float, default 5.0
+        Tolerance in standard errors.
+    n : int
+        Sample size, reported in the detail.
+    what : str
+        What is compared, the start of the detail line.
+
+    Returns
+    -------
+    result : CheckResult
+        ``residual`` is the largest z-score.
+
+    Raises
+    ------
+    ValueError
+        ``stderr`` negative or not finite.
+
+    Examples
+    --------
+    >>> r = compare_mc([1.02, 2.0], [1.0, 2.0], [0.01, 0.0], n=100, what="toy")
+    >>> r.ok, r.residual
+    (True, 2.0...)
+    >>> r.detail
+    'Monte Carlo, toy; N = 100; max |estimate - formula| / s.e. = 2.0 (tolerance 5 standard errors)'
     """
     est = np.atleast_1d(np.asarray(estimate, dtype=float))
     ref = np.atleast_1d(np.asarray(reference, dtype=float))
@@ -87,7 +167,40 @@ def compare_mc(estimate, reference, stderr, *, k: float = 5.0, n: int, what: str
 
 
 def compare_close(value, reference, *, rtol: float, atol: float = 0.0, what: str) -> CheckResult:
-    """Deterministic comparison: pass iff ``|value - reference| <= atol + rtol |reference|``."""
+    r"""Deterministic comparison: pass iff ``|value - reference| <= atol + rtol |reference|``.
+
+    The check of a deterministic ``numeric`` step (quadrature, finite differences, a production
+    function against a formula), elementwise as in :func:`numpy.isclose`:
+
+    .. math:: |v_i - r_i| \le \mathrm{atol} + \mathrm{rtol}\, |r_i| \quad \text{for all } i,
+
+    and every :math:`v_i` finite. The reported ``residual`` is the largest relative error
+    :math:`\max_i |v_i - r_i| / \max(|r_i|, \mathrm{atol})`.
+
+    Parameters
+    ----------
+    value, reference : array_like, same shape
+        The computed values and the formula's values.
+    rtol : float
+        Relative tolerance (``>= 0``).
+    atol : float, default 0.0
+        Absolute tolerance (``>= 0``).
+    what : str
+        What is compared, the start of the detail line.
+
+    Returns
+    -------
+    result : CheckResult
+        Its detail prints the max abs and rel errors (as a bound far below the tolerance).
+
+    Examples
+    --------
+    >>> r = compare_close([1.0, 2.0 + 1e-9], [1.0, 2.0], rtol=1e-8, what="toy")
+    >>> r.ok, r.detail
+    (True, 'toy; max abs error 1e-9, max rel error 5e-10 (tolerance rtol = 1e-08, atol = 0)')
+    >>> compare_close([1.1], [1.0], rtol=1e-3, what="toy").ok
+    False
+    """
     v = np.asarray(value, dtype=float)
     r = np.asarray(reference, dtype=float)
     err = np.abs(v - r)
@@ -104,11 +217,47 @@ def compare_close(value, reference, *, rtol: float, atol: float = 0.0, what: str
 
 
 def compare_scaling(sizes, ratios, ratio_se, *, what: str, k: float = 5.0) -> CheckResult:
-    """A leading-order statement ``lhs ~ rhs``: the ratio lhs/rhs tends to 1 as the size grows.
+    r"""A leading-order statement ``lhs ~ rhs``: the ratio lhs/rhs tends to 1 as the size grows.
 
-    Pass iff there are two or more increasing sizes, the ratio at the largest size is within
-    ``k`` standard errors of 1, and ``|ratio - 1|`` does not grow with the size beyond its error.
-    Deterministic ratios have ``ratio_se = 0`` (then the last ratio must be within ``1e-3``).
+    The check of a step with relation ``~``. With sizes :math:`n_1 < \dots < n_K` (``K >= 2``),
+    ratios :math:`\rho_j` and their standard errors :math:`s_j`, it passes iff
+
+    .. math:: |\rho_K - 1| \le \max(k s_K, 10^{-3}) \quad\text{and}\quad
+              |\rho_{j+1} - 1| - |\rho_j - 1| \le k \sqrt{s_j^2 + s_{j+1}^2} \ \ (j < K),
+
+    i.e. the ratio at the largest size is 1 within its error and ``|ratio - 1|`` does not grow
+    with the size beyond its error (deterministic ratios have ``ratio_se = 0``).
+
+    Parameters
+    ----------
+    sizes : array_like, shape (K,)
+        Strictly increasing sizes (e.g. the number of training samples P), ``K >= 2``.
+    ratios : array_like, shape (K,)
+        lhs / rhs at each size.
+    ratio_se : float or array_like, broadcastable to (K,)
+        Standard errors of the ratios (``0`` for deterministic ratios).
+    what : str
+        What is compared, the start of the detail line.
+    k : float, default 5.0
+        Tolerance in standard errors.
+
+    Returns
+    -------
+    result : CheckResult
+        ``residual`` is ``|ratio - 1|`` at the largest size.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two sizes, sizes not increasing, or ``ratios`` of another shape.
+
+    Examples
+    --------
+    >>> r = compare_scaling([100, 400], [1.2, 1.01], 0.01, what="toy")
+    >>> r.ok, round(r.residual, 3)
+    (True, 0.01)
+    >>> compare_scaling([100, 400], [1.01, 1.3], 0.01, what="toy").ok
+    False
     """
     n = np.asarray(sizes, dtype=float)
     r = np.asarray(ratios, dtype=float)
@@ -134,9 +283,32 @@ def compare_scaling(sizes, ratios, ratio_se, *, what: str, k: float = 5.0) -> Ch
 def time_limit(seconds: float | None, what: str = "simplification"):
     """Raise :class:`StepTimeout` if the block runs longer than ``seconds`` (SIGALRM, main thread).
 
-    The alarm repeats every 0.5 s after the first expiry, so an interrupt swallowed by a broad
-    ``except`` inside SymPy is raised again. Outside the main thread (or without SIGALRM) the block
-    runs without a limit.
+    No formula: a context manager bounding symbolic work. The alarm repeats every 0.5 s after
+    the first expiry, so an interrupt swallowed by a broad ``except`` inside SymPy is raised
+    again. Outside the main thread, without SIGALRM, or inside an outer limit (which then
+    governs) the block runs without a limit.
+
+    Parameters
+    ----------
+    seconds : float or None
+        Time allowed (``> 0``); ``None`` means no limit.
+    what : str, default "simplification"
+        Named in the :class:`StepTimeout` message.
+
+    Returns
+    -------
+    context manager
+        Yields ``None``; raises :class:`StepTimeout` on expiry.
+
+    Examples
+    --------
+    >>> import time
+    >>> try:
+    ...     with time_limit(0.01, "sleeping"):
+    ...         time.sleep(1)
+    ... except StepTimeout as exc:
+    ...     print(exc)
+    sleeping did not finish within 0.01 s
     """
     usable = (seconds is not None and hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread()
@@ -181,8 +353,24 @@ def _box(atom, domain):
 def doit(e):
     """Evaluate derivatives (and, without symbolic sums, everything but integrals).
 
-    ``Sum.doit`` with a symbolic upper limit tries closed-form summation, which is slow and never
-    what a check needs; derivatives are taken with ``deep=False`` so they go under the sum.
+    No formula: a SymPy normalisation before a check. ``Sum.doit`` with a symbolic upper limit
+    tries closed-form summation, which is slow and never what a check needs; derivatives are
+    taken with ``deep=False`` so they go under the sum.
+
+    Parameters
+    ----------
+    e : SymPy expression (or anything :func:`sympy.sympify` accepts)
+
+    Returns
+    -------
+    expr : SymPy expression
+        ``e`` with derivatives evaluated; integrals (and sums with a symbolic limit) kept.
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x")
+    >>> doit(sp.Derivative(x**3, x) + sp.Integral(x, x))
+    3*x**2 + Integral(x, x)
     """
     e = sp.sympify(e)
     e = e.replace(lambda n: isinstance(n, sp.Derivative), lambda n: n.doit(deep=False))
@@ -223,8 +411,36 @@ def _ground(exprs, rng, domain, timeout):
 def evaluate(exprs, rng, n, domain, timeout, groups: int = 4):
     """Values of each expression at ``n`` random admissible points: array (len(exprs), n).
 
-    The points come in up to ``groups`` groups, each with its own draw of the integer symbols
-    (e.g. the number of training points M of an indexed sum) and of the undefined functions.
+    No formula: the sampler behind the numeric checks. Each free symbol is drawn uniformly from
+    its box (``domain``, else :data:`POSITIVE_BOX`, :data:`NONNEGATIVE_BOX` or :data:`REAL_BOX`
+    by its assumptions; integer symbols from :data:`INTEGER_BOX`); undefined functions become
+    random smooth positive functions. The points come in up to ``groups`` groups, each with its
+    own draw of the integer symbols (e.g. the number of training points M of an indexed sum)
+    and of the undefined functions.
+
+    Parameters
+    ----------
+    exprs : list of SymPy expressions
+    rng : numpy.random.Generator
+    n : int
+        Number of points (``>= 1``).
+    domain : dict
+        ``{symbol: (lo, hi)}`` sampling boxes overriding the defaults.
+    timeout : float or None
+        Seconds allowed (:func:`time_limit`).
+    groups : int, default 4
+        Number of groups of points (only when integer symbols or undefined functions occur).
+
+    Returns
+    -------
+    values : numpy.ndarray of complex, shape (len(exprs), n)
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x", positive=True)
+    >>> v = evaluate([x, sp.sqrt(x**2) - x], np.random.default_rng(0), 3, {x: (1, 2)}, None)
+    >>> v.shape, bool(np.all((v[0].real >= 1) & (v[0].real <= 2))), float(abs(v[1]).max())
+    ((2, 3), True, 0.0)
     """
     exprs = [sp.sympify(e) for e in exprs]
     ints = any(s.is_integer for e in exprs for s in e.free_symbols)

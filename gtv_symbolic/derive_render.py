@@ -48,7 +48,31 @@ def _subscript_functions(expr, names: dict):
 
 
 def tex(d, expr) -> str:
-    """LaTeX of ``expr`` with the package names plus the derivation's display names."""
+    r"""LaTeX of ``expr`` with the package names plus the derivation's display names.
+
+    No formula: rendering. Schedule functions of one time argument print with a subscript
+    (``alpha(t)`` as :math:`\alpha_t`); names go through :func:`gtv_symbolic.symbols.latex`.
+
+    Parameters
+    ----------
+    d : Derivation
+        Supplies ``d.names``, the LaTeX names of its display-only symbols.
+    expr : SymPy expression or Matrix
+
+    Returns
+    -------
+    latex : str
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic.derive import Derivation, Step
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> d = Derivation("toy", "Toy", "One step.", [Step(x**2 / a, a, "At the root.", status="numeric",
+    ...                                                 where={x: a}, label="$q$")])
+    >>> tex(d, x**2 / a)
+    '\\frac{x^{2}}{a}'
+    """
     names = dict(d.names)
     expr = _subscript_functions(expr, names)
     return S.latex(expr, symbol_names=names)
@@ -62,13 +86,55 @@ def where_tex(d, step) -> str:
 def equation_tex(d, step) -> str:
     """LaTeX of the step's displayed relation ``lhs REL rhs``, with its special case (``where``) next
     to it.
+
+    No formula: rendering (REL as ``=``, ``\\leq``, ``\\geq`` or ``\\sim``).
+
+    Parameters
+    ----------
+    d : Derivation
+        Supplies the display names (see :func:`tex`).
+    step : Step
+
+    Returns
+    -------
+    latex : str
+        One line, without ``$$``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic.derive import Derivation, Step
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> d = Derivation("toy", "Toy", "One step.", [Step(x**2 / a, a, "At the root.", status="numeric",
+    ...                                                 where={x: a}, label="$q$")])
+    >>> print(equation_tex(d, d.steps[0]))
+    \\frac{x^{2}}{a} = a \\qquad \\left(x = a\\right)
     """
     eq = f"{tex(d, step.lhs)} {_REL[step.relation]} {tex(d, step.rhs)}"
     return eq + (rf" \qquad \left({where_tex(d, step)}\right)" if step.where else "")
 
 
 def counts_text(counts: dict) -> str:
-    """``'12 steps: 6 symbolic, ...; 2 of 12 unverified (definitions and assumptions)'``."""
+    """``'12 steps: 6 symbolic, ...; 2 of 12 unverified (definitions and assumptions)'``.
+
+    No formula: the header line of a document and of ``gtv derive``.
+
+    Parameters
+    ----------
+    counts : dict
+        ``{status: number of steps}`` (:meth:`~gtv_symbolic.derive.Derivation.counts`); a
+        missing status counts 0.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> print(counts_text({"symbolic": 2, "numeric": 1, "definition": 1}))
+    4 steps: 2 symbolic, 1 numeric, 0 Monte Carlo, 1 definitions, 0 assumptions;
+    1 of 4 unverified (definitions and assumptions)
+    """
     n = sum(counts.values())
     parts = ", ".join(f"{counts.get(k, 0)} {_PLURAL[k]}" for k in STATUSES)
     unv = counts.get("definition", 0) + counts.get("assumption", 0)
@@ -76,7 +142,35 @@ def counts_text(counts: dict) -> str:
 
 
 def status_text(step, special: str = "") -> tuple[str, str]:
-    """(heading, detail) saying how the step was checked."""
+    """(heading, detail) saying how the step was checked.
+
+    No formula: the status line under each rendered step -- ``Verified (KIND):`` / ``FAILED
+    (KIND):`` with the check's detail, ``Not yet verified (KIND).``, ``Definition ...`` or
+    ``Assumption (not verified).``.
+
+    Parameters
+    ----------
+    step : Step
+    special : str, default ""
+        LaTeX of the special case (``where``), named in the heading.
+
+    Returns
+    -------
+    heading, detail : str, str
+        ``detail`` ends with a full stop (empty for unverified kinds).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic.derive import Derivation, Step
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> d = Derivation("toy", "Toy", "One step.", [Step(x**2 / a, a, "At the root.", status="numeric",
+    ...                                                 where={x: a}, label="$q$")])
+    >>> status_text(d.steps[0])
+    ('Not yet verified (numeric).', '')
+    >>> status_text(d.verify().steps[0], "x = a")[0]
+    'Verified (numeric, special case $x = a$):'
+    """
     sc = f", special case ${special}$" if special else ""
     if step.status == "definition":
         return f"Definition{sc} (introduces notation or a model; nothing to verify).", ""
@@ -124,6 +218,30 @@ def _header(d) -> str:
 def to_markdown(d) -> str:
     """The derivation as a Markdown document (GitHub ``$$`` math): title, counts, every step with its
     status and check, the result.
+
+    No formula: rendering. No timings are written, so a regenerated document is identical on
+    every machine.
+
+    Parameters
+    ----------
+    d : Derivation
+        Verified or not (unverified steps say so).
+
+    Returns
+    -------
+    text : str
+        Markdown, the content of ``NAME.md``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic.derive import Derivation, Step
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> d = Derivation("toy", "Toy", "One step.", [Step(x**2 / a, a, "At the root.", status="numeric",
+    ...                                                 where={x: a}, label="$q$")])
+    >>> md = to_markdown(d.verify())
+    >>> md.splitlines()[0], "**Step 1: $q$ (result).** At the root." in md, "## Result" in md
+    ('# Toy', True, True)
     """
     from .derivations import REGISTRY
 
@@ -145,7 +263,35 @@ def to_markdown(d) -> str:
 
 
 def to_latex(d) -> str:
-    """The derivation as a standalone LaTeX document (``article``, amsmath)."""
+    """The derivation as a standalone LaTeX document (``article``, amsmath).
+
+    No formula: rendering; plain text is escaped for LaTeX, ``$...$`` kept.
+
+    Parameters
+    ----------
+    d : Derivation
+
+    Returns
+    -------
+    text : str
+        The content of ``NAME.tex`` (compiles with ``pdflatex``).
+
+    Raises
+    ------
+    ValueError
+        A text (title, reason, ...) with unbalanced ``$``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic.derive import Derivation, Step
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> d = Derivation("toy", "Toy", "One step.", [Step(x**2 / a, a, "At the root.", status="numeric",
+    ...                                                 where={x: a}, label="$q$")])
+    >>> lines = to_latex(d).splitlines()
+    >>> print(lines[0], lines[5], lines[-1])
+    \\documentclass[11pt]{article} \\section*{Toy} \\end{document}
+    """
     out = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
            r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks",
            r"\begin{document}", rf"\section*{{{_tex_text(d.title)}}}", _tex_text(d.intro), "",
@@ -167,7 +313,34 @@ def to_latex(d) -> str:
 
 
 def write(d, out, formats=("md", "tex")) -> list[Path]:
-    """Write ``NAME.md`` and/or ``NAME.tex`` into ``out``."""
+    """Write ``NAME.md`` and/or ``NAME.tex`` into ``out``.
+
+    No formula: file output (UTF-8; ``out`` is created if missing).
+
+    Parameters
+    ----------
+    d : Derivation
+    out : path-like
+        Folder.
+    formats : tuple of {"md", "tex"}, default ("md", "tex")
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        The files written, Markdown first.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic.derive import Derivation, Step
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> d = Derivation("toy", "Toy", "One step.", [Step(x**2 / a, a, "At the root.", status="numeric",
+    ...                                                 where={x: a}, label="$q$")])
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     print([q.name for q in write(d, tmp)])
+    ['toy.md', 'toy.tex']
+    """
     return write_texts(d.name, {"md": to_markdown(d), "tex": to_latex(d)}, out, formats)
 
 
@@ -206,7 +379,34 @@ production formula makes `gtv derive` fail.
 
 
 def write_index(records, out) -> Path:
-    """Write ``README.md`` in ``out``: one row per derivation (``records``: summaries or Derivations)."""
+    """Write ``README.md`` in ``out``: one row per derivation (``records``: summaries or Derivations).
+
+    No formula: the index of the derivations folder -- :data:`INDEX_INTRO`, a table with the
+    steps per status of each derivation, the totals, and the "Writing a derivation" section of
+    :mod:`gtv_symbolic.derivations`.
+
+    Parameters
+    ----------
+    records : iterable of dict or Derivation
+        :func:`gtv_symbolic.derive_store.summary` records or registered derivations (their
+        names must be in :data:`gtv_symbolic.derivations.REGISTRY`).
+    out : path-like
+        Existing folder.
+
+    Returns
+    -------
+    path : pathlib.Path
+        ``out / "README.md"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gtv_symbolic.derive import get
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     text = write_index([get("target-variance")], tmp).read_text()
+    >>> [line for line in text.splitlines() if line.startswith("| 1 |")][0][:25]
+    '| 1 | `target-variance` |'
+    """
     from .derivations import REGISTRY
     from .derive_store import summary
 

@@ -33,7 +33,22 @@ REPORT_KEYS = ("derivation", "step", "label", "status", "is_result", "seconds")
 
 @lru_cache(maxsize=None)
 def source_hash() -> str:
-    """SHA-256 of the package's ``.py`` sources (bytes: the documents show docstrings) plus the SymPy / NumPy / Python versions."""
+    """SHA-256 of the package's ``.py`` sources (bytes: the documents show docstrings) plus the
+    SymPy / NumPy / Python versions.
+
+    No formula: the part of every store key that changes with the sources (computed once per
+    process).
+
+    Returns
+    -------
+    digest : str
+        64 hexadecimal characters.
+
+    Examples
+    --------
+    >>> len(source_hash())
+    64
+    """
     import numpy
     import sympy
 
@@ -46,6 +61,21 @@ def source_hash() -> str:
 def store_dir() -> Path:
     """Folder of the stored verifications: ``derive/`` in the cache folder (``$GTV_CACHE_DIR`` or
     ``.gtv_cache``).
+
+    No formula: a path (read from the environment at each call; not created here).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> store_dir().name
+    'derive'
     """
     from ._runtime.cache import default_dir
 
@@ -61,7 +91,31 @@ def _path(name: str) -> Path:
 
 
 def summary(d) -> dict:
-    """JSON-able record of a verified derivation: counts, per-step records, documents."""
+    """JSON-able record of a verified derivation: counts, per-step records, documents.
+
+    No formula: the stored form of a derivation, from which ``gtv derive`` writes documents and
+    reports without building it again.
+
+    Parameters
+    ----------
+    d : Derivation
+        Normally verified (an unverified one records ``verified: False`` steps).
+
+    Returns
+    -------
+    record : dict
+        Keys ``version``, ``key``, ``name``, ``title``, ``counts`` (steps per status),
+        ``steps`` (one dict per step with ``derivation``, ``step`` (1-based), ``label``,
+        ``status``, ``is_result``, ``seconds``, ``verified``), ``result_tex`` and ``texts``
+        (``{"md": ..., "tex": ...}``).
+
+    Examples
+    --------
+    >>> from gtv_symbolic.derive import get
+    >>> rec = summary(get("target-variance"))
+    >>> sorted(rec), rec["steps"][0]["step"], rec["counts"]["definition"]
+    (['counts', 'key', 'name', 'result_tex', 'steps', 'texts', 'title', 'version'], 1, 1)
+    """
     steps = [{"derivation": d.name, "step": i, "label": s.label, "status": s.status,
               "is_result": (i - 1) in d.result, "seconds": round(s.seconds, 4),
               "verified": bool(s.verified)} for i, s in enumerate(d.steps, 1)]
@@ -71,7 +125,34 @@ def summary(d) -> dict:
 
 
 def load(name: str) -> dict | None:
-    """The stored summary of ``name`` for the current sources, or None (missing or unreadable)."""
+    """The stored summary of ``name`` for the current sources, or None (missing or unreadable).
+
+    No formula: a cache look-up. An entry counts only if its key (sources, library versions,
+    name) matches and it has every field of :func:`summary`; anything else means "verify again".
+
+    Parameters
+    ----------
+    name : str
+        A derivation name.
+
+    Returns
+    -------
+    record : dict or None
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from gtv_symbolic.derive import get
+    >>> tmp = tempfile.TemporaryDirectory()  # a private store, removed below
+    >>> env = mock.patch.dict(os.environ, {"GTV_CACHE_DIR": tmp.name}); _ = env.start()
+    >>> load("target-variance") is None
+    True
+    >>> _ = save(summary(get("target-variance")))
+    >>> load("target-variance")["name"]
+    'target-variance'
+    >>> _ = env.stop(); tmp.cleanup()
+    """
     try:
         rec = json.loads(_path(name).read_text(encoding="utf-8"))
         ok = (rec["version"] == STORE_VERSION and rec["key"] == _key(name) and rec["name"] == name
@@ -84,7 +165,33 @@ def load(name: str) -> dict | None:
 
 
 def save(rec: dict) -> Path | None:
-    """Store ``rec`` atomically; a read-only cache folder only costs the speed-up."""
+    """Store ``rec`` atomically; a read-only cache folder only costs the speed-up.
+
+    No formula: writes ``store_dir() / "NAME-KEY.json"`` through a temporary file and
+    :func:`os.replace`, so a reader never sees half a file.
+
+    Parameters
+    ----------
+    rec : dict
+        A :func:`summary` record.
+
+    Returns
+    -------
+    path : pathlib.Path or None
+        The file written, or None if the folder is not writable.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from gtv_symbolic.derive import get
+    >>> tmp = tempfile.TemporaryDirectory()  # a private store, removed below
+    >>> env = mock.patch.dict(os.environ, {"GTV_CACHE_DIR": tmp.name}); _ = env.start()
+    >>> path = save(summary(get("target-variance")))
+    >>> path.parent == store_dir(), path.name.startswith("target-variance-"), path.suffix
+    (True, True, '.json')
+    >>> _ = env.stop(); tmp.cleanup()
+    """
     path = _path(rec["name"])
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +205,41 @@ def save(rec: dict) -> Path | None:
 
 
 def verified_summary(name: str, *, use_store: bool = True) -> tuple[dict, bool]:
-    """``(summary, from_store)``: the stored verification if valid, else verify now and store it."""
+    """``(summary, from_store)``: the stored verification if valid, else verify now and store it.
+
+    No formula: the cached form of ``summary(get(name).verify())``.
+
+    Parameters
+    ----------
+    name : str
+        A registered derivation name.
+    use_store : bool, default True
+        False verifies again (and stores the new record).
+
+    Returns
+    -------
+    record : dict
+        As :func:`summary`.
+    from_store : bool
+        Whether the record was read from the store.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not registered. :class:`~gtv_symbolic.derive.VerificationError` if a
+        step fails (then nothing is stored).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from gtv_symbolic.derive import get
+    >>> tmp = tempfile.TemporaryDirectory()  # a private store, removed below
+    >>> env = mock.patch.dict(os.environ, {"GTV_CACHE_DIR": tmp.name}); _ = env.start()
+    >>> [verified_summary("benign-cases")[1] for _ in range(2)]  # verified, then read back
+    [False, True]
+    >>> _ = env.stop(); tmp.cleanup()
+    """
     from .derive import get
 
     if use_store:
@@ -145,7 +286,30 @@ def _counts_line(counts: dict) -> str:
 
 
 def add_arguments(parser) -> None:
-    """Arguments of ``gtv derive`` (called once by :mod:`gtv_symbolic.cli`)."""
+    """Arguments of ``gtv derive`` (called once by :mod:`gtv_symbolic.cli`).
+
+    No formula: CLI. Adds ``name`` (a derivation or ``all``), ``--list``, ``--format {md,tex}``,
+    ``--out`` (default ``derivations``), ``--latex-only``, ``--report PATH``, ``--reverify`` and
+    ``--jobs``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Modified in place.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser()
+    >>> add_arguments(p)
+    >>> a = p.parse_args(["all", "--format", "md", "--jobs", "2"])
+    >>> a.name, a.format, a.jobs, str(a.out), a.reverify
+    ('all', 'md', 2, 'derivations', False)
+    """
     parser.add_argument("name", nargs="?", help="derivation name, or 'all'")
     parser.add_argument("--list", action="store_true", help="list the derivations")
     parser.add_argument("--format", choices=("md", "tex"), default=None,
@@ -164,7 +328,44 @@ def add_arguments(parser) -> None:
 
 
 def cli(args) -> int:
-    """``gtv derive``: list, verify (or reuse the stored verification), write, report."""
+    """``gtv derive``: list, verify (or reuse the stored verification), write, report.
+
+    No formula: CLI. Without a name (or with ``--list``) it lists the derivations. Otherwise it
+    verifies ``name`` (or ``all``, in ``--jobs`` processes) unless a stored verification matches
+    the sources, then prints the result as LaTeX (``--latex-only``) or writes ``NAME.md`` /
+    ``NAME.tex`` into ``--out`` (and, for ``all``, the index ``README.md``); ``--report``
+    writes one JSON record per step.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        As parsed with :func:`add_arguments`; missing attributes take their defaults.
+
+    Returns
+    -------
+    code : int
+        0, or 1 if a derivation failed (its error is printed to stderr).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``name`` or ``--jobs < 1``, before any verification.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from gtv_symbolic.derive import get
+    >>> tmp = tempfile.TemporaryDirectory()  # a private store, removed below
+    >>> env = mock.patch.dict(os.environ, {"GTV_CACHE_DIR": tmp.name}); _ = env.start()
+    >>> import argparse
+    >>> cli(argparse.Namespace(name="benign-cases", latex_only=True))  # doctest: +ELLIPSIS
+    C(x,t) = ... \\qquad \\left(M = 1\\right)
+    ...
+    % benign-cases: result verified; 6 steps: 4 symbolic, 2 numeric, ...
+    0
+    >>> _ = env.stop(); tmp.cleanup()
+    """
     from .derivations import REGISTRY
     from .derive_render import write_index, write_texts
 

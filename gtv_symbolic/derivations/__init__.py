@@ -83,7 +83,32 @@ REGISTRY: dict[str, tuple[str, str]] = {
 
 
 def build(name: str):
-    """Build the derivation ``name`` (a :class:`gtv_symbolic.derive.Derivation`, not verified)."""
+    """Build the derivation ``name`` (a :class:`gtv_symbolic.derive.Derivation`, not verified).
+
+    No formula: a registry look-up that imports ``gtv_symbolic.derivations.MODULE`` (lazily) and
+    calls its ``build()``; each module's ``build`` states the result it establishes.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REGISTRY`, e.g. ``"tweedie"``.
+
+    Returns
+    -------
+    derivation : Derivation
+        Unverified; ``.verify()`` checks every step (``gtv derive NAME``).
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not in :data:`REGISTRY`.
+
+    Examples
+    --------
+    >>> d = build("target-variance")
+    >>> d.name, d.title == REGISTRY["target-variance"][1], d.steps[0].status
+    ('target-variance', True, 'definition')
+    """
     if name not in REGISTRY:
         raise ValueError(f"name must be one of {', '.join(REGISTRY)}, got {name!r}")
     module = import_module(f"{__name__}.{REGISTRY[name][0]}")

@@ -63,8 +63,34 @@ def _schedule_defs(sched):
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the forward-process derivation (unverified): Gaussian conditional and mixture marginal.
+
+    From the forward SDE (paper Sec. 2) to the conditional law
+    :math:`p(x \mid x_0, t) = N(\alpha_t x_0, S_t)` with :math:`\alpha_t = e^{-\int_0^t \beta_s ds}`,
+    :math:`\dot S_t = -2\beta_t S_t + 2 D_t`, :math:`S_0 = 0`, and the Gaussian-mixture marginal over
+    the training set. The result step: this Gaussian solves the Fokker-Planck equation (one
+    dimension, :math:`\beta_t, D_t` written through arbitrary :math:`\alpha_t, S_t`),
+
+    .. math::
+
+        \partial_t p(x \mid x_0, t) = D_t\, \partial_x^2 p(x \mid x_0, t)
+            + \partial_x \big(\beta_t\, x\, p(x \mid x_0, t)\big).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        9 steps; result: step 4 (symbolic). ``.verify()`` checks every step (``gtv derive
+        forward-process``).
+
+    Examples
+    --------
+    >>> d = build()
+    >>> len(d.steps), [i + 1 for i in d.result], [s.status for s in d.result_steps]
+    (9, [4], ['symbolic'])
     """
     t, s, r = S.t, sp.Symbol("s", positive=True), sp.Symbol("r", positive=True)
     beta, Dt, af, Sf = S.beta_f, S.D_f, S.alpha_f, S.S_f

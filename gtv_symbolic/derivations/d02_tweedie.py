@@ -54,8 +54,32 @@ def _fd_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the Tweedie derivation (unverified): the true score of the noised training set.
+
+    For a point-mass training set :math:`\{\mu_m\}` and :math:`S_t = \sigma_t^2 I` (paper Sec. 2)
+    the score is the posterior-weighted average of the per-point scores, with
+    :math:`w_m \propto N(x; \alpha_t \mu_m, \sigma_t^2 I)` and :math:`m(x,t) = \sum_m w_m \mu_m`:
+
+    .. math::
+
+        s(x,t) = \nabla_x \log p(x \mid t) = \sum_m w_m \tilde s_m
+               = \frac{\alpha_t\, m(x,t) - x}{\sigma_t^2}.
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        7 steps; result: step 5 (symbolic, every M); the last step compares
+        :func:`gtv_symbolic.proxy.true_score` with finite differences of the log density.
+
+    Examples
+    --------
+    >>> d = build()
+    >>> len(d.steps), [i + 1 for i in d.result], [s.status for s in d.result_steps]
+    (7, [5], ['symbolic'])
     """
     g = proxy.generic_forms(2)
     x = S.x_vec(2)

@@ -50,8 +50,30 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the proxy-unbiased derivation (unverified): the DSM target averages to the score.
+
+    The proxy score :math:`\tilde s(x,t;x_0) = (\alpha_t x_0 - x)/\sigma_t^2` averaged over the
+    posterior of the training example is the true score (paper Sec. 2):
+
+    .. math::
+
+        \mathbb{E}_{x_0 \mid x,t}\big[\tilde s(x,t;x_0)\big] = s(x,t).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        6 steps; results: step 3 (symbolic, every M) and step 6 (Monte Carlo over posterior
+        draws with the production :mod:`gtv_symbolic.proxy` functions).
+
+    Examples
+    --------
+    >>> d = build()
+    >>> len(d.steps), [i + 1 for i in d.result], [s.status for s in d.result_steps]
+    (6, [3, 6], ['symbolic', 'monte-carlo'])
     """
     g = proxy.generic_forms(2)
     x = S.x_vec(2)

@@ -81,8 +81,32 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the proxy-covariance derivation (unverified): the three forms of :math:`C(x,t)`.
+
+    The covariance of the DSM target given :math:`(x,t)` (paper Sec. 2), with
+    :math:`S_t = \sigma_t^2 I`:
+
+    .. math::
+
+        C(x,t) = \mathrm{Cov}_{x_0 \mid x,t}[\tilde s]
+               = \frac{I}{\sigma_t^2} + \nabla_x^2 \log p(x \mid t)
+               = \frac{\alpha_t^2}{\sigma_t^4}\, \Sigma_{\mathrm{post}}(x,t).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        12 steps; results: step 6 (Hessian form) and step 8 (denoiser form), numeric at random
+        points for every M in one dimension; steps 11-12 check :func:`gtv_symbolic.proxy.covariance`.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.derivations import REGISTRY
+    >>> REGISTRY[NAME][0], NAME  # build() takes ~0.1 s; build().verify() is ``gtv derive proxy-covariance``
+    ('d04_proxy_covariance', 'proxy-covariance')
     """
     m, M, a, s2 = c.m, S.M, S.alpha, S.sigma2
     g2, g1 = proxy.generic_forms(2), proxy.generic_forms(1)

@@ -72,8 +72,31 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the Gaussian-data derivation (unverified): a constant, nonzero proxy covariance.
+
+    For :math:`x_0 \sim N(m_0, \Sigma_0)`, :math:`p(x \mid t) = N(\alpha_t m_0, K_t)` with
+    :math:`K_t = \alpha_t^2 \Sigma_0 + \sigma_t^2 I` and :math:`\Sigma_{\mathrm{post}} =
+    (\Sigma_0^{-1} + \alpha_t^2 \sigma_t^{-2} I)^{-1}` (paper Sec. 2; a benign case of Sec. 6):
+
+    .. math::
+
+        C = \frac{\alpha_t^2}{\sigma_t^4}\, \Sigma_{\mathrm{post}} = \frac{I}{\sigma_t^2} - K_t^{-1}
+        \quad \text{(independent of } x\text{)}.
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        8 steps; results: steps 4 and 5 (symbolic, general symmetric 2x2 :math:`\Sigma_0`).
+
+    Examples
+    --------
+    >>> from gtv_symbolic.derivations import REGISTRY
+    >>> REGISTRY[NAME][0], NAME  # build() takes ~0.15 s; build().verify() is ``gtv derive gaussian-data``
+    ('d07_gaussian_data', 'gaussian-data')
     """
     a, s2 = S.alpha, S.sigma2
     S0, m0, (a11, a12, a22) = _symbols()

@@ -48,7 +48,35 @@ def _seeds(n=16):
 
 
 def check_continuum(rng: np.random.Generator) -> CheckResult:
-    """Euler effective process at 3 step sizes vs a fine Heun solution: first-order convergence."""
+    r"""Euler effective process at 3 step sizes vs a fine Heun solution: first-order convergence.
+
+    Prop. 3.1, continuum limit (paper Sec. 3). ``N_FIELDS`` Gaussian score fields
+    :math:`W \sim N(W_*, \mathrm{Cov}_W)` of a linear model (data :math:`\{-1,0,1\}`, VP,
+    :math:`P = 100`) are integrated from 16 fixed seeds :math:`x_T` to :math:`\epsilon` =
+    ``EPS_CONT`` by Euler with :math:`N \in` ``STEPS`` steps and by Heun with ``N_REF``. With
+    :math:`e^{(q)}_N = |\overline{q(x^{N}_\epsilon)} - \overline{q(x^{\mathrm{ref}}_\epsilon)}|`
+    for :math:`q = |x|, x^2` (means over fields and seeds) it passes iff
+
+    .. math::
+
+        0.8 < \log_2 \frac{e^{(q)}_N}{e^{(q)}_{2N}} < 1.2 \ \ \text{(both } q, N\text{)},
+        \qquad \frac{e^{(x^2)}_{N_{\max}}}{\overline{(x^{\mathrm{ref}}_\epsilon)^2}} < 0.05.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of all random draws (the derivation passes its seeded Generator).
+
+    Returns
+    -------
+    result : CheckResult
+        ``residual`` is the largest :math:`|\text{order} - 1|`. Takes a few seconds.
+
+    Examples
+    --------
+    >>> STEPS, N_REF, N_FIELDS, EPS_CONT
+    ((40, 80, 160), 1280, 400, 0.05)
+    """
     mu, vp = data_mod.three_points(), c.vp()
     fm = features_mod.make_features("gaussian", 1, N_X, N_T, EPS_CONT)
     K = kernels.linear_kernel(fm, mu, vp, P=100, eps=EPS_CONT, ridge=RIDGE)
@@ -86,7 +114,41 @@ def _outputs(fm, W, vp):
 
 
 def check_truncation(rng: np.random.Generator) -> CheckResult:
-    """Trained (non-Gaussian) ensembles vs moment-matched Gaussian fields, at two P."""
+    r"""Trained (non-Gaussian) ensembles vs moment-matched Gaussian fields, at two P.
+
+    Prop. 3.1, Gaussian truncation (paper Sec. 3). For each :math:`P \in` ``P_TRUNC``,
+    ``N_ENS`` linear denoisers trained by :func:`gtv_symbolic.training.train_ensemble` and as
+    many Gaussian fields with their mean and covariance
+    (:func:`gtv_symbolic.typical.moment_matched_weights`) run through the figures' 30-step
+    Euler sampler from 16 seeds; per model :math:`q_1 = \overline{x_\epsilon^2}`,
+    :math:`q_2 = \overline{1[|x_\epsilon| < 0.5]}` (means over seeds). The ratios, with
+    delta-method standard errors,
+
+    .. math::
+
+        \rho_P = \frac{\mathbb{E}_{\mathrm{trained}}[q]}{\mathbb{E}_{\mathrm{Gauss}}[q]}, \qquad
+        \mathrm{se}(\rho_P) = \frac{\rho_P}{\sqrt{N_{\mathrm{ens}}}}
+            \sqrt{\frac{\mathrm{sd}_a^2}{\bar a^2} + \frac{\mathrm{sd}_b^2}{\bar b^2}},
+
+    must tend to 1 as :math:`P` grows for both :math:`q` (the criterion of
+    :func:`gtv_symbolic.derive.compare_scaling`, each entry).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of all random draws (the derivation passes its seeded Generator).
+
+    Returns
+    -------
+    result : CheckResult
+        Its detail adds the ratios with errors and the trained weights' excess kurtosis.
+        Takes about 10 s.
+
+    Examples
+    --------
+    >>> P_TRUNC, N_ENS, N_STEPS, EPS_TRUNC
+    ((100, 400), 3000, 30, 0.01)
+    """
     mu, vp = data_mod.three_points(), c.vp()
     fm = features_mod.make_features("gaussian", 1, N_X, N_T, EPS_TRUNC)
     ratios, ses, kurt = [], [], []
@@ -150,8 +212,36 @@ def _mc_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the path-integral derivation (unverified): MSR, cumulants and the effective process.
+
+    From the Euler sampler of a trained model to the typical learned distribution (paper Sec. 3,
+    Prop. 3.1), in discrete time and one dimension: the MSR representation, the cumulant
+    expansion over training randomness (:math:`M_1`, :math:`M_2`) and, under the Gaussian
+    (second-cumulant) truncation, the effective process with mean score :math:`s_{\mathrm{avg}}`
+    and noise of covariance the V-kernel:
+
+    .. math::
+
+        \lim_{\Delta t \to 0} x_N^{(\Delta t)} = x_\epsilon \ \text{of}\;
+            \dot x_t = -\beta_t x_t - D_t\, s_{\mathrm{avg}}(x_t, t) + \xi(x_t, t), \qquad
+            \langle \xi(x,t)\, \xi(x',t')^T \rangle = V(x,t;x',t'),
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        19 steps; results: step 18 (continuum limit, :func:`check_continuum`) and step 19
+        (the Gaussian truncation :math:`q(x_\epsilon \mid x_T) \sim` the law under the Gaussian
+        field with the same :math:`s_{\mathrm{avg}}, V`, :func:`check_truncation`).
+
+    Examples
+    --------
+    >>> from gtv_symbolic.derivations import REGISTRY
+    >>> REGISTRY[NAME][0], NAME  # build() takes ~1 s; build().verify() is ``gtv derive path-integral``
+    ('d08_path_integral', 'path-integral')
     """
     path = pi.discrete_path(3)
     dt = S.dt

@@ -1,18 +1,9 @@
 r"""Linear models trained on the empirical DSM objective (paper Sec. 5.1, Prop. 5.1).
 
-``s^(x,t) = W psi(x,t) + b(x,t)``, ridge-regularised empirical J1 on P samples with training
-times ``t_i ~ U[eps, T]``: ``W = A^ (Sigma^ + rho I)^-1``. Mean ``W* psi + b`` with
-``W* = A (Sigma + rho I)^-1``; to leading order in 1/P (delta method)
-
-.. math::
-    \mathrm{Cov}[\hat s(x,t), \hat s(x',t')] = \frac1P\left\{\mathbb E_{u,y}\big[\lambda_u^2
-    k(x,t;y,u)\,k(y,u;x',t')\,(C(y,u) + r r^\top)\big] - m(x,t)\,m(x',t')^\top\right\},
-
-``k = psi^T (Sigma + rho I)^-1 psi'``, ``r = s - b - W* psi`` and
-``m(x,t) = E[lambda_u k(x,t;y,u) r(y,u)] = rho psi(x,t)^T (Sigma + rho I)^-1 W*^T`` exactly.
-The production code (``kernels.linear_kernel``, ``training.train_ensemble``,
-``training.population_weights``) is the denoiser form ``psi = (alpha/sigma^2) phi``,
-``b = -x/sigma^2``, ``lambda = sigma^2``; the checks run on it.
+The model and the covariance formula are in :func:`build`. The production code
+(``kernels.linear_kernel``, ``training.train_ensemble``, ``training.population_weights``) is the
+denoiser form ``psi = (alpha/sigma^2) phi``, ``b = -x/sigma^2``, ``lambda = sigma^2``; the checks
+run on it.
 """
 
 from __future__ import annotations
@@ -104,11 +95,20 @@ def _displayed_cov(x, t, P, terms=("C", "r", "m")):
     return (second - np.outer(m, m)) / P
 
 
-# ------------------------------------------------------------------------------------------
-# checks (each calls the production functions through their modules)
-# ------------------------------------------------------------------------------------------
 def check_wstar(rng: np.random.Generator) -> CheckResult:
-    """training.population_weights (exact Gaussian expectations) vs the quadrature of A (Sigma+rho)^-1."""
+    r"""``training.population_weights`` (exact Gaussian expectations) vs the quadrature of A (Sigma+rho)^-1.
+
+    Passes iff both give :math:`W_* = A(\Sigma + \rho I)^{-1}` within rtol :math:`10^{-6}` (atol
+    :math:`10^{-8}\max|W_*|`), 4 x 4 Gaussian features, :math:`\rho` = ``RIDGE``; deterministic.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    result : CheckResult
+    """
     mu, vp, fm = _setting()
     Ws = training.population_weights(fm, mu, vp, eps=EPS, T=T_END, ridge=RIDGE)
     K = _kernel(P_SIZES[0])
@@ -119,7 +119,19 @@ def check_wstar(rng: np.random.Generator) -> CheckResult:
 
 
 def check_m_identity(rng: np.random.Generator) -> CheckResult:
-    """m = E[lambda k r] by quadrature vs rho psi^T (Sigma + rho)^-1 W*^T."""
+    r"""m = E[lambda k r] by quadrature vs rho psi^T (Sigma + rho)^-1 W*^T.
+
+    Passes iff :math:`\mathbb{E}_{u,y}[\lambda_u k(x,t;y,u)\, r(y,u)] = \rho\,\psi(x,t)^T(\Sigma + \rho
+    I)^{-1}W_*^T` within rtol :math:`10^{-6}` at the query points with :math:`x \ne 0`; deterministic.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    result : CheckResult
+    """
     sel = XQ != 0  # m(0, t) = 0 by the symmetry of the data and features
     p = _formula_parts(XQ[sel], TQ[sel])
     mu, vp, fm = _setting()
@@ -132,7 +144,25 @@ def check_m_identity(rng: np.random.Generator) -> CheckResult:
 
 
 def check_kernel_is_formula(rng: np.random.Generator) -> CheckResult:
-    """kernels.linear_kernel score covariance vs the displayed formula (quadrature)."""
+    r"""``kernels.linear_kernel`` score covariance vs the displayed formula (quadrature).
+
+    Passes iff ``score_cov`` equals the Prop. 5.1 formula of :func:`build` (training-law
+    quadrature, :math:`C` from ``proxy.covariance``) within rtol :math:`10^{-5}`, all pairs of the
+    4 query points, :math:`P` = ``P_SIZES[0]``; deterministic.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    result : CheckResult
+
+    Examples
+    --------
+    >>> XQ.tolist(), TQ.tolist()  # the 4 query points (x, t) of the checks
+    ([-0.5, 0.0, 0.5, 1.0], [0.05, 0.1, 0.3, 0.7])
+    """
     P = P_SIZES[0]
     K = _kernel(P)
     mu, vp, fm = _setting()
@@ -166,7 +196,25 @@ def _cov_and_se(v):
 
 
 def check_ensemble_cov(rng: np.random.Generator) -> CheckResult:
-    """Trained ensembles at two P: empirical Cov / kernels.linear_kernel Cov -> 1 as P grows."""
+    r"""Trained ensembles at two P: empirical Cov / ``kernels.linear_kernel`` Cov -> 1 as P grows.
+
+    Passes iff :math:`1 + (\widehat{\mathrm{Cov}}_{ab} - \mathrm{Cov}_{ab})/\sqrt{\mathrm{Var}_a
+    \mathrm{Var}_b} \to 1` (:func:`~gtv_symbolic.derive.compare_scaling`) for all pairs, with
+    ``N_MODELS`` models per :math:`P \in` ``P_SIZES``; several seconds.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    result : CheckResult
+
+    Examples
+    --------
+    >>> P_SIZES, N_MODELS
+    ((400, 1600), 2000)
+    """
     iu = np.triu_indices(len(XQ))
     ratios, ses = [], []
     for P, r in zip(P_SIZES, rng.spawn(len(P_SIZES)), strict=True):
@@ -189,7 +237,19 @@ def check_ensemble_cov(rng: np.random.Generator) -> CheckResult:
 
 
 def check_ensemble_mean(rng: np.random.Generator) -> CheckResult:
-    """Ensemble mean of s^ at the largest P vs W* psi + b (W* from training.population_weights)."""
+    r"""Ensemble mean of s^ at the largest P vs W* psi + b (W* from ``training.population_weights``).
+
+    Passes iff :math:`\overline{\hat s}(x,t) = W_*\psi + b = (\alpha_t \phi^T W_* - x)/\sigma_t^2`
+    within 5 standard errors at the 4 query points (``N_MODELS`` models, :math:`P` = ``P_SIZES[-1]``).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    result : CheckResult
+    """
     mu, vp, fm = _setting()
     P = P_SIZES[-1]
     s = _ensemble_scores(P, rng)
@@ -202,7 +262,19 @@ def check_ensemble_mean(rng: np.random.Generator) -> CheckResult:
 
 
 def check_trace(rng: np.random.Generator) -> CheckResult:
-    """E[lambda k(y,u;y,u)] by Monte Carlo over the training law vs tr(Sigma (Sigma + rho)^-1)."""
+    r"""E[lambda k(y,u;y,u)] by Monte Carlo over the training law vs tr(Sigma (Sigma + rho)^-1).
+
+    Passes iff :math:`\mathbb{E}_{u,y}[\lambda_u k(y,u;y,u)] = \mathrm{tr}\,\Sigma(\Sigma + \rho I)^{-1}
+    = F_{\mathrm{eff}}` within 5 standard errors (:math:`10^5` training samples).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    result : CheckResult
+    """
     mu, vp, fm = _setting()
     K = _kernel(P_SIZES[0])
     n = 100_000
@@ -217,10 +289,29 @@ def check_trace(rng: np.random.Generator) -> CheckResult:
                            "`kernels.linear_kernel(...).F_eff`")
 
 
-# ------------------------------------------------------------------------------------------
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the linear-model derivation (unverified): Prop. 5.1, the ridge solution and 1/P covariance.
+
+    :math:`\hat s = W\psi(x,t) + b(x,t)` trained on the ridge-regularised empirical DSM objective
+    with :math:`P` samples, :math:`t_i \sim U[\epsilon, T]` (paper Sec. 5.1, Prop. 5.1; derived here):
+    :math:`W = \hat A(\hat\Sigma + \rho I)^{-1}`, mean :math:`W_*\psi + b` with :math:`W_* = A(\Sigma +
+    \rho I)^{-1}`; with :math:`k = \psi^T(\Sigma + \rho I)^{-1}\psi'`, :math:`r = s - b - W_*\psi` and
+    :math:`m(x,t) = \mathbb{E}[\lambda_u k\, r] = \rho\,\psi^T(\Sigma + \rho I)^{-1}W_*^T` (exactly), to
+    leading order in :math:`1/P` (delta method)
+
+    .. math:: \mathrm{Cov}[\hat s(x,t), \hat s(x',t')] = \frac{1}{P}\Big\{\mathbb{E}_{u,y}\big[
+              \lambda_u^2 k(x,t;y,u)\, k(y,u;x',t')\, (C(y,u) + r r^T)\big] - m(x,t)\, m(x',t')^T\Big\}.
+
+    Returns
+    -------
+    derivation : Derivation
+        16 steps; results: step 9 (:func:`check_kernel_is_formula`), 12 (:func:`check_ensemble_cov`).
+
+    Examples
+    --------
+    >>> d = build()
+    >>> len(d.steps), [s.check.__name__ for s in d.result_steps]
+    (16, ['check_kernel_is_formula', 'check_ensemble_cov'])
     """
     rho, Pn, Fn = S.rho, 3, 2
     lam = sp.symbols(f"lambda_1:{Pn + 1}", positive=True)

@@ -1,19 +1,7 @@
 r"""Lazy / linearised (NTK) regime: kernel gradient flow and its covariance (paper Prop. 5.2).
 
-Linearised network ``f(x,t; theta) = f0 + J (theta - theta0)`` (the denoiser), NTK
-``Theta = J J^T``; gradient flow for a training time ``tau`` on the empirical DSM objective
-``(1/2P) sum_i lam_i (f(z_i) - x0_i)^2`` with ``lam = alpha^2/sigma^2`` and ``t_i ~ U[eps, T]``:
-``theta_tau - theta0 = h_tau(G^) g^``, ``h_tau(mu) = (1 - e^{-tau mu})/mu``. To leading order
-in ``1/P`` (delta method, Daleckii-Krein derivative of ``h_tau``)
-
-.. math::
-    \mathrm{Cov}[f_\tau(x), f_\tau(x')] = \frac1P\left\{\mathbb E\big[\lambda_u^2 G_\tau(x;y)
-    \Sigma_{\mathrm{post}}(y) G_\tau(y;x')\big] + \mathrm{Cov}_{u,y}\big[\psi_\tau(x;y),
-    \psi_\tau(x';y)\big]\right\},
-
-``G_tau(x;y) = J(x)^T h_tau(G) J(y)``, ``psi_tau(x;y) = lam_u [G_tau(x;y)(m(y) - f0(y)) +
-J(x)^T Dh_tau(G)[J(y) J(y)^T] g]``. The second (sample-location / misspecification) term is
-leading order too; ``kernels.ntk_kernel`` includes it.
+The model and the (corrected) covariance formula are in :func:`build`. Every ``check_*(rng)``
+takes a ``numpy.random.Generator`` and returns a :class:`~gtv_symbolic.derive.CheckResult`.
 """
 
 from __future__ import annotations
@@ -81,10 +69,26 @@ def _population(net, tau):
 
 
 def displayed_cov(x, t, P, tau, net=None):
-    """The displayed corrected Prop. 5.2 formula, evaluated by quadrature (function space).
+    r"""The displayed corrected Prop. 5.2 formula, evaluated by quadrature (function space).
 
+    .. math:: \mathrm{Cov}_{ab} = \tfrac{1}{P}\big\{\mathbb{E}[\lambda_u^2 G_\tau(x_a;y)
+              \Sigma_{\mathrm{post}}(y) G_\tau(y;x_b)] + \mathrm{Cov}[\psi_\tau(x_a;y), \psi_\tau(x_b;y)]
+              \big\}
+
+    (notation of :func:`build`) on the production quadrature nodes of the training law.
     ``Dh_tau(G)[E] g`` is a central finite difference of the matrix function (step 1e-6),
     independent of the Daleckii-Krein divided differences used by ``kernels.ntk_kernel``.
+
+    Parameters
+    ----------
+    x, t : array_like, shape (a,), query points and times in ``(0, 1]``
+    P : int, training-set size (``>= 1``)
+    tau : float, training time (``> 0``; ``numpy.inf``: the least-squares limit)
+    net : kernels.TwoLayerNet, optional (default: the checks' width-``WIDTH`` net)
+
+    Returns
+    -------
+    full, c_term : numpy.ndarray, shape (a, a), the covariance and its C-term (the first term) alone
     """
     net = net or _net()
     nd, J, f0, G, g, hG = _population(net, tau)
@@ -118,11 +122,27 @@ def _kernel_cov(k, net, x, t):
     return Jx @ k.cov_W[0, :, 0, :] @ Jx.T
 
 
-# ------------------------------------------------------------------------------------------
-# checks
-# ------------------------------------------------------------------------------------------
 def check_flow(rng: np.random.Generator) -> CheckResult:
-    """training.train_ensemble + training.gradient_flow_filter vs solve_ivp of the parameter flow."""
+    r"""``training.train_ensemble`` + ``training.gradient_flow_filter`` vs solve_ivp of the parameter flow.
+
+    Passes iff :math:`J\theta_\tau` of the production trainer and of LSODA (rtol 1e-11) for
+    :math:`\dot\theta = -\frac1P J^T\Lambda(f_0 + J\theta - x_0)`, :math:`\theta(0) = 0`, agree at the
+    :math:`P = 12` training points, :math:`\tau \in \{0.5, 5\}` (rtol 1e-6, atol 1e-8).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    result : CheckResult
+
+    Examples
+    --------
+    >>> r = check_flow(np.random.default_rng(0))
+    >>> r.ok, r.residual < 1e-6
+    (True, True)
+    """
     mu, vp, net = data_mod.three_points(), c.vp(), _net()
     P, taus = 12, (0.5, 5.0)
     seed = int(rng.integers(2**31))
@@ -154,7 +174,10 @@ def check_flow(rng: np.random.Generator) -> CheckResult:
 
 
 def check_formula(rng: np.random.Generator) -> CheckResult:
-    """kernels.ntk_kernel covariance vs the displayed corrected formula (quadrature)."""
+    r"""``kernels.ntk_kernel`` covariance vs the displayed corrected formula (quadrature).
+
+    Passes iff :math:`J(x_a)^T \mathrm{Cov}_\theta J(x_b)` of ``ntk_kernel`` equals
+    :func:`displayed_cov` within rtol 1e-5 at all pairs of ``XQ, TQ`` (``TAU``, ``P_SIZES[0]``).    """
     mu, vp, net = data_mod.three_points(), c.vp(), _net()
     P = P_SIZES[0]
     k = kernels.ntk_kernel(net, mu, vp, P=P, tau=TAU, eps=EPS, T=T_END, nodes=_nodes())
@@ -168,7 +191,12 @@ def check_formula(rng: np.random.Generator) -> CheckResult:
 
 
 def check_ensemble(rng: np.random.Generator) -> CheckResult:
-    """Trained lazy ensembles at two P vs kernels.ntk_kernel: ratio -> 1 as P grows."""
+    r"""Trained lazy ensembles at three P vs ``kernels.ntk_kernel``: ratio -> 1 as P grows.
+
+    Passes iff :math:`1 + (\widehat{\mathrm{Cov}}_{ab} - \mathrm{Cov}_{ab}) / \sqrt{\mathrm{Var}_a
+    \mathrm{Var}_b} \to 1` for all pairs (:func:`~gtv_symbolic.derive.compare_scaling`), with
+    ``N_MODELS`` nets per :math:`P \in` ``P_SIZES`` at ``TAU``; about 10 s.
+    """
     mu, vp, net = data_mod.three_points(), c.vp(), _net()
     Jq = net.jacobian(XQ, TQ)
     iu = np.triu_indices(len(XQ))
@@ -200,7 +228,12 @@ def check_ensemble(rng: np.random.Generator) -> CheckResult:
 
 
 def check_small_tau(rng: np.random.Generator) -> CheckResult:
-    """Cov(tau)/tau^2 from kernels.ntk_kernel -> kernels.ntk_small_tau_cov, and that = formula."""
+    r"""Cov(tau)/tau^2 from ``kernels.ntk_kernel`` -> ``kernels.ntk_small_tau_cov``, and that = formula.
+
+    :math:`\mathrm{Cov}_\tau/\tau^2 \to \frac1P\{\mathbb{E}[\lambda^2\Theta\Theta(\Sigma_{\mathrm{post}} +
+    (m - f_0)^2)] - \mathbb{E}[\lambda\Theta(m - f_0)]\mathbb{E}[\cdot]^T\}`, :math:`\Theta = J^TJ`:
+    limit rel. error < 1e-8; first order in :math:`\tau` at 1e-2, 1e-3 (error < 1e-2).
+    """
     mu, vp, net = data_mod.three_points(), c.vp(), _net()
     P = P_SIZES[0]
     small = kernels.ntk_small_tau_cov(net, mu, vp, P=P, eps=EPS, T=T_END, nodes=_nodes())
@@ -231,7 +264,12 @@ def check_small_tau(rng: np.random.Generator) -> CheckResult:
 
 
 def check_large_tau(rng: np.random.Generator) -> CheckResult:
-    """kernels.ntk_kernel(tau) -> tau = inf, and tau = inf = least-squares formula (rho = 0)."""
+    r"""``kernels.ntk_kernel(tau)`` -> tau = inf, and tau = inf = least-squares formula (rho = 0).
+
+    :math:`\mathrm{Cov}_\infty = \frac1P \mathbb{E}[\lambda^2 k_\infty k_\infty (\Sigma_{\mathrm{post}}
+    + r^2)]`, :math:`k_\infty = J^T G^+ J`, :math:`r = m - f_0 - J\theta_*` (rel. error < 1e-6);
+    :math:`\tau = 5/\mu_{\min}, 10/\mu_{\min}` approach it (decreasing, < 1e-3).
+    """
     mu, vp, net = data_mod.three_points(), c.vp(), _net()
     P = P_SIZES[0]
     kinf = kernels.ntk_kernel(net, mu, vp, P=P, tau=np.inf, eps=EPS, T=T_END, nodes=_nodes())
@@ -256,10 +294,31 @@ def check_large_tau(rng: np.random.Generator) -> CheckResult:
                            f"{errs[0]:.1e}, {errs[1]:.1e} (decreasing, < 1e-3 at the larger)")
 
 
-# ------------------------------------------------------------------------------------------
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the lazy/NTK derivation (unverified): Prop. 5.2, kernel gradient flow, 1/P covariance.
+
+    A linearised network :math:`f = f_0 + J(\theta - \theta_0)` trained by gradient flow for a time
+    :math:`\tau` on the empirical DSM objective :math:`\frac{1}{2P}\sum_i \lambda_i (f(z_i) - x_{0,i})^2`,
+    :math:`\lambda = \alpha^2/\sigma^2`, :math:`t_i \sim U[\epsilon, T]` (paper Sec. 5.2):
+    :math:`\theta_\tau - \theta_0 = h_\tau(\hat G)\hat g`, :math:`h_\tau(\mu) = (1 - e^{-\tau\mu})/\mu`.
+    With :math:`G_\tau(x;y) = J(x)^T h_\tau(G) J(y)` and :math:`\psi_\tau(x;y) = \lambda_u
+    [G_\tau(x;y)(m(y) - f_0(y)) + J(x)^T Dh_\tau(G)[J(y)J(y)^T] g]`, to leading order in :math:`1/P`
+    (the second, sample-location term is leading order too; ``kernels.ntk_kernel`` includes it)
+
+    .. math:: \mathrm{Cov}[f_\tau(x), f_\tau(x')] = \frac{1}{P}\Big\{\mathbb{E}_{u,y}\big[\lambda_u^2
+              G_\tau(x;y)\, \Sigma_{\mathrm{post}}(y)\, G_\tau(y;x')\big]
+              + \mathrm{Cov}_{u,y}\big[\psi_\tau(x;y), \psi_\tau(x';y)\big]\Big\}.
+
+    Returns
+    -------
+    derivation : Derivation
+        17 steps; results: step 11 (:func:`check_formula`) and step 12 (:func:`check_ensemble`).
+
+    Examples
+    --------
+    >>> from gtv_symbolic.derivations import REGISTRY
+    >>> REGISTRY[NAME][0]  # build() takes ~0.3 s; build().verify() is ``gtv derive ntk-lazy``
+    'd11_ntk_lazy'
     """
     tau, Pn = S.tau, 2
     J = sp.Matrix(2, 3, lambda i, j: sp.Symbol(f"J_{i + 1}{j + 1}", real=True))

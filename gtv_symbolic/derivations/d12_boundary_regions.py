@@ -114,8 +114,35 @@ def _midpoint_scaling(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the boundary-regions derivation (unverified): :math:`C` and :math:`R` as :math:`t \to 0`.
+
+    With :math:`\Delta_m = \mu_m - \mu_1` and posterior weights :math:`w_m` (paper Sec. 2, Fig. 1):
+    at the noised training point the ratio tends to 1, at a fixed point near (not at) it to 0,
+    and on the bisector of two points (:math:`M = 2`, :math:`\Delta = \mu_2 - \mu_1`) :math:`C`
+    diverges:
+
+    .. math::
+
+        R\big|_{x = \alpha_t \mu_1} = 1 - \frac{\|\sum_m w_m \Delta_m\|^2}{\sum_m w_m \|\Delta_m\|^2}
+            \xrightarrow{t \to 0} 1, \qquad
+        R\big|_{x = \mu_1 + \delta} \xrightarrow{t \to 0} 0, \qquad
+        C\big|_{\text{bisector}} = \frac{\alpha_t^2\, \Delta \Delta^T}{4 \sigma_t^4}.
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        11 steps; results: step 2 (numeric, random points), steps 6 and 7 (the limits, with
+        :func:`gtv_symbolic.proxy.variance_ratio`) and step 10 (symbolic, :math:`M = 2`).
+
+    Examples
+    --------
+    >>> d = build()
+    >>> len(d.steps), [i + 1 for i in d.result], [s.status for s in d.result_steps]
+    (11, [2, 6, 7, 10], ['numeric', 'numeric', 'numeric', 'symbolic'])
     """
     a, s2, M, m = S.alpha, S.sigma2, S.M, c.m
     g = proxy.generic_forms(2)

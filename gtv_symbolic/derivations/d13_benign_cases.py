@@ -67,8 +67,31 @@ def _naive_V_gaussian(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the benign-cases derivation (unverified): one training point gives no variance.
+
+    For :math:`M = 1` the posterior is a point mass, so the proxy covariance, the Figure 1 ratio
+    and the naive-estimator V-kernel :math:`V = \kappa D_t C D_{t'} \delta(t - t')` (paper Sec. 4,
+    Prop. 4.1) vanish; Gaussian data give a constant :math:`C` (paper Sec. 6):
+
+    .. math::
+
+        C(x,t) = 0, \qquad R(x,t) = 0, \qquad V(x,t;x,t) / \delta(0) = 0 \qquad (M = 1).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        6 steps; results: step 2 (symbolic) and step 5 (numeric, with
+        :func:`gtv_symbolic.proxy.variance_ratio` and :func:`gtv_symbolic.kernels.naive_V`).
+
+    Examples
+    --------
+    >>> d = build()
+    >>> len(d.steps), [i + 1 for i in d.result], [s.status for s in d.result_steps]
+    (6, [2, 5], ['symbolic', 'numeric'])
     """
     a, s2, M = S.alpha, S.sigma2, S.M
     mu1 = list(S.mu_vecs(1, 2))

@@ -71,8 +71,33 @@ def _range_check(rng: np.random.Generator) -> CheckResult:
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the ratio-identities derivation (unverified): the forms of the Figure 1 ratio.
+
+    The share of the proxy score's mean square that is fluctuation (paper Fig. 1), and the
+    form :func:`gtv_symbolic.proxy.variance_ratio` evaluates, in which
+    :math:`\alpha_t^2/\sigma_t^4` cancels:
+
+    .. math::
+
+        R(x,t) = \frac{\mathrm{tr}\, C}{\mathrm{tr}\, C + \|s\|^2}
+               = \frac{\mathrm{tr}\, \Sigma_{\mathrm{post}}}
+                      {\mathrm{tr}\, \Sigma_{\mathrm{post}} + \|x/\alpha_t - m(x,t)\|^2} \in [0, 1].
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        8 steps; results: step 4 (the computed form) and step 7 (the production ratio), both
+        numeric.
+
+    Examples
+    --------
+    >>> d = build()
+    >>> len(d.steps), [i + 1 for i in d.result], [s.status for s in d.result_steps]
+    (8, [4, 7], ['numeric', 'numeric'])
     """
     a, m, M = S.alpha, c.m, S.M
     g = proxy.generic_forms(2)

@@ -140,8 +140,34 @@ def _in_range(expr):
 
 
 def build() -> Derivation:
-    """The derivation, unverified: a :class:`~gtv_symbolic.derive.Derivation` (``.verify()`` checks
-    every step; ``gtv derive NAME`` runs it).
+    r"""Build the target-variance derivation (unverified): averaging M targets scales V_C by 1/M.
+
+    Averaging :math:`M` independent posterior draws of :math:`x_0` keeps the target's mean and
+    divides its covariance by :math:`M`; in the :math:`1/P` law of a linear denoiser (Prop. 5.1)
+    the target covariance enters only through the C-term, linearly, so the weight covariance (and
+    the V-kernel, :math:`V = V_{\mathrm{mis}} + V_C/M`) is
+
+    .. math::
+
+        \mathrm{Cov}\Big[\tfrac{1}{M}\textstyle\sum_k x_0^{(k)} \,\Big|\, x,t\Big]
+            = \frac{\Sigma_{\mathrm{post}}}{M}, \qquad
+        \mathrm{Cov}_W^{(M)} = \mathrm{Cov}_{\mathrm{mis}} + \frac{\mathrm{Cov}_C}{M}.
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    derivation : Derivation
+        8 steps; results: step 5 (symbolic, generic M) and step 8 (Monte Carlo through
+        :func:`gtv_symbolic.experiments.target_variance.train_panel`).
+
+    Examples
+    --------
+    >>> d = build()
+    >>> len(d.steps), [i + 1 for i in d.result], [s.status for s in d.result_steps]
+    (8, [5, 8], ['symbolic', 'monte-carlo'])
     """
     M = sp.Symbol("M", positive=True, integer=True)
     k, l = sp.symbols("k l", positive=True, integer=True)
