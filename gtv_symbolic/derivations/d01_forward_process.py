@@ -24,6 +24,8 @@ from ..derive import CheckResult, Derivation, Step, compare_mc
 from ..schedules import VE, Fig1
 from . import _common as c
 
+__all__ = ["NAME", "TITLE", "build"]
+
 #: Registry name of the derivation (``gtv derive NAME``).
 NAME = "forward-process"
 #: Title of the derivation's document (Markdown with ``$...$`` math).

@@ -21,6 +21,8 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_mc
 from . import _common as c
 
+__all__ = ["NAME", "TITLE", "build"]
+
 #: Registry name of the derivation (``gtv derive NAME``).
 NAME = "proxy-unbiased"
 #: Title of the derivation's document (Markdown with ``$...$`` math).

@@ -22,6 +22,8 @@ from ..derive import CheckResult, Derivation, Step, compare_mc
 from ..numeric import lambdify
 from . import _common as c
 
+__all__ = ["NAME", "TITLE", "build"]
+
 #: Registry name of the derivation (``gtv derive NAME``).
 NAME = "gaussian-data"
 #: Title of the derivation's document (Markdown with ``$...$`` math).

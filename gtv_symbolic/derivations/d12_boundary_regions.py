@@ -30,6 +30,8 @@ from ..derive import CheckResult, Derivation, Step, compare_close, compare_scali
 from ..schedules import VE
 from . import _common as c
 
+__all__ = ["NAME", "TITLE", "build"]
+
 #: Registry name of the derivation (``gtv derive NAME``).
 NAME = "boundary-regions"
 #: Title of the derivation's document (Markdown with ``$...$`` math).

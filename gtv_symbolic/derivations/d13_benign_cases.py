@@ -19,6 +19,8 @@ from .. import symbols as S
 from ..derive import CheckResult, Derivation, Step, compare_close, fmt_num
 from . import _common as c
 
+__all__ = ["NAME", "TITLE", "build"]
+
 #: Registry name of the derivation (``gtv derive NAME``).
 NAME = "benign-cases"
 #: Title of the derivation's document (Markdown with ``$...$`` math).

@@ -25,6 +25,8 @@ from ..derive import CheckResult, Derivation, Step, compare_close
 from ..schedules import Fig1
 from . import _common as c
 
+__all__ = ["NAME", "TITLE", "build"]
+
 #: Registry name of the derivation (``gtv derive NAME``).
 NAME = "ratio-identities"
 #: Title of the derivation's document (Markdown with ``$...$`` math).
