@@ -81,7 +81,38 @@ def _value_jac(net, linear, thetas, theta0, x, t):
 
 
 class EnsembleDenoiser:
-    """``N`` MLP denoisers (``theta (N, p)``), optionally linearised around ``theta0``."""
+    r"""``N`` MLP denoisers as one ensemble denoiser for the samplers (optionally linearised).
+
+    Model :math:`n` is :math:`\mu_{\theta_n}(x, t)` or, with ``theta0``, the lazy network
+
+    .. math:: \mu_n(x, t) = \mu_{\theta_0}(x, t) + J_{\theta_0}(x, t)\,(\theta_n - \theta_0);
+
+    ``value_and_jacobian(x, t)`` returns :math:`\mu` and :math:`\partial\mu/\partial x` (closed
+    form for ``D = 1``, forward mode otherwise) for ``x`` of shape ``(N, ..., D)`` and a scalar
+    ``t``; ``__call__``, ``jacobian`` and ``divergence`` follow from it.
+
+    Parameters
+    ----------
+    net : MLP
+    theta : array_like, shape (N, p)
+    theta0 : array_like, shape (p,), optional
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is not of shape ``(N, net.n_params)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta0 = mlp.init_params(net, np.random.default_rng(0))
+    >>> den = EnsembleDenoiser(net, np.stack([theta0, theta0]))
+    >>> mu, dmu = den.value_and_jacobian(np.zeros((2, 3, 1)), 0.5)
+    >>> den.n_models, mu.shape, dmu.shape
+    (2, (2, 3, 1), (2, 3, 1, 1))
+    """
 
     def __init__(self, net: MLP, theta, theta0=None):
         theta = np.asarray(theta, dtype=float)
