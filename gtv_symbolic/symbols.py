@@ -140,7 +140,26 @@ def mu_vecs(n_points: int, dim: int) -> tuple[sp.Matrix, ...]:
 
 
 def latex(expr, **kwargs) -> str:
-    """LaTeX for ``expr`` with the package's symbol names (no global printer patch)."""
+    r"""LaTeX for ``expr`` with the package's symbol names (no global printer patch).
+
+    No formula: printing; :data:`LATEX_NAMES` (plus ``symbol_names=``) maps symbols to LaTeX,
+    e.g. ``sigma2`` to :math:`\sigma_t^{2}`.
+
+    Parameters
+    ----------
+    expr : sympy.Basic
+    **kwargs
+        Passed to ``sympy.latex``; ``symbol_names`` entries override :data:`LATEX_NAMES`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> latex(alpha**2 / sigma2)
+    '\\frac{\\alpha_t^{2}}{\\sigma_t^{2}}'
+    """
     names = dict(LATEX_NAMES)
     names.update(kwargs.pop("symbol_names", {}))
     return sp.latex(expr, symbol_names=names, **kwargs)
