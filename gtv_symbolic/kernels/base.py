@@ -150,6 +150,13 @@ class VKernel(ABC):
     Implementations: :class:`~gtv_symbolic.kernels.NaiveKernel`,
     :class:`~gtv_symbolic.kernels.LinearKernel`, :func:`~gtv_symbolic.kernels.ntk_kernel`.
 
+    Attributes
+    ----------
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+        The forward process (set by subclasses).
+    dim : int
+        Data dimension D.
+
     Examples
     --------
     >>> from gtv_symbolic import kernels, schedules
