@@ -1,25 +1,23 @@
-r"""Symbolic Martin-Siggia-Rose (MSR) path integral of the Euler-discretized PF-ODE.
+r"""Symbolic Martin-Siggia-Rose (MSR) path integral of the Euler-discretized PF-ODE (paper Sec. 3).
 
-Paper Sec. 3. On the grid ``t_k = T - k dt`` the sampler is the Euler map
+On the grid :math:`t_k = T - k\,\Delta t` the sampler is the Euler map
+:math:`x_{k+1} = x_k + \Delta t\,(\beta_k x_k + D_k \hat s_k)`, :math:`\hat s_k = \hat s_\theta(x_k, t_k)`,
+and with :math:`\delta(y) = \int \frac{dp}{2\pi} e^{ipy}` the output law is
 
-    x_{k+1} = x_k + dt (beta_k x_k + D_k s^_k),     s^_k = s^_theta(x_k, t_k),
-
-and with ``delta(y) = int dp/(2 pi) exp(i p y)`` the output law is (paper Sec. 3)
-
-    q(x_N | x_0; theta) = int prod_k dx_k dp_k/(2 pi)
-                          exp(i sum_k p_k [x_{k+1} - x_k - dt(beta_k x_k + D_k s^_k)]).
+.. math:: q(x_N | x_0; \theta) = \int \prod_k \frac{dx_k\, dp_k}{2\pi}\,
+          e^{i \sum_k p_k [x_{k+1} - x_k - \Delta t(\beta_k x_k + D_k \hat s_k)]}.
 
 The model enters the exponent linearly, so averaging over training randomness is a cumulant
-expansion (paper Sec. 3): ``[q] = int exp(M1 - M2/2 + ...)`` with
+expansion, :math:`[q] = \int e^{M_1 - M_2/2 + \dots}` with (:func:`m1`, :func:`m2`)
 
-    M1 = i sum_k p_k [x_{k+1} - x_k - dt(beta_k x_k + D_k s_avg,k)],
-    M2 = dt^2 sum_{k,l} p_k V_kl p_l,      V_kl = D_k Cov[s^_k, s^_l] D_l.
+.. math:: M_2 = \Delta t^2 \sum_{k,l} p_k V_{kl} p_l, \qquad
+          V_{kl} = D_k\, \mathrm{Cov}[\hat s_k, \hat s_l]\, D_l .
 
-Keeping M1 and M2 only (Gaussian truncation) is the same as adding Gaussian noise ``xi_k`` with
-``<xi_k xi_l> = V_kl`` to the Euler step: the effective SDE of Prop. 3.1.
-
-Everything here is one-dimensional in x (D = 1) and works for any number of steps ``n_steps``;
-the functions return SymPy objects, plus one NumPy helper for Monte Carlo checks.
+Keeping :math:`M_1` and :math:`M_2` only (Gaussian truncation) is the same as adding Gaussian
+noise :math:`\xi_k`, :math:`\langle \xi_k \xi_l \rangle = V_{kl}`, to the Euler step: the
+effective SDE of Prop. 3.1 (:func:`averaged_transition` against :func:`effective_sde_output`).
+Everything is one-dimensional in x and works for any number of steps; the functions return
+SymPy objects, plus one NumPy helper for Monte Carlo checks (:func:`simulate_euler_ensemble`).
 """
 
 from __future__ import annotations
