@@ -115,6 +115,7 @@ class NumericFunction:
 
     @property
     def source(self) -> str:
+        r"""The generated Python source of the compiled function (for inspection)."""
         import inspect
 
         return inspect.getsource(self._func)

@@ -97,6 +97,7 @@ class FeatureMap:
                 f"F={self.n_features})")
 
     def cache_key(self) -> tuple:
+        r"""A hashable description: family and the cache keys of every axis basis."""
         return (self.family, tuple(b.cache_key() for b in self.x_bases), self.t_basis.cache_key())
 
     # -- input handling -----------------------------------------------------------------

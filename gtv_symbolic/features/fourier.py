@@ -70,10 +70,12 @@ class FourierBasis(AbstractBasis1D):
 
     @property
     def n_sin(self) -> int:
+        r"""Number of sine modes, :math:`n_{\sin} = \lfloor (n - 1)/2 \rfloor`."""
         return (self.n - 1) // 2
 
     @property
     def n_cos(self) -> int:
+        r"""Number of cosine modes, :math:`n_{\cos} = n - 1 - n_{\sin}`."""
         return self.n - 1 - self.n_sin
 
     def cache_key(self) -> tuple:

@@ -115,14 +115,17 @@ class MLP:
 
     @property
     def d_in(self) -> int:
+        r"""Input size :math:`d_{in} = D + 1 + 2K` of ``z = (x, e(t))``."""
         return self.dim + 1 + 2 * self.n_freq
 
     @property
     def n_params(self) -> int:
+        r"""Number of parameters :math:`p = H (d_{in} + 1) + H D`."""
         return self.width * (self.d_in + 1) + self.width * self.dim
 
     @property
     def out_scale(self) -> float:
+        r"""Output scale :math:`s_H`: :math:`H^{-1/2}` (NTK) or :math:`H^{-1}` (mean-field)."""
         return self.width ** -0.5 if self.parameterisation == "ntk" else 1.0 / self.width
 
     def effective_lr(self, lr: float) -> float:

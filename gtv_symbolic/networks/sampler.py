@@ -126,6 +126,23 @@ class EnsembleDenoiser:
 
     @x64
     def value_and_jacobian(self, x, t):
+        r"""Values :math:`\mu_n(x, t)` and x-Jacobians :math:`\partial\mu_n/\partial x` of every model.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, ..., D)
+        t : float
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Shapes ``(N, ..., D)`` and ``(N, ..., D, D)``.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape ``(N, ..., D)``.
+        """
         x = np.asarray(x, dtype=float)
         if x.shape[0] != self.n_models or x.shape[-1] != self.dim:
             raise ValueError(f"x must have shape ({self.n_models}, ..., {self.dim}), got {x.shape}")
@@ -153,7 +170,9 @@ class EnsembleDenoiser:
         return self.value_and_jacobian(x, t)[0]
 
     def jacobian(self, x, t):
+        r"""The x-Jacobians :math:`\partial\mu_n/\partial x`, shape ``(N, ..., D, D)``."""
         return self.value_and_jacobian(x, t)[1]
 
     def divergence(self, x, t):
+        r"""Divergences :math:`\nabla\cdot\mu_n = \mathrm{tr}\,\partial\mu_n/\partial x`: ``(N, ...)``."""
         return np.trace(self.jacobian(x, t), axis1=-2, axis2=-1)
