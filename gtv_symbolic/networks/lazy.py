@@ -127,8 +127,8 @@ def basis(net: MLP, theta0, nodes, *, n_basis: int = 4096, rank: int = 384,
           rel_tol: float = 1e-7, rng=None):
     r"""Orthonormal basis of the top of the training Gram matrix, and its held-out residual.
 
-    .. math:: G = \mathbb E_{w\lambda}\bigl[\lambda\, J^\top J\bigr], \qquad
-              r = \frac{\|J_h (I - B B^\top)\|_F}{\|J_h\|_F}
+    .. math:: G = \mathbb E\bigl[\lambda\, J^\top J\bigr], \qquad
+              \mathrm{res} = \frac{\|J_h (I - B B^\top)\|_F}{\|J_h\|_F}
 
     :math:`B` (``p x r``) holds the right-singular vectors of :math:`J` on ``n_basis`` nodes
     chosen by systematic sampling proportional to ``w * lam``, with singular values above
