@@ -150,12 +150,18 @@ def pushforward_1d(denoiser, grid: TimeGrid, edges, *, method: str = "euler", n_
     edges : array_like, shape (n_bins + 1,)
         Uniform, increasing bin edges.
     method : {'euler', 'heun'}, default 'euler'
-    n_nodes : int, default 1024; initial seeds, 3 to ``MAX_POINTS``.
-    half_width : float, default 8.0; seed range in units of :math:`\sigma_T`, ``> 0``.
-    tol : float, default 0.25; accuracy in bins, ``> 0``.
-    max_rounds : int, default 40; bisection rounds, 0 to 200.
-    min_mass : float, default 1e-6; in ``[0, 1)``.
-    pieces : int, default 8; sub-pieces per accepted segment, 1 to 1000.
+    n_nodes : int, default 1024
+        Initial seeds, 3 to ``MAX_POINTS``.
+    half_width : float, default 8.0
+        Seed range in units of :math:`\sigma_T`, ``> 0``.
+    tol : float, default 0.25
+        Accuracy in bins, ``> 0``.
+    max_rounds : int, default 40
+        Bisection rounds, 0 to 200.
+    min_mass : float, default 1e-6
+        In ``[0, 1)``.
+    pieces : int, default 8
+        Sub-pieces per accepted segment, 1 to 1000.
 
     Returns
     -------
