@@ -1,10 +1,10 @@
-r"""Network ensembles as denoisers for the package's samplers (:mod:`gtv_symbolic.sampling`).
+r"""Network ensembles as denoisers for the package's samplers (:mod:`gtv_symbolic.solvers`).
 
 :class:`EnsembleDenoiser` follows the ensemble calling convention of
-:class:`gtv_symbolic.linear.LinearDenoiser`: ``x (N, ..., D)`` -> ``(N, ..., D)`` with a
+:class:`gtv_symbolic.denoisers.LinearDenoiser`: ``x (N, ..., D)`` -> ``(N, ..., D)`` with a
 scalar ``t``, plus ``value_and_jacobian`` (``d mu / dx``, by forward-mode differentiation),
 so trained networks and their lazy Gaussian fields go through the same sample-free
-transport (:func:`gtv_symbolic.sampling.pushforward_1d`) as the linear models. With
+transport (:func:`gtv_symbolic.solvers.pushforward_1d`) as the linear models. With
 ``theta0`` given, model ``n`` is the linearised network
 ``mu_theta0 + J_theta0 (theta_n - theta_0)``.
 """
