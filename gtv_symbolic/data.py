@@ -26,7 +26,7 @@ def as_data(data, name: str = "data") -> np.ndarray:
     Parameters
     ----------
     data : array_like, shape (M, D) or (M,)
-        Finite coordinates, at most :data:`gtv_symbolic._validate.MAX_COORD` in magnitude;
+        Finite coordinates, at most ``gtv_symbolic._validate.MAX_COORD`` in magnitude;
         ``1 <= M <= MAX_POINTS``, ``1 <= D <= MAX_DIM``.
     name : str, default 'data'
         Argument name used in error messages.

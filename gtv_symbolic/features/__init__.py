@@ -10,7 +10,7 @@ Figs. 2-3) is
 * :mod:`.gaussian` -- :class:`GaussianBasis` (``'gaussian'``, the paper's ``phi_gauss``);
   :mod:`.fourier` -- :class:`FourierBasis` (``'fourier'``, the paper's ``phi_fourier``).
 * :mod:`.featuremap` -- :class:`FeatureMap`, the tensor product, with separable
-  contractions (:mod:`._contract`).
+  contractions (``_contract``).
 
 Adding a family: one module with an :class:`AbstractBasis1D` subclass whose ``family``
 names it; :func:`make_features` then accepts that name.

@@ -8,8 +8,8 @@ population optimum ``W*`` (paper Sec. 5),
 
 .. math::  \mathbb E[b_i(z)], \quad \mathbb E[b_i(z) b_j(z)], \qquad z \sim N(m, v),
 
-its SymPy form, and the constructors :meth:`AbstractBasis1D.for_x` / :meth:`~AbstractBasis1D.for_t`
-used by the figures.
+its SymPy form, and the constructors :meth:`~gtv_symbolic.features.AbstractBasis1D.for_x` /
+:meth:`~gtv_symbolic.features.AbstractBasis1D.for_t` used by the figures.
 
 Examples
 --------

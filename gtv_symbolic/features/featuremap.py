@@ -5,7 +5,7 @@ r"""Crossed (tensor-product) feature maps of the linear denoisers (paper Sec. 6,
 with ``F = n_1 ... n_D n_t`` features flattened in C order over ``(i_1, ..., i_D, k)`` exactly
 as the paper's code (``get_phi_crossed_func_*``: ``phi_x[:, :, None] * phi_t[:, None, :]``).
 Each factor is an :class:`~gtv_symbolic.features.base.AbstractBasis1D`. Evaluation of a learned
-denoiser ``W phi(x, t)`` is separable (:meth:`FeatureMap.apply`, :mod:`._contract`).
+denoiser ``W phi(x, t)`` is separable (:meth:`~gtv_symbolic.features.FeatureMap.apply`, ``_contract``).
 
 Examples
 --------

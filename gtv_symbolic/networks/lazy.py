@@ -6,16 +6,17 @@ Linearised around ``theta_0``, the network is the linear model
 ``theta_tau - theta_0 = h_tau(G_hat) g_hat``, ``h_tau(m) = (1 - e^{-tau m})/m``, so mean and
 ``1/P`` covariance of the trained network over training sets follow from
 :func:`gtv_symbolic.kernels.linear_kernel` with those features, offset and the
-gradient-flow filter (:func:`gtv_symbolic.kernels.gradient_flow_filter`).
+gradient-flow filter (:func:`gtv_symbolic.training.gradient_flow_filter`).
 
 The parameter space (``p = O(10^4)``) is reduced to the span ``B`` (``p x r``, orthonormal)
 of the top right-singular vectors of ``J`` on ``n_basis`` nodes of the training
 law (systematic sampling by weight): the features are ``phi = J B`` and a Gaussian-field
 draw ``w ~ N(W*, Cov_W)`` is the parameter displacement ``delta = B w``. Directions with
-``G``-eigenvalue ``m`` contribute ``O(tau m)`` to the function. :func:`lazy_kernel` reports
-the relative residual ``||J (I - B B^T)||_F / ||J||_F`` on the other nodes (drawn from the
-same ``w lam`` measure): the share of the Jacobian's Frobenius norm in the discarded
-directions. At the antisymmetric initialisation the paired units give equal (``a``) or opposite
+``G``-eigenvalue ``m`` contribute ``O(tau m)`` to the function.
+:func:`~gtv_symbolic.networks.lazy_kernel` reports the relative residual
+``||J (I - B B^T)||_F / ||J||_F`` on the other nodes (drawn from the same ``w lam`` measure):
+the share of the Jacobian's Frobenius norm in the discarded directions.
+At the antisymmetric initialisation the paired units give equal (``a``) or opposite
 (``W, b``) Jacobian columns, so ``rank J <= p / 2 = H (d_in + 2) / 2`` (192 at ``H = 64``,
 checked). At ``H <= 128`` the ``rank = 384`` cap is not reached and the residual (0 to a few
 per cent, depending on ``theta_0``) comes from directions the basis nodes barely excite
@@ -44,7 +45,7 @@ from .mlp import MLP, _embed, apply, jacobian, positive
 
 __all__ = ["LazyPrediction", "lazy_kernel", "jacobian_times", "basis", "EXACT_BASIS"]
 
-#: largest min(n_basis, p) with an exact eigendecomposition in :func:`basis`
+#: largest min(n_basis, p) with an exact eigendecomposition in :func:`~gtv_symbolic.networks.basis`
 EXACT_BASIS = 1024
 
 

@@ -206,7 +206,7 @@ def train_networks(net: MLP, data, schedule, *, P: int, n_models: int, steps: in
     n_draws : int or None, default 1
         With ``'proxy'``: average of ``M`` posterior draws (``None``: the exact mean).
     theta0 : array_like, shape (p,), optional
-        Default :func:`~gtv_symbolic.networks.mlp.init_params` from a child stream of ``rng``.
+        Default :func:`~gtv_symbolic.networks.init_params` from a child stream of ``rng``.
     n_check : int, default 4
         Models whose :math:`\mu_{\max}` is checked (all with ``max_lr_mu``).
     max_lr_mu : float, optional

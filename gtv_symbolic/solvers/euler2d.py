@@ -8,7 +8,7 @@ paper's PF-ODE sampler (paper Sec. 2; :func:`gtv_symbolic.solvers.integrate_pf_o
            = c^{(1)}_k x_k + c^{(2)}_k\, b(x_{k,1})^\top W^{(d)}_k\, b(x_{k,2}),
 
 with ``c1 = 1 + h(D/sigma^2 - beta)``, ``c2 = -h D alpha / sigma^2``
-(:func:`~gtv_symbolic.solvers.pf_ode.affine_coefficients`: the same vector field) and the time slice
+(:func:`~gtv_symbolic.solvers.affine_coefficients`: the same vector field) and the time slice
 ``W_k = sum_l W[..., l] h_l(t_k)`` contracted once per step. This module evaluates it with
 Numba, fused over the 30 steps and vectorised over blocks of samples, at every sample's exact
 position (no grid, no lookup). It is the same arithmetic as the NumPy reference
@@ -141,7 +141,7 @@ def _prepare(denoiser, grid):
 def integrate_euler_2d(denoiser, x_T, grid: TimeGrid) -> np.ndarray:
     r"""Compiled Euler PF-ODE for a 2-D tensor-product linear denoiser (the Fig. 3 sampler).
 
-    Per step, with :math:`c^{(1)}, c^{(2)}` of :func:`~gtv_symbolic.solvers.pf_ode.affine_coefficients`
+    Per step, with :math:`c^{(1)}, c^{(2)}` of :func:`~gtv_symbolic.solvers.affine_coefficients`
     and the time slice :math:`W_k = \sum_l W_{\cdot l}\, h_l(t_k)` (module docstring):
 
     .. math:: x_{k+1} = c^{(1)}_k x_k + c^{(2)}_k\, b(x_{k,1})^\top W_k\, b(x_{k,2})

@@ -9,9 +9,10 @@ One vector field, in one sign convention (``t`` runs forward; samplers step with
            \frac{\partial v}{\partial x} = -\beta_t I - \frac{D_t}{\sigma_t^2}
            \Big(\alpha_t \frac{\partial \mu}{\partial x} - I\Big).
 
-Built on it: :func:`integrate_pf_ode` (Euler, the paper's ``sample_PF_ODE_*``, or Heun, with
-the exact derivative of the discrete map), :func:`sample_reverse_sde` (Euler-Maruyama) and
-:func:`ode_log_density` (instantaneous change of variables, RK4).
+Built on it: :func:`~gtv_symbolic.solvers.integrate_pf_ode` (Euler, the paper's ``sample_PF_ODE_*``,
+or Heun, with the exact derivative of the discrete map),
+:func:`~gtv_symbolic.solvers.sample_reverse_sde` (Euler-Maruyama) and
+:func:`~gtv_symbolic.solvers.ode_log_density` (instantaneous change of variables, RK4).
 
 Every function takes a validated :class:`~gtv_symbolic.grids.TimeGrid` built once by the
 caller; the denoiser is evaluated exactly at the current positions (the paper's code read it

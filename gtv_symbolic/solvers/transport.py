@@ -6,9 +6,9 @@ The sampler map ``Phi: x_T -> x_eps`` (:func:`~gtv_symbolic.solvers.integrate_pf
 .. math::  q(y) = \sum_{x:\,\Phi(x) = y} \frac{p_T(x)}{|\Phi'(x)|},
 
 computed without random samples: seeds on a lattice are pushed through ``Phi`` with its exact
-derivative, the lattice is refined adaptively where ``Phi`` is steep or folds, and each
-segment's exact Gaussian mass is spread over its image (:func:`pushforward_1d`). This is the
-law of the samples behind the paper's Fig. 2 histograms, without their Monte Carlo noise;
+derivative, the lattice is refined adaptively where ``Phi`` is steep or folds, and each segment's
+exact Gaussian mass is spread over its image (:func:`~gtv_symbolic.solvers.pushforward_1d`). This is
+the law of the samples behind the paper's Fig. 2 histograms, without their Monte Carlo noise;
 agreement with histograms of actual samples is tested.
 
 Examples
