@@ -52,8 +52,14 @@ class DiscretePath:
         States ``x_0 .. x_N``.
     p : tuple of sympy.Symbol, length N
         Response variables ``p_0 .. p_{N-1}`` of the MSR integral.
-    beta, D, s_hat, s_avg : tuple of sympy.Symbol, length N
-        :math:`\beta_k`, :math:`D_k > 0`, :math:`\hat s_k`, :math:`\bar s_k`.
+    beta : tuple of sympy.Symbol, length N
+        Drift coefficients :math:`\beta_k`.
+    D : tuple of sympy.Symbol, length N
+        Diffusions :math:`D_k > 0`.
+    s_hat : tuple of sympy.Symbol, length N
+        Model scores :math:`\hat s_k`.
+    s_avg : tuple of sympy.Symbol, length N
+        Average scores :math:`\bar s_k`.
     cov : sympy.Matrix, shape (N, N)
         Symmetric covariance :math:`C_{kl}` with symbols ``c_kl`` (``k <= l``).
 

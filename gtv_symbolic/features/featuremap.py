@@ -61,8 +61,10 @@ class FeatureMap:
     family : str
     shape : tuple of int
         Axis sizes ``(n_1, ..., n_D, n_t)``.
-    x_bases, t_basis : AbstractBasis1D
-        The per-axis bases.
+    x_bases : tuple of AbstractBasis1D
+        The bases of the x axes.
+    t_basis : AbstractBasis1D
+        The basis of the time axis.
 
     Raises
     ------

@@ -69,15 +69,19 @@ class MLP:
     ----------
     width : int
         Hidden width :math:`H`, even, 2 to ``MAX_WIDTH``.
-    eps, T : float
-        Time window of the embedding, ``0 < eps < T``; ``T`` default 1.0.
+    eps : float
+        Smallest time of the embedding window, ``0 < eps < T``.
+    T : float, default 1.0
+        Largest time of the window.
     parameterisation : {'ntk', 'standard'}, default 'ntk'
     dim : int, default 1
         Data dimension :math:`D`, 1 to 4096.
     n_freq : int, default 1
         Embedding frequencies :math:`K`, 0 to 64.
-    weight_std, bias_std : float, default 3.0, 1.0
-        :math:`\sigma_w > 0`, :math:`\sigma_b \ge 0`.
+    weight_std : float, default 3.0
+        :math:`\sigma_w > 0`.
+    bias_std : float, default 1.0
+        :math:`\sigma_b \ge 0`.
 
     Examples
     --------
