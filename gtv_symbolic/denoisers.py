@@ -54,6 +54,13 @@ class Denoiser(Protocol):
     * ``den.divergence(x, t)`` -- the trace of the Jacobian, shape ``(...)``;
     * ``dim`` (D) and ``n_models`` (``None`` for a single model).
 
+    Attributes
+    ----------
+    dim : int
+        Data dimension D.
+    n_models : int or None
+        Ensemble size N, ``None`` for a single model.
+
     Examples
     --------
     >>> from gtv_symbolic import denoisers, schedules

@@ -120,10 +120,16 @@ class TimeGrid:
     ----------
     schedule : Schedule
         The forward process.
-    ts : (N + 1,) array
+    ts : numpy.ndarray, shape (N + 1,)
         The times; ``ts[0]`` is where integration starts.
-    alpha, sigma2, beta, D : (N + 1,) arrays
-        The schedule's coefficients at ``ts``.
+    alpha : numpy.ndarray, shape (N + 1,)
+        :math:`\alpha_k`.
+    sigma2 : numpy.ndarray, shape (N + 1,)
+        :math:`\sigma_k^2`.
+    beta : numpy.ndarray, shape (N + 1,)
+        :math:`\beta_k`.
+    D : numpy.ndarray, shape (N + 1,)
+        :math:`D_k` (all read-only, the schedule at ``ts``).
 
     Examples
     --------

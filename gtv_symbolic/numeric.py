@@ -28,7 +28,29 @@ STABLE_OPTIMIZATIONS = (expm1_opt, log1p_opt)
 
 
 def stabilize(expr: sp.Expr) -> sp.Expr:
-    """Rewrite ``expr`` into a numerically stable equivalent (expm1/log1p)."""
+    r"""Rewrite ``expr`` into a numerically stable equivalent (``expm1``/``log1p``), elementwise.
+
+    .. math:: 1 - e^{-a} \to -\operatorname{expm1}(-a), \qquad \log(1 + a) \to \operatorname{log1p}(a)
+
+    (``sympy.codegen.rewriting``; memoised, as the search takes seconds on e.g. the VP
+    :math:`\sigma_t^2`).
+
+    Parameters
+    ----------
+    expr : sympy.Expr or sympy.Matrix
+
+    Returns
+    -------
+    sympy.Expr or sympy.Matrix
+        Mathematically equal to ``expr``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a = sp.Symbol("a", positive=True)
+    >>> stabilize(1 - sp.exp(-a)), stabilize(sp.log(1 + a))
+    (-expm1(-a), log1p(a))
+    """
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(stabilize)
     return _stabilize_scalar(sp.sympify(expr))
@@ -42,7 +64,34 @@ def _stabilize_scalar(expr: sp.Expr) -> sp.Expr:
 
 @dataclass(frozen=True)
 class NumericFunction:
-    """A lambdified expression with its recorded argument order and output shape."""
+    r"""A lambdified expression with its recorded argument order and output shape.
+
+    Calling it with arrays of broadcastable shapes ``(...)`` evaluates
+    :math:`f(a_1, \dots, a_n)` elementwise and returns shape ``(...) + shape`` (scalar ``()``,
+    vector ``(n,)`` or matrix ``(r, c)``, matrix axes last); a constant is broadcast too.
+
+    Attributes
+    ----------
+    args : tuple of sympy.Symbol
+        Argument order.
+    expr : sympy.Basic
+        The expression as given (before :func:`stabilize`).
+    shape : tuple of int
+        Output shape per point.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a call with the wrong number of arguments or a non-finite argument.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> x = sp.Symbol("x", positive=True)
+    >>> f = lambdify([x], sp.Matrix([[x, 1], [0, x]]))
+    >>> f.args, f.shape, f(np.array([1.0, 2.0])).shape
+    ((x,), (2, 2), (2, 2, 2))
+    """
 
     args: tuple[sp.Symbol, ...]
     expr: sp.Basic
@@ -66,6 +115,7 @@ class NumericFunction:
 
     @property
     def source(self) -> str:
+        r"""The generated Python source of the compiled function (for inspection)."""
         import inspect
 
         return inspect.getsource(self._func)
@@ -73,19 +123,42 @@ class NumericFunction:
 
 def lambdify(args: Sequence[sp.Symbol], expr, *, cse: bool = True,
              stable: bool = True) -> NumericFunction:
-    """Compile ``expr`` (scalar or Matrix) of ``args`` into a :class:`NumericFunction`.
+    r"""Compile ``expr`` (scalar, sequence or Matrix) of ``args`` into a :class:`NumericFunction`.
+
+    No formula of its own: the numeric bridge for every formula of the package, with
+    ``modules=["scipy", "numpy"]``, optional common-subexpression elimination and the
+    :func:`stabilize` rewrites applied first.
 
     Parameters
     ----------
-    args : sequence of Symbol
+    args : sequence of sympy.Symbol
         Argument order of the compiled function (recorded as ``.args``).
     expr : sympy.Expr, sequence of Expr, or sympy.Matrix
-        What to compile. A sequence gives ``(..., n)``; a Matrix gives ``(..., r, c)``
-        (flattened row-major and reshaped with its axes last).
-    cse : bool
+        What to compile. A sequence gives ``(..., n)``; a Matrix gives ``(..., r, c)``.
+    cse : bool, default True
         Common-subexpression elimination in the generated code.
-    stable : bool
+    stable : bool, default True
         Apply the expm1/log1p rewrites first (see :func:`stabilize`).
+
+    Returns
+    -------
+    NumericFunction
+
+    Raises
+    ------
+    TypeError
+        If ``args`` is not a sequence of Symbols.
+    ValueError
+        If ``expr`` has free symbols not in ``args``.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> x = sp.Symbol("x", positive=True)
+    >>> f = lambdify([x], 1 - sp.exp(-x))
+    >>> x0 = np.array([1e-20, 1.0])
+    >>> (f(x0) / x0).round(6).tolist()  # expm1: no cancellation at 1e-20
+    [1.0, 0.632121]
     """
     if isinstance(args, sp.Basic) or not isinstance(args, Sequence):
         raise TypeError(f"args must be a sequence of Symbols, got {type(args).__name__}")

@@ -1,25 +1,23 @@
-r"""Symbolic Martin-Siggia-Rose (MSR) path integral of the Euler-discretized PF-ODE.
+r"""Symbolic Martin-Siggia-Rose (MSR) path integral of the Euler-discretized PF-ODE (paper Sec. 3).
 
-Paper Sec. 3. On the grid ``t_k = T - k dt`` the sampler is the Euler map
+On the grid :math:`t_k = T - k\,\Delta t` the sampler is the Euler map
+:math:`x_{k+1} = x_k + \Delta t\,(\beta_k x_k + D_k \hat s_k)`, :math:`\hat s_k = \hat s_\theta(x_k, t_k)`,
+and with :math:`\delta(y) = \int \frac{dp}{2\pi} e^{ipy}` the output law is
 
-    x_{k+1} = x_k + dt (beta_k x_k + D_k s^_k),     s^_k = s^_theta(x_k, t_k),
-
-and with ``delta(y) = int dp/(2 pi) exp(i p y)`` the output law is (paper Sec. 3)
-
-    q(x_N | x_0; theta) = int prod_k dx_k dp_k/(2 pi)
-                          exp(i sum_k p_k [x_{k+1} - x_k - dt(beta_k x_k + D_k s^_k)]).
+.. math:: q(x_N | x_0; \theta) = \int \prod_k \frac{dx_k\, dp_k}{2\pi}\,
+          e^{i \sum_k p_k [x_{k+1} - x_k - \Delta t(\beta_k x_k + D_k \hat s_k)]}.
 
 The model enters the exponent linearly, so averaging over training randomness is a cumulant
-expansion (paper Sec. 3): ``[q] = int exp(M1 - M2/2 + ...)`` with
+expansion, :math:`[q] = \int e^{M_1 - M_2/2 + \dots}` with (:func:`m1`, :func:`m2`)
 
-    M1 = i sum_k p_k [x_{k+1} - x_k - dt(beta_k x_k + D_k s_avg,k)],
-    M2 = dt^2 sum_{k,l} p_k V_kl p_l,      V_kl = D_k Cov[s^_k, s^_l] D_l.
+.. math:: M_2 = \Delta t^2 \sum_{k,l} p_k V_{kl} p_l, \qquad
+          V_{kl} = D_k\, \mathrm{Cov}[\hat s_k, \hat s_l]\, D_l .
 
-Keeping M1 and M2 only (Gaussian truncation) is the same as adding Gaussian noise ``xi_k`` with
-``<xi_k xi_l> = V_kl`` to the Euler step: the effective SDE of Prop. 3.1.
-
-Everything here is one-dimensional in x (D = 1) and works for any number of steps ``n_steps``;
-the functions return SymPy objects, plus one NumPy helper for Monte Carlo checks.
+Keeping :math:`M_1` and :math:`M_2` only (Gaussian truncation) is the same as adding Gaussian
+noise :math:`\xi_k`, :math:`\langle \xi_k \xi_l \rangle = V_{kl}`, to the Euler step: the
+effective SDE of Prop. 3.1 (:func:`averaged_transition` against :func:`effective_sde_output`).
+Everything is one-dimensional in x and works for any number of steps; the functions return
+SymPy objects, plus one NumPy helper for Monte Carlo checks (:func:`simulate_euler_ensemble`).
 """
 
 from __future__ import annotations
@@ -38,7 +36,40 @@ __all__ = ["DiscretePath", "discrete_path", "euler_step", "msr_exponent", "m1", 
 
 @dataclass(frozen=True)
 class DiscretePath:
-    """Symbols of an ``n_steps`` Euler path: states x_0..x_N, responses p_0..p_{N-1}, coefficients."""
+    r"""SymPy symbols of an ``n_steps`` Euler path of the PF-ODE (paper Sec. 3).
+
+    The path has states :math:`x_0, \dots, x_N`, response variables :math:`p_0, \dots, p_{N-1}`
+    and, per step :math:`k`, the drift coefficient :math:`\beta_k`, the diffusion :math:`D_k`,
+    the model score :math:`\hat s_k`, its training average :math:`\bar s_k` and the score
+    covariance :math:`C_{kl} = \mathrm{Cov}[\hat s_k, \hat s_l]` (symmetric; variances positive).
+    Build it with :func:`discrete_path`.
+
+    Attributes
+    ----------
+    n_steps : int
+        Number of Euler steps :math:`N \ge 1`.
+    x : tuple of sympy.Symbol, length N + 1
+        States ``x_0 .. x_N``.
+    p : tuple of sympy.Symbol, length N
+        Response variables ``p_0 .. p_{N-1}`` of the MSR integral.
+    beta : tuple of sympy.Symbol, length N
+        Drift coefficients :math:`\beta_k`.
+    D : tuple of sympy.Symbol, length N
+        Diffusions :math:`D_k > 0`.
+    s_hat : tuple of sympy.Symbol, length N
+        Model scores :math:`\hat s_k`.
+    s_avg : tuple of sympy.Symbol, length N
+        Average scores :math:`\bar s_k`.
+    cov : sympy.Matrix, shape (N, N)
+        Symmetric covariance :math:`C_{kl}` with symbols ``c_kl`` (``k <= l``).
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import discrete_path
+    >>> path = discrete_path(2)
+    >>> path.x, path.cov.shape
+    ((x_0, x_1, x_2), (2, 2))
+    """
 
     n_steps: int
     x: tuple  # x_0 .. x_N
@@ -51,7 +82,30 @@ class DiscretePath:
 
 
 def discrete_path(n_steps: int) -> DiscretePath:
-    """Symbols for an Euler path with ``n_steps`` steps (``n_steps >= 1``)."""
+    r"""Symbols of an Euler path with ``n_steps`` steps (paper Sec. 3).
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of Euler steps, ``n_steps >= 1``.
+
+    Returns
+    -------
+    DiscretePath
+        States :math:`x_0..x_N`, responses :math:`p_0..p_{N-1}`, coefficients and the symmetric
+        score covariance :math:`C_{kl}`.
+
+    Raises
+    ------
+    ValueError
+        If ``n_steps`` is not an integer ``>= 1``.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import discrete_path
+    >>> discrete_path(1).p, discrete_path(3).cov[0, 2] == discrete_path(3).cov[2, 0]
+    ((p_0,), True)
+    """
     if not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
     n = n_steps
@@ -68,12 +122,58 @@ def discrete_path(n_steps: int) -> DiscretePath:
 
 
 def euler_step(x_k, beta_k, D_k, s_k, dt=S.dt):
-    """One Euler step of the PF-ODE in reversed time: ``x_k + dt (beta_k x_k + D_k s_k)``."""
+    r"""One Euler step of the PF-ODE in reversed time (paper Sec. 3).
+
+    .. math:: x_{k+1} = x_k + \Delta t\,(\beta_k x_k + D_k s_k)
+
+    Parameters
+    ----------
+    x_k, beta_k, D_k, s_k : sympy.Expr or float
+        State, drift coefficient, diffusion and score at step :math:`k`.
+    dt : sympy.Expr or float, default :data:`gtv_symbolic.symbols.dt`
+        Step :math:`\Delta t > 0`.
+
+    Returns
+    -------
+    sympy.Expr or float
+        :math:`x_{k+1}`.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import euler_step
+    >>> euler_step(1.0, 1.0, 2.0, -0.5, dt=0.1)
+    1.0
+    """
     return x_k + dt * (beta_k * x_k + D_k * s_k)
 
 
 def msr_exponent(path: DiscretePath, dt=S.dt, scores=None):
-    """Exponent of the MSR integral (paper Sec. 3) on the grid: ``i sum_k p_k [x_{k+1} - euler_step(x_k)]``."""
+    r"""Exponent of the Martin-Siggia-Rose integral of the Euler sampler (paper Sec. 3).
+
+    .. math:: S = i \sum_{k=0}^{N-1} p_k \bigl[x_{k+1} - x_k - \Delta t\,(\beta_k x_k + D_k s_k)\bigr]
+
+    so that :math:`q(x_N | x_0) = \int \prod_k dx_k\, dp_k/(2\pi)\, e^{S}`.
+
+    Parameters
+    ----------
+    path : DiscretePath
+        Symbols of the path.
+    dt : sympy.Expr, default :data:`gtv_symbolic.symbols.dt`
+        Step :math:`\Delta t`.
+    scores : sequence of sympy.Expr, length N, optional
+        Scores :math:`s_k`; default the model values ``path.s_hat``.
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`S`, linear in each :math:`p_k`.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import discrete_path, msr_exponent
+    >>> msr_exponent(discrete_path(1))
+    I*p_0*(-Delta_t*(D_0*shat_0 + beta_0*x_0) - x_0 + x_1)
+    """
     scores = path.s_hat if scores is None else scores
     return sp.I * sum(path.p[k] * (path.x[k + 1] - euler_step(path.x[k], path.beta[k], path.D[k],
                                                              scores[k], dt))
@@ -81,27 +181,117 @@ def msr_exponent(path: DiscretePath, dt=S.dt, scores=None):
 
 
 def m1(path: DiscretePath, dt=S.dt):
-    """First cumulant term ``M1``: the MSR exponent with ``s^`` replaced by ``s_avg``."""
+    r"""First cumulant term :math:`M_1` of the ensemble-averaged MSR integral (paper Sec. 3).
+
+    .. math:: M_1 = i \sum_k p_k \bigl[x_{k+1} - x_k - \Delta t\,(\beta_k x_k + D_k \bar s_k)\bigr]
+
+    the MSR exponent with :math:`\hat s_k` replaced by its average :math:`\bar s_k`.
+
+    Parameters
+    ----------
+    path : DiscretePath
+        Symbols of the path.
+    dt : sympy.Expr, default :data:`gtv_symbolic.symbols.dt`
+        Step :math:`\Delta t`.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import discrete_path, m1
+    >>> m1(discrete_path(1))
+    I*p_0*(-Delta_t*(D_0*savg_0 + beta_0*x_0) - x_0 + x_1)
+    """
     return msr_exponent(path, dt, scores=path.s_avg)
 
 
 def v_kernel(path: DiscretePath) -> sp.Matrix:
-    """``V_kl = D_k Cov[s^_k, s^_l] D_l``."""
+    r"""The discrete V-kernel of the path (paper Sec. 3, Prop. 3.1).
+
+    .. math:: V_{kl} = D_k\, \mathrm{Cov}[\hat s_k, \hat s_l]\, D_l
+
+    Parameters
+    ----------
+    path : DiscretePath
+        Symbols of the path.
+
+    Returns
+    -------
+    sympy.Matrix, shape (N, N)
+        Symmetric :math:`V`.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import discrete_path, v_kernel
+    >>> v_kernel(discrete_path(2))[0, 1]
+    D_0*D_1*c_01
+    """
     n = path.n_steps
     return sp.Matrix(n, n, lambda k, j: path.D[k] * path.cov[k, j] * path.D[j])
 
 
 def m2(path: DiscretePath, dt=S.dt):
-    """Second cumulant term ``M2 = dt^2 sum_{k,l} p_k V_kl p_l`` (paper Sec. 3)."""
+    r"""Second cumulant term :math:`M_2` of the ensemble-averaged MSR integral (paper Sec. 3).
+
+    .. math:: M_2 = \Delta t^2 \sum_{k,l} p_k V_{kl} p_l
+
+    with :math:`V` from :func:`v_kernel`; the averaged integrand is :math:`e^{M_1 - M_2/2 + \dots}`.
+
+    Parameters
+    ----------
+    path : DiscretePath
+        Symbols of the path.
+    dt : sympy.Expr, default :data:`gtv_symbolic.symbols.dt`
+        Step :math:`\Delta t`.
+
+    Returns
+    -------
+    sympy.Expr
+        Quadratic form in :math:`p`.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import discrete_path, m2
+    >>> m2(discrete_path(1))
+    D_0**2*Delta_t**2*c_00*p_0**2
+    """
     pv = sp.Matrix(path.p)
     return dt**2 * (pv.T * v_kernel(path) * pv)[0, 0]
 
 
 def cumulants_from_moments(order: int = 3):
-    """Cumulants ``kappa_1..kappa_order`` in terms of raw moments ``mu_1..mu_order``.
+    r"""Cumulants :math:`\kappa_1..\kappa_n` in terms of raw moments :math:`\mu_1..\mu_n` (paper Sec. 3).
 
-    From the series ``log E[e^{lam Z}] = sum_n kappa_n lam^n / n!`` with
-    ``E[e^{lam Z}] = 1 + sum_n mu_n lam^n / n!``. Returns ``(moments, cumulants)``.
+    Read off from the series
+
+    .. math:: \log\Bigl(1 + \sum_{j=1}^{n} \mu_j \frac{\lambda^j}{j!}\Bigr)
+              = \sum_{j=1}^{n} \kappa_j \frac{\lambda^j}{j!} + O(\lambda^{n+1}),
+
+    which is how the average of :math:`e^{S}` over models becomes :math:`e^{M_1 - M_2/2 + \dots}`.
+
+    Parameters
+    ----------
+    order : int, default 3
+        Highest order :math:`n \ge 1`.
+
+    Returns
+    -------
+    tuple
+        ``(moments, cumulants)``: the moment symbols ``mu_1..mu_n`` and a list of the
+        :math:`n` cumulants as SymPy expressions.
+
+    Raises
+    ------
+    ValueError
+        If ``order < 1``.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import cumulants_from_moments
+    >>> cumulants_from_moments(2)[1]
+    [mu_1, -mu_1**2 + mu_2]
     """
     if order < 1:
         raise ValueError(f"order must be >= 1, got {order}")
@@ -114,11 +304,38 @@ def cumulants_from_moments(order: int = 3):
 
 
 def gaussian_integral(expr, variables):
-    r"""``int exp(expr) d^n v`` for ``expr`` quadratic in ``variables`` (Re of the quadratic part
-    negative definite): ``sqrt((2 pi)^n / det A) exp(c + b^T A^{-1} b / 2)`` with
-    ``A = -hess expr``, ``b = grad expr |_0``, ``c = expr |_0``.
+    r"""Closed form of a multivariate Gaussian integral, used to do the path integral exactly.
 
-    Returns ``(prefactor, exponent)`` so that the integral is ``prefactor * exp(exponent)``.
+    For :math:`f(v)` quadratic in :math:`v \in \mathbb{R}^n` with
+    :math:`A = -\nabla^2 f` (real part positive definite), :math:`b = \nabla f(0)`, :math:`c = f(0)`:
+
+    .. math:: \int e^{f(v)}\, d^n v = \sqrt{\frac{(2\pi)^n}{\det A}}\,
+              \exp\Bigl(c + \tfrac12 b^\top A^{-1} b\Bigr)
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The exponent :math:`f`, quadratic in ``variables``.
+    variables : sequence of sympy.Symbol
+        The integration variables :math:`v`.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(prefactor, exponent)``: the integral is ``prefactor * exp(exponent)``.
+
+    Raises
+    ------
+    ValueError
+        If ``expr`` is not quadratic in ``variables``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gtv_symbolic.pathintegral import gaussian_integral
+    >>> v = sp.Symbol("v", real=True)
+    >>> gaussian_integral(-v**2 / 2 + v, [v])
+    (sqrt(2)*sqrt(pi), 1/2)
     """
     variables = list(variables)
     zero = {v: 0 for v in variables}
@@ -132,13 +349,38 @@ def gaussian_integral(expr, variables):
 
 
 def averaged_transition(path: DiscretePath, dt=S.dt, affine_scores=None):
-    """Gaussian-truncated ``[q(x_N | x_0)]`` by doing the discrete path integral exactly.
+    r"""Gaussian-truncated ensemble-averaged transition :math:`[q(x_N | x_0)]`, path integral done exactly.
 
-    Integrates ``exp(M1 - M2/2)`` over ``p_0..p_{N-1}`` (measure ``dp/(2 pi)``) and the
-    intermediate states ``x_1..x_{N-1}``. ``affine_scores`` (a list of ``(g_k, h_k)``) sets
-    ``s_avg(x_k) = g_k x_k + h_k`` so the result is a Gaussian in ``x_N``.
-    Returns ``(prefactor, exponent, mean, variance)``: the density of ``x_N`` is
-    ``prefactor * exp(exponent)``.
+    Paper Sec. 3: integrates
+
+    .. math:: [q](x_N | x_0) = \int \prod_{k=1}^{N-1} dx_k \prod_{k=0}^{N-1} \frac{dp_k}{2\pi}\,
+              e^{M_1 - M_2/2}
+
+    over all responses :math:`p_k` and intermediate states (see :func:`m1`, :func:`m2`) with
+    :func:`gaussian_integral`. With affine average scores :math:`\bar s_k(x) = g_k x + h_k` the
+    result is a Gaussian in :math:`x_N`; its mean and variance equal those of
+    :func:`effective_sde_output` (Prop. 3.1).
+
+    Parameters
+    ----------
+    path : DiscretePath
+        Symbols of the path.
+    dt : sympy.Expr, default :data:`gtv_symbolic.symbols.dt`
+        Step :math:`\Delta t`.
+    affine_scores : sequence of (g_k, h_k), length N, optional
+        Affine average scores; default the free symbols ``path.s_avg``.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(prefactor, exponent, mean, variance)``: the density of :math:`x_N` is
+        ``prefactor * exp(exponent)``, with that mean and variance.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import averaged_transition, discrete_path
+    >>> averaged_transition(discrete_path(1))[3]
+    D_0**2*Delta_t**2*c_00
     """
     n = path.n_steps
     if affine_scores is not None:
@@ -158,8 +400,33 @@ def averaged_transition(path: DiscretePath, dt=S.dt, affine_scores=None):
 
 
 def effective_sde_output(path: DiscretePath, dt=S.dt, affine_scores=None):
-    """Mean and variance of ``x_N`` from the effective SDE (Prop. 3.1) by direct propagation:
-    ``x_{k+1} = x_k + dt (beta_k x_k + D_k s_avg(x_k) + xi_k)``, ``<xi_k xi_l> = V_kl``."""
+    r"""Mean and variance of :math:`x_N` under the effective SDE of Prop. 3.1, by direct propagation.
+
+    .. math:: x_{k+1} = x_k + \Delta t\,\bigl(\beta_k x_k + D_k \bar s_k(x_k) + \xi_k\bigr),
+              \qquad \langle \xi_k \xi_l \rangle = V_{kl},
+
+    so :math:`\mathrm{Var}[x_N] = g^\top V g` with :math:`g_k = \partial x_N / \partial \xi_k`.
+
+    Parameters
+    ----------
+    path : DiscretePath
+        Symbols of the path.
+    dt : sympy.Expr, default :data:`gtv_symbolic.symbols.dt`
+        Step :math:`\Delta t`.
+    affine_scores : sequence of (g_k, h_k), length N, optional
+        :math:`\bar s_k(x) = g_k x + h_k`; default the free symbols ``path.s_avg``.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(mean, variance)`` of :math:`x_N`.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.pathintegral import discrete_path, effective_sde_output
+    >>> effective_sde_output(discrete_path(1))[1]
+    D_0**2*Delta_t**2*c_00
+    """
     n = path.n_steps
     xi = sp.symbols(f"xi_0:{n}", real=True)
     xk = path.x[0]
@@ -175,8 +442,49 @@ def effective_sde_output(path: DiscretePath, dt=S.dt, affine_scores=None):
 
 def simulate_euler_ensemble(rng: np.random.Generator, x0: float, dt: float, beta, D, g, h, cov,
                             n_models: int) -> np.ndarray:
-    """Monte Carlo: ``n_models`` Gaussian random score "models" ``s^_k = g_k x_k + h_k + delta_k``,
-    ``delta ~ N(0, cov)`` shared along each path; returns the ``n_models`` outputs ``x_N``."""
+    r"""Monte Carlo outputs of the Euler sampler for an ensemble of Gaussian random score models.
+
+    Each model has :math:`\hat s_k(x) = g_k x + h_k + \delta_k` with one draw
+    :math:`\delta \sim \mathcal N(0, C)` per model, shared along its path, and runs
+
+    .. math:: x_{k+1} = x_k + \Delta t\,(\beta_k x_k + D_k \hat s_k(x_k)),
+
+    a numerical check of :func:`averaged_transition` and :func:`effective_sde_output`.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness.
+    x0 : float
+        Start :math:`x_0`.
+    dt : float
+        Step :math:`\Delta t`.
+    beta, D, g, h : array_like, shape (N,)
+        Per-step :math:`\beta_k`, :math:`D_k`, :math:`g_k`, :math:`h_k`.
+    cov : array_like, shape (N, N)
+        Covariance :math:`C` of the score errors (symmetric positive semi-definite).
+    n_models : int
+        Number of models.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_models,)
+        The outputs :math:`x_N`.
+
+    Raises
+    ------
+    TypeError
+        If ``rng`` is not a ``numpy.random.Generator``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.pathintegral import simulate_euler_ensemble
+    >>> x = simulate_euler_ensemble(np.random.default_rng(0), 1.0, 0.1, [1.0], [1.0], [-1.0],
+    ...                             [0.0], [[0.0]], n_models=3)
+    >>> x.shape, bool(np.allclose(x, 1.0))
+    ((3,), True)
+    """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     cov = np.asarray(cov, dtype=float)

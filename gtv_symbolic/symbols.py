@@ -119,7 +119,26 @@ def _register(sym: sp.Symbol, latex_name: str) -> sp.Symbol:
 
 @lru_cache(maxsize=None)
 def x_vec(dim: int, name: str = "x") -> sp.Matrix:
-    """Column vector of real coordinate symbols ``x_1..x_D`` (cached: same call, same symbols)."""
+    r"""Column vector of real coordinate symbols :math:`x = (x_1, \dots, x_D)^\top`.
+
+    Cached: the same call returns the same symbols.
+
+    Parameters
+    ----------
+    dim : int
+        D, 1 to ``MAX_DIM``.
+    name : str, default 'x'
+        Base name of the symbols.
+
+    Returns
+    -------
+    sympy.Matrix, shape (D, 1)
+
+    Examples
+    --------
+    >>> x_vec(2).T
+    Matrix([[x_1, x_2]])
+    """
     dim = int_arg(dim, "dim", 1, MAX_DIM)
     syms = [_register(sp.Symbol(f"{name}_{i + 1}", real=True), f"{name}_{{{i + 1}}}")
             for i in range(dim)]
@@ -128,7 +147,24 @@ def x_vec(dim: int, name: str = "x") -> sp.Matrix:
 
 @lru_cache(maxsize=None)
 def mu_vecs(n_points: int, dim: int) -> tuple[sp.Matrix, ...]:
-    """Generic training points ``mu_m`` (m = 1..M) as real symbol vectors."""
+    r"""Generic training points :math:`\mu_m = (\mu_{m,1}, \dots, \mu_{m,D})^\top`, as real symbols.
+
+    Parameters
+    ----------
+    n_points : int
+        M (points :math:`m = 1..M`), 1 to 10**4.
+    dim : int
+        D, 1 to ``MAX_DIM``.
+
+    Returns
+    -------
+    tuple of sympy.Matrix, each shape (D, 1)
+
+    Examples
+    --------
+    >>> mu_vecs(2, 1)
+    (Matrix([[mu_11]]), Matrix([[mu_21]]))
+    """
     n_points = int_arg(n_points, "n_points", 1, 10**4)
     dim = int_arg(dim, "dim", 1, MAX_DIM)
     out = []
@@ -140,7 +176,26 @@ def mu_vecs(n_points: int, dim: int) -> tuple[sp.Matrix, ...]:
 
 
 def latex(expr, **kwargs) -> str:
-    """LaTeX for ``expr`` with the package's symbol names (no global printer patch)."""
+    r"""LaTeX for ``expr`` with the package's symbol names (no global printer patch).
+
+    No formula: printing; :data:`LATEX_NAMES` (plus ``symbol_names=``) maps symbols to LaTeX,
+    e.g. ``sigma2`` to :math:`\sigma_t^{2}`.
+
+    Parameters
+    ----------
+    expr : sympy.Basic
+    **kwargs
+        Passed to ``sympy.latex``; ``symbol_names`` entries override :data:`LATEX_NAMES`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> latex(alpha**2 / sigma2)
+    '\\frac{\\alpha_t^{2}}{\\sigma_t^{2}}'
+    """
     names = dict(LATEX_NAMES)
     names.update(kwargs.pop("symbol_names", {}))
     return sp.latex(expr, symbol_names=names, **kwargs)

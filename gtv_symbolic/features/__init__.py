@@ -10,7 +10,7 @@ Figs. 2-3) is
 * :mod:`.gaussian` -- :class:`GaussianBasis` (``'gaussian'``, the paper's ``phi_gauss``);
   :mod:`.fourier` -- :class:`FourierBasis` (``'fourier'``, the paper's ``phi_fourier``).
 * :mod:`.featuremap` -- :class:`FeatureMap`, the tensor product, with separable
-  contractions (:mod:`._contract`).
+  contractions (``_contract``).
 
 Adding a family: one module with an :class:`AbstractBasis1D` subclass whose ``family``
 names it; :func:`make_features` then accepts that name.
@@ -44,25 +44,64 @@ FAMILIES = ("gaussian", "fourier")
 
 
 def families() -> tuple[str, ...]:
-    """Names of every registered basis family (built-in and user-defined subclasses)."""
+    r"""Names of every registered 1-D basis family; no formula: a registry listing.
+
+    Subclassing :class:`AbstractBasis1D` with a ``family`` name registers it.
+
+    Returns
+    -------
+    tuple of str
+        In registration order; includes the built-in :data:`FAMILIES` ``'gaussian'``, ``'fourier'``.
+
+    Examples
+    --------
+    >>> set(FAMILIES) <= set(families())
+    True
+    """
     return tuple(REGISTRY)
 
 
 def make_features(family: str, dim: int, n_x: int, n_t: int, eps: float, T: float = 1.0,
                   x_range=(-1.5, 1.5)) -> FeatureMap:
-    """Crossed features of one family on every axis (the paper's ``get_phi_crossed_func_*``).
+    r"""Crossed features of one family on every axis (the paper's ``get_phi_crossed_func_*``).
+
+    The linear models of paper Sec. 5.1 (Figs. 2-3) use
+
+    .. math:: \phi_{i_1 \dots i_D k}(x, t) = b_{i_1}(x_1) \cdots b_{i_D}(x_D)\, h_k(t),
+              \qquad F = n_x^D\, n_t,
+
+    with :math:`b` the family's basis on ``x_range`` (Gaussian centres ``linspace(lo, hi, n_x)``,
+    Fourier period ``hi - lo``) and :math:`h` on :math:`[\epsilon, T]` (Gaussian centres
+    ``linspace(eps, T, n_t)``, Fourier period ``T - eps``). Fig. 2 is
+    ``make_features('gaussian', 1, 16, 16, eps)``, Fig. 3 ``make_features(family, 2, 10, 10, 1e-2)``.
 
     Parameters
     ----------
-    family : a registered family name (:func:`families`; built in: 'gaussian', 'fourier').
-    dim : data dimension D (each x axis gets ``n_x`` basis functions).
-    n_x, n_t : basis sizes per x axis and for t; ``F = n_x**dim * n_t``.
-    eps, T : time window ``[eps, T]`` of the t axis (Gaussian centres ``linspace(eps, T,
-        n_t)``; Fourier period ``T - eps``).
-    x_range : ``(lo, hi)`` of the x axes (Gaussian centres; Fourier period ``hi - lo``).
+    family : str
+        A registered family name (:func:`families`).
+    dim : int
+        Data dimension :math:`D \ge 1`.
+    n_x, n_t : int
+        Basis sizes per x axis and for t, ``>= 1`` (Gaussian: ``>= 2``); ``F <= MAX_FEATURES``.
+    eps, T : float
+        Time window, ``0 < eps < T``; ``T`` default 1.0.
+    x_range : tuple of float, default (-1.5, 1.5)
+        ``(lo, hi)`` with ``lo < hi``.
 
-    Fig. 2 is ``make_features('gaussian', 1, 16, 16, eps)``; Fig. 3 is
-    ``make_features(family, 2, 10, 10, 1e-2)``.
+    Returns
+    -------
+    FeatureMap
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an unknown family, a bad count or window, or ``F > MAX_FEATURES``.
+
+    Examples
+    --------
+    >>> fm = make_features("fourier", dim=2, n_x=3, n_t=2, eps=1e-2)
+    >>> fm
+    FeatureMap(family='fourier', dim=2, shape=(3, 3, 2), F=18)
     """
     if family not in REGISTRY:
         raise ValueError(f"family must be one of {families()}, got {family!r}")

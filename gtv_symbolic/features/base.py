@@ -8,8 +8,8 @@ population optimum ``W*`` (paper Sec. 5),
 
 .. math::  \mathbb E[b_i(z)], \quad \mathbb E[b_i(z) b_j(z)], \qquad z \sim N(m, v),
 
-its SymPy form, and the constructors :meth:`AbstractBasis1D.for_x` / :meth:`~AbstractBasis1D.for_t`
-used by the figures.
+its SymPy form, and the constructors :meth:`~gtv_symbolic.features.AbstractBasis1D.for_x` /
+:meth:`~gtv_symbolic.features.AbstractBasis1D.for_t` used by the figures.
 
 Examples
 --------
@@ -32,7 +32,31 @@ REGISTRY: dict[str, type] = {}
 
 
 def check_count(n, name: str) -> int:
-    """``n`` as an int >= 1; TypeError for non-integers."""
+    r"""``n`` as an int ``>= 1`` (a basis size or dimension); no formula: validation.
+
+    Parameters
+    ----------
+    n : int
+    name : str
+        Argument name used in the error message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer (bools rejected).
+    ValueError
+        If ``n < 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_count(np.int64(3), "n")
+    3
+    """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(n).__name__}")
     if n < 1:
@@ -41,7 +65,30 @@ def check_count(n, name: str) -> int:
 
 
 class AbstractBasis1D(ABC):
-    """A 1-D basis of ``n`` functions; subclasses set the class attribute ``family``."""
+    r"""A 1-D basis :math:`b_0(z), \dots, b_{n-1}(z)`: one factor of a crossed feature map.
+
+    Subclasses (one per family; setting the class attribute ``family`` registers it) provide
+    the values and derivatives, the exact Gaussian expectations used for the population optimum
+    (paper Sec. 5.1),
+
+    .. math:: \mathbb E[b_i(z)], \quad \mathbb E[b_i(z)\, b_j(z)], \qquad z \sim \mathcal N(m, v),
+
+    the SymPy form, a cache key and the constructors ``for_x(n, lo, hi)`` / ``for_t(n, eps, T)``.
+
+    Attributes
+    ----------
+    n : int
+        Number of basis functions.
+    family : str
+        Registered family name (class attribute).
+
+    Examples
+    --------
+    >>> from gtv_symbolic.features import fourier_basis
+    >>> b = fourier_basis(3, 3.0)
+    >>> isinstance(b, AbstractBasis1D), b.family, b.values(0.0).tolist()
+    (True, 'fourier', [1.0, 1.0, 0.0])
+    """
 
     family: str = ""
     n: int
@@ -117,5 +164,21 @@ class AbstractBasis1D(ABC):
 
 
 def rational(v: float) -> sp.Rational:
-    """``v`` as the exact rational of its shortest decimal repr (for symbolic bases)."""
+    r"""``v`` as the exact rational of its shortest decimal repr, for symbolic bases.
+
+    .. math:: v \mapsto p/q \in \mathbb Q, \qquad p/q = \texttt{repr}(v) \text{ read exactly}
+
+    Parameters
+    ----------
+    v : float
+
+    Returns
+    -------
+    sympy.Rational
+
+    Examples
+    --------
+    >>> rational(0.1)
+    1/10
+    """
     return sp.Rational(str(float(v)))

@@ -5,7 +5,7 @@ r"""Crossed (tensor-product) feature maps of the linear denoisers (paper Sec. 6,
 with ``F = n_1 ... n_D n_t`` features flattened in C order over ``(i_1, ..., i_D, k)`` exactly
 as the paper's code (``get_phi_crossed_func_*``: ``phi_x[:, :, None] * phi_t[:, None, :]``).
 Each factor is an :class:`~gtv_symbolic.features.base.AbstractBasis1D`. Evaluation of a learned
-denoiser ``W phi(x, t)`` is separable (:meth:`FeatureMap.apply`, :mod:`._contract`).
+denoiser ``W phi(x, t)`` is separable (:meth:`~gtv_symbolic.features.FeatureMap.apply`, ``_contract``).
 
 Examples
 --------
@@ -34,25 +34,51 @@ MAX_FEATURES = 4096
 
 
 class FeatureMap:
-    r"""Crossed feature map ``phi(x, t) = b^(1)(x_1) (x) ... (x) b^(D)(x_D) (x) h(t)``.
+    r"""Crossed feature map of the linear denoisers (paper Sec. 5.1, Figs. 2-3).
 
-    Calling conventions: ``x`` has shape ``(..., D)``; ``t`` is a scalar or broadcasts against
-    ``x[..., 0]``. ``fm(x, t)`` returns ``(..., F)``, ``fm.grad_x(x, t)`` returns
-    ``(..., F, D)``. For learned weights ``W`` of shape ``(..., D_out, F)`` use
+    .. math:: \phi_{i_1 \dots i_D k}(x, t) = b^{(1)}_{i_1}(x_1) \cdots b^{(D)}_{i_D}(x_D)\, h_k(t),
+              \qquad F = n_1 \cdots n_D\, n_t,
+
+    flattened in C order over :math:`(i_1, \dots, i_D, k)`. ``x`` has shape ``(..., D)``; ``t`` is
+    a scalar or broadcasts against ``x[..., 0]``. ``fm(x, t)`` returns ``(..., F)``,
+    ``fm.grad_x(x, t)`` ``(..., F, D)``; for weights ``W`` of shape ``(..., D_out, F)`` use
     :meth:`apply` (separable, no ``(..., F)`` intermediate).
+
+    Parameters
+    ----------
+    x_bases : sequence of AbstractBasis1D
+        One basis per x axis (``D >= 1``).
+    t_basis : AbstractBasis1D
+    family : str, optional
+        Default the family of the first x basis.
 
     Attributes
     ----------
     dim : int
         D, the data dimension.
     n_features : int
-        F = prod of the axis sizes.
+        F, at most ``MAX_FEATURES``.
     family : str
-        Family name of the x axes (e.g. 'gaussian', 'fourier').
-    shape : tuple
-        Axis sizes ``(n_1, ..., n_D, n_t)``; C-order flattening.
-    x_bases, t_basis : AbstractBasis1D
-        The per-axis bases (:class:`~gtv_symbolic.features.base.AbstractBasis1D`).
+    shape : tuple of int
+        Axis sizes ``(n_1, ..., n_D, n_t)``.
+    x_bases : tuple of AbstractBasis1D
+        The bases of the x axes.
+    t_basis : AbstractBasis1D
+        The basis of the time axis.
+
+    Raises
+    ------
+    ValueError
+        For no x axis or ``F > MAX_FEATURES``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.features import FeatureMap, fourier_basis, gaussian_basis
+    >>> fm = FeatureMap([gaussian_basis(3, -1, 1)], fourier_basis(2, 1.0))
+    >>> phi = fm(np.zeros((1, 1)), 0.0)  # b(0) (x) h(0), h(0) = (1, cos 0)
+    >>> fm.shape, phi.round(4).tolist()
+    ((3, 2), [[0.108, 0.108, 0.7979, 0.7979, 0.108, 0.108]])
     """
 
     def __init__(self, x_bases, t_basis, family: str | None = None):
@@ -73,6 +99,7 @@ class FeatureMap:
                 f"F={self.n_features})")
 
     def cache_key(self) -> tuple:
+        r"""A hashable description: family and the cache keys of every axis basis."""
         return (self.family, tuple(b.cache_key() for b in self.x_bases), self.t_basis.cache_key())
 
     # -- input handling -----------------------------------------------------------------

@@ -30,7 +30,26 @@ __all__ = ["FourierBasis", "fourier_basis"]
 
 @dataclass(frozen=True, eq=False)
 class FourierBasis(AbstractBasis1D):
-    """Constant, cosine and sine modes of period ``L``."""
+    r"""Constant, cosine and sine modes of period :math:`L` (the paper's ``phi_fourier``, Fig. 3).
+
+    .. math:: b(z) = \bigl(1,\ \cos(2\pi m z/L)_{m=1}^{n_{\cos}},\ \sin(2\pi m z/L)_{m=1}^{n_{\sin}}\bigr),
+              \qquad n_{\sin} = \lfloor (n - 1)/2 \rfloor,\ n_{\cos} = n - 1 - n_{\sin},
+
+    with Gaussian expectations from :math:`\mathbb E\, e^{ikz} = e^{ikm - k^2 v/2}`.
+
+    Attributes
+    ----------
+    n : int
+        Number of modes, ``>= 1``.
+    L : float
+        Period, finite and ``> 0``.
+
+    Examples
+    --------
+    >>> b = FourierBasis(3, L=3.0)
+    >>> b.n_cos, b.n_sin, b.expect(0.0, 1.0).round(4).tolist()  # E[cos(2 pi z/3)] = exp(-2 pi^2/9)
+    (1, 1, [1.0, 0.1116, 0.0])
+    """
 
     n: int
     L: float = 0.0
@@ -51,10 +70,12 @@ class FourierBasis(AbstractBasis1D):
 
     @property
     def n_sin(self) -> int:
+        r"""Number of sine modes, :math:`n_{\sin} = \lfloor (n - 1)/2 \rfloor`."""
         return (self.n - 1) // 2
 
     @property
     def n_cos(self) -> int:
+        r"""Number of cosine modes, :math:`n_{\cos} = n - 1 - n_{\sin}`."""
         return self.n - 1 - self.n_sin
 
     def cache_key(self) -> tuple:
@@ -122,7 +143,32 @@ class FourierBasis(AbstractBasis1D):
 
 
 def fourier_basis(n: int, L: float) -> FourierBasis:
-    """``1, cos(2 pi m z/L) (m=1..n_cos), sin(2 pi m z/L) (m=1..n_sin)`` (paper ``phi_fourier``)."""
+    r"""The Fourier basis of :math:`n` modes with period :math:`L` (:class:`FourierBasis`).
+
+    .. math:: 1,\ \cos(2\pi m z/L)\ (m = 1..n_{\cos}),\ \sin(2\pi m z/L)\ (m = 1..n_{\sin})
+
+    Parameters
+    ----------
+    n : int
+        ``>= 1``.
+    L : float
+        Period, finite and ``> 0``.
+
+    Returns
+    -------
+    FourierBasis
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a bad ``n`` or ``L``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> fourier_basis(3, 3.0).symbolic(sp.Symbol("z"))
+    [1, cos(2*pi*z/3), sin(2*pi*z/3)]
+    """
     n = check_count(n, "n")
     if not (np.isfinite(L) and L > 0):
         raise ValueError(f"the Fourier period L must be finite and > 0, got {L}")

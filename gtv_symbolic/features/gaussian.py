@@ -34,7 +34,26 @@ _RECURRENCE_MAX = 19
 
 @dataclass(frozen=True, eq=False)
 class GaussianBasis(AbstractBasis1D):
-    """``N(z; c_i, std^2)`` for centres ``c_i`` (``n`` of them)."""
+    r"""Normalised Gaussian bumps :math:`b_i(z) = \mathcal N(z; c_i, s^2)` (the paper's ``phi_gauss``).
+
+    .. math:: b_i(z) = \frac{1}{\sqrt{2\pi}\, s} e^{-(z - c_i)^2 / (2 s^2)}, \qquad
+              \mathbb E\, b_i(z) = \mathcal N(c_i; m, s^2 + v) \text{ for } z \sim \mathcal N(m, v)
+
+    Attributes
+    ----------
+    n : int
+        Number of bumps, ``>= 1``.
+    centres : tuple of float, length n
+        Finite centres :math:`c_i`.
+    std : float
+        Common width :math:`s > 0`.
+
+    Examples
+    --------
+    >>> b = GaussianBasis(2, centres=(0.0, 1.0), std=0.5)
+    >>> b.values(0.0).round(4), b.uniform
+    (array([0.7979, 0.108 ]), True)
+    """
 
     n: int
     centres: tuple = ()
@@ -159,7 +178,32 @@ class GaussianBasis(AbstractBasis1D):
 
 
 def gaussian_basis(n: int, lo: float, hi: float) -> GaussianBasis:
-    """Gaussian pdf bumps, centres ``linspace(lo, hi, n)``, std = spacing / 2 (paper ``phi_gauss``)."""
+    r"""Gaussian bumps with centres ``linspace(lo, hi, n)`` and std half the spacing (``phi_gauss``).
+
+    .. math:: c_i = lo + i\,\frac{hi - lo}{n - 1}, \qquad s = \frac{c_1 - c_0}{2}
+
+    Parameters
+    ----------
+    n : int
+        ``>= 2``.
+    lo, hi : float
+        Finite, ``lo < hi``.
+
+    Returns
+    -------
+    GaussianBasis
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a bad ``n`` or range.
+
+    Examples
+    --------
+    >>> b = gaussian_basis(3, -1.0, 1.0)
+    >>> b.c.tolist(), b.std
+    ([-1.0, 0.0, 1.0], 0.5)
+    """
     n = check_count(n, "n")
     if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
         raise ValueError(f"need finite lo < hi for Gaussian centres, got lo={lo}, hi={hi}")

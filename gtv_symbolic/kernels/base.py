@@ -7,11 +7,12 @@ distribution is the output of the PF-ODE driven by a Gaussian random score field
 .. math::  V(x, t; x', t') = D_t\, \mathrm{Cov}_\theta[\hat s(x, t), \hat s(x', t')]\, D_{t'},
            \qquad \hat s = \frac{\alpha_t \hat\mu - x}{\sigma_t^2}.
 
-A :class:`VKernel` provides the denoiser mean and covariance; :meth:`VKernel.score_cov` and
-:meth:`VKernel.V` follow from them. Kernels with a finite-dimensional Gaussian field (linear
-models, the lazy network) also draw fields (``sample_weights`` / ``sample_field``).
+A :class:`VKernel` provides the denoiser mean and covariance;
+:meth:`~gtv_symbolic.kernels.VKernel.score_cov` and :meth:`~gtv_symbolic.kernels.VKernel.V` follow
+from them. Kernels with a finite-dimensional Gaussian field (linear models, the lazy network) also
+draw fields (``sample_weights`` / ``sample_field``).
 
-:func:`gaussian_weights` draws ``N(mean, cov)`` through the Cholesky factor of
+:func:`~gtv_symbolic.kernels.gaussian_weights` draws ``N(mean, cov)`` through the Cholesky factor of
 ``cov + delta I``, ``delta = 1e-10 max_i cov_ii``: a continuous function of the covariance
 (an eigenvector basis is not: its signs and rotations inside near-degenerate clusters flip
 under ulp-level changes), so the same seed gives the same draws on any CPU up to rounding.
@@ -37,7 +38,7 @@ from .._validate import int_arg
 
 __all__ = ["VKernel", "gaussian_weights", "gaussian_draws", "JITTER"]
 
-#: Relative diagonal shift of the Cholesky factorisation in :func:`gaussian_draws`.
+#: Relative diagonal shift of the Cholesky factorisation in :func:`~gtv_symbolic.kernels.gaussian_draws`.
 JITTER = 1e-10
 
 
@@ -47,9 +48,9 @@ def gaussian_draws(mean, cov, n: int, rng: np.random.Generator) -> np.ndarray:
     .. math:: x_i = \mathrm{mean} + L z_i, \qquad L L^\top = \mathrm{cov} + \delta I, \qquad
               \delta = \mathrm{JITTER} \cdot \max_j \mathrm{cov}_{jj}, \qquad z_i \sim \mathcal{N}(0, I)
 
-    ``delta`` (:data:`JITTER` = 1e-10) adds a variance far below any Monte Carlo error.
-    ``L`` is a continuous function of ``cov``: a relative perturbation of ``cov`` of 1e-12
-    moves the draws by O(1e-12) (tested). Single-threaded BLAS, so the bytes do not depend
+    ``delta`` (:data:`~gtv_symbolic.kernels.base.JITTER` = 1e-10) adds a variance far below any
+    Monte Carlo error. ``L`` is a continuous function of ``cov``: a relative perturbation of
+    ``cov`` of 1e-12 moves the draws by O(1e-12) (tested). Single-threaded BLAS, so the bytes do not depend
     on the thread count; a zero covariance returns the mean (advancing ``rng`` the same).
 
     Parameters
@@ -149,6 +150,13 @@ class VKernel(ABC):
     :meth:`sample_field`, and :meth:`mean_denoiser` for the small-noise predictor.
     Implementations: :class:`~gtv_symbolic.kernels.NaiveKernel`,
     :class:`~gtv_symbolic.kernels.LinearKernel`, :func:`~gtv_symbolic.kernels.ntk_kernel`.
+
+    Attributes
+    ----------
+    schedule : :class:`~gtv_symbolic.schedules.Schedule`
+        The forward process (set by subclasses).
+    dim : int
+        Data dimension D.
 
     Examples
     --------

@@ -1,13 +1,13 @@
 r"""Symbolic forms of the V-kernels (SymPy), for the derivations and their LaTeX.
 
-* naive estimator (Prop. 4.1): :func:`~gtv_symbolic.kernels.naive.sym_naive_V`;
+* naive estimator (Prop. 4.1): :func:`~gtv_symbolic.kernels.sym_naive_V`;
 * linear models (Prop. 5.1, reconstructed):
 
   .. math::  V = \frac{D_t D_{t'} \alpha_t \alpha_{t'}}{S_t S_{t'}} \frac1P
              \Big\{\mathbb E\big[\lambda_u^2\, k(x,t;y,u)\, k(y,u;x',t')\,
              (\Sigma_{post} + r^2)\big] - m(x,t)\, m(x',t')\Big\},
 
-  with the filtered feature kernel ``k = phi^T h(Sigma) phi'`` (:func:`sym_linear_V`);
+  with the filtered feature kernel ``k = phi^T h(Sigma) phi'`` (:func:`~gtv_symbolic.kernels.sym_linear_V`);
 * the gradient-flow filter and its limits, and the lazy-regime kernel (Prop. 5.2).
 
 Examples

@@ -10,7 +10,7 @@ in the package does, so ``import gtv_symbolic`` stays fast without JAX.
   package's DSM sampler and weighting), :func:`kernel_change`;
 * :mod:`.lazy` -- :func:`lazy_kernel` (empirical NTK at initialisation through
   :func:`gtv_symbolic.kernels.linear_kernel` with the gradient-flow filter);
-* :mod:`.sampler` -- :class:`EnsembleDenoiser` for the samplers of :mod:`gtv_symbolic.sampling`.
+* :mod:`.sampler` -- :class:`EnsembleDenoiser` for the samplers of :mod:`gtv_symbolic.solvers`.
 """
 
 from __future__ import annotations

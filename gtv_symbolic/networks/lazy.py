@@ -6,16 +6,17 @@ Linearised around ``theta_0``, the network is the linear model
 ``theta_tau - theta_0 = h_tau(G_hat) g_hat``, ``h_tau(m) = (1 - e^{-tau m})/m``, so mean and
 ``1/P`` covariance of the trained network over training sets follow from
 :func:`gtv_symbolic.kernels.linear_kernel` with those features, offset and the
-gradient-flow filter (:func:`gtv_symbolic.kernels.gradient_flow_filter`).
+gradient-flow filter (:func:`gtv_symbolic.training.gradient_flow_filter`).
 
 The parameter space (``p = O(10^4)``) is reduced to the span ``B`` (``p x r``, orthonormal)
 of the top right-singular vectors of ``J`` on ``n_basis`` nodes of the training
 law (systematic sampling by weight): the features are ``phi = J B`` and a Gaussian-field
 draw ``w ~ N(W*, Cov_W)`` is the parameter displacement ``delta = B w``. Directions with
-``G``-eigenvalue ``m`` contribute ``O(tau m)`` to the function. :func:`lazy_kernel` reports
-the relative residual ``||J (I - B B^T)||_F / ||J||_F`` on the other nodes (drawn from the
-same ``w lam`` measure): the share of the Jacobian's Frobenius norm in the discarded
-directions. At the antisymmetric initialisation the paired units give equal (``a``) or opposite
+``G``-eigenvalue ``m`` contribute ``O(tau m)`` to the function.
+:func:`~gtv_symbolic.networks.lazy_kernel` reports the relative residual
+``||J (I - B B^T)||_F / ||J||_F`` on the other nodes (drawn from the same ``w lam`` measure):
+the share of the Jacobian's Frobenius norm in the discarded directions.
+At the antisymmetric initialisation the paired units give equal (``a``) or opposite
 (``W, b``) Jacobian columns, so ``rank J <= p / 2 = H (d_in + 2) / 2`` (192 at ``H = 64``,
 checked). At ``H <= 128`` the ``rank = 384`` cap is not reached and the residual (0 to a few
 per cent, depending on ``theta_0``) comes from directions the basis nodes barely excite
@@ -45,14 +46,50 @@ from .mlp import MLP, apply, jacobian, positive
 
 __all__ = ["LazyPrediction", "lazy_kernel", "jacobian_times", "basis", "EXACT_BASIS"]
 
-#: largest min(n_basis, p) with an exact eigendecomposition in :func:`basis`
+#: largest min(n_basis, p) with an exact eigendecomposition in :func:`~gtv_symbolic.networks.basis`
 EXACT_BASIS = 1024
 
 
 
 
 def jacobian_times(net: MLP, theta, x, t, B) -> np.ndarray:
-    """``J(x, t) @ B`` for ``B (p, r)``: shape ``(n, r)`` (``D = 1``; closed form, see module)."""
+    r"""Closed-form product :math:`J(x, t)\, B` of the parameter Jacobian with a basis (``D = 1``).
+
+    .. math:: J B = s_H\Bigl[\sum_j \tilde z_j\,\bigl((a \circ \tanh'(\mathrm{pre}))\, B^{W}_{\cdot j}\bigr)
+              + \tanh(\mathrm{pre})\, B^{a}\Bigr]
+
+    (module docstring), without forming the ``(n, p)`` Jacobian.
+
+    Parameters
+    ----------
+    net : MLP
+        With ``dim == 1``.
+    theta : array_like, shape (p,)
+    x : array_like, shape (n,) or (n, 1)
+    t : float or array_like, shape (n,)
+    B : numpy.ndarray, shape (p, r)
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, r)
+
+    Raises
+    ------
+    ValueError
+        If ``net.dim != 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import lazy, mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta0 = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([0.5, -0.5]), np.array([0.1, 0.5])
+    >>> B = np.linalg.qr(np.random.default_rng(1).standard_normal((net.n_params, 3)))[0]
+    >>> J = mlp.jacobian(net, theta0, x[:, None], t)[:, 0, :]
+    >>> bool(np.allclose(lazy.jacobian_times(net, theta0, x, t, B), J @ B))
+    True
+    """
     if net.dim != 1:
         raise ValueError("jacobian_times supports D = 1 only")
     x = np.asarray(x, float).reshape(-1, 1)
@@ -78,14 +115,44 @@ def _systematic(w, n, offset=0.5):
 
 def basis(net: MLP, theta0, nodes, *, n_basis: int = 4096, rank: int = 384,
           rel_tol: float = 1e-7, rng=None):
-    """Orthonormal ``B (p, r)`` spanning the top of ``G = E[lam J^T J]``, and the residual.
+    r"""Orthonormal basis of the top of the training Gram matrix, and its held-out residual.
 
-    Nodes are chosen by systematic sampling proportional to ``w lam`` (the measure of ``G``);
-    ``B`` holds the right-singular vectors of ``J`` on them with singular values above
-    ``rel_tol`` times the largest (at most ``rank``; exact eigenvectors of the smaller Gram
-    matrix up to ``EXACT_BASIS`` columns, a randomised range finder seeded by ``rng`` above).
-    The residual
-    ``||J (I - B B^T)||_F / ||J||_F`` is measured on the interleaved nodes.
+    .. math:: G = \mathbb E\bigl[\lambda\, J^\top J\bigr], \qquad
+              \mathrm{res} = \frac{\|J_h (I - B B^\top)\|_F}{\|J_h\|_F}
+
+    :math:`B` (``p x r``) holds the right-singular vectors of :math:`J` on ``n_basis`` nodes
+    chosen by systematic sampling proportional to ``w * lam``, with singular values above
+    ``rel_tol`` times the largest (at most ``rank``; exact up to ``EXACT_BASIS`` columns, else a
+    randomised range finder seeded by ``rng``); :math:`J_h` is :math:`J` on interleaved nodes.
+
+    Parameters
+    ----------
+    net : MLP
+    theta0 : array_like, shape (p,)
+    nodes : object with ``y, u, w, lam``
+        Training-law nodes (:func:`gtv_symbolic.kernels.training_nodes`).
+    n_basis : int, default 4096
+    rank : int, default 384
+    rel_tol : float, default 1e-7
+    rng : numpy.random.Generator, optional
+        Needed for the randomised range finder.
+
+    Returns
+    -------
+    tuple
+        ``(B, residual)``: ``numpy.ndarray`` of shape ``(p, r)`` and a float in ``[0, 1]``.
+
+    Raises
+    ------
+    TypeError
+        If the randomised finder is needed and ``rng`` is missing.
+
+    Examples
+    --------
+    See :func:`lazy_kernel` (``LazyPrediction.B`` and ``basis_residual``).
+
+    >>> EXACT_BASIS
+    1024
     """
     wl = nodes.w * nodes.lam
     idx = np.unique(_systematic(wl, n_basis))
@@ -116,8 +183,32 @@ def basis(net: MLP, theta0, nodes, *, n_basis: int = 4096, rank: int = 384,
 
 @dataclass
 class LazyPrediction:
-    """The lazy law: ``kernel`` (a :class:`gtv_symbolic.kernels.LinearKernel` on ``phi = J B``),
-    the basis ``B``, ``theta0`` and the basis residual."""
+    r"""The lazy (NTK) law of the trained network: a Gaussian field over parameter displacements.
+
+    With ``kernel`` the :class:`~gtv_symbolic.kernels.LinearKernel` on the features
+    :math:`\phi = J B`, the displacement is :math:`\delta = B w`,
+
+    .. math:: w \sim \mathcal N\bigl(W^*, \mathrm{Cov}_W\bigr), \qquad
+              \mathrm{Cov}_W = \mathrm{Cov}_{\mathrm{mis}} + \mathrm{Cov}_C / M
+
+    for targets averaged over :math:`M` posterior draws (:meth:`cov_W`; :math:`M = 1` is the
+    proxy target J1, :math:`M = \infty` the exact mean J0); ``mean_delta`` is :math:`B W^*`.
+
+    Attributes
+    ----------
+    net : MLP
+    theta0 : numpy.ndarray, shape (p,)
+    B : numpy.ndarray, shape (p, r)
+        Orthonormal basis (:func:`basis`).
+    kernel : LinearKernel
+    basis_residual : float
+        Held-out residual of :func:`basis`.
+
+    Examples
+    --------
+    >>> [f for f in LazyPrediction.__dataclass_fields__]
+    ['net', 'theta0', 'B', 'kernel', 'basis_residual']
+    """
 
     net: MLP
     theta0: np.ndarray
@@ -141,8 +232,19 @@ class LazyPrediction:
                                                                         10**6)
 
     def sample_deltas(self, n: int, rng, n_draws: int | None = 1) -> np.ndarray:
-        """``n`` Gaussian-field displacements ``delta = B w``, ``w ~ N(W*, Cov_W)``: ``(n, p)``
-        (``Cov_W`` of :meth:`cov_W` for ``n_draws``)."""
+        r"""Draw :math:`\delta = B w`, :math:`w \sim \mathcal N(W^*, \mathrm{Cov}_W)`.
+
+        Parameters
+        ----------
+        n : int
+        rng : numpy.random.Generator
+        n_draws : int or None, default 1
+            As :meth:`cov_W`.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, p)
+        """
         w = kernels.gaussian_weights(self.kernel.W_star, self.cov_W(n_draws),
                                      int_arg(n, "n", 1, 10**6), rng)
         return w[:, 0, :] @ self.B.T
@@ -151,11 +253,58 @@ class LazyPrediction:
 def lazy_kernel(net: MLP, theta0, data, schedule, *, P: int, tau: float,
                 target: str = "proxy", nodes=None, rng=None, n_nodes: int = 24576,
                 n_basis: int = 4096, rank: int = 384) -> LazyPrediction:
-    r"""Lazy-regime mean and ``1/P`` covariance of the network after gradient flow for ``tau``.
+    r"""Lazy-regime mean and :math:`1/P` covariance of the network after gradient flow for ``tau``.
 
-    ``target``: ``'proxy'`` (J1) or ``'true'`` (J0). The training-law expectations use
-    ``nodes`` (default: :func:`gtv_symbolic.kernels.training_nodes` with QMC, ``n_nodes``
-    points, seeded by ``rng``).
+    Paper Sec. 5.2 (Prop. 5.2): linearised at :math:`\theta_0`, the network is the linear model
+    :math:`\mu = f_0 + J B w` and gradient flow gives
+
+    .. math:: \theta_\tau - \theta_0 = h_\tau(\hat G)\, \hat g, \qquad
+              h_\tau(m) = \frac{1 - e^{-\tau m}}{m},
+
+    so the law over training sets is :func:`gtv_symbolic.kernels.linear_kernel` with features
+    :func:`jacobian_times`, offset :math:`f_0 = \mu_{\theta_0}` and the gradient-flow filter.
+
+    Parameters
+    ----------
+    net : MLP
+        With ``dim == 1``.
+    theta0 : array_like, shape (p,)
+    data : array_like, shape (M, 1)
+    schedule : Schedule
+    P : int
+        Training samples per model.
+    tau : float
+        Training time ``> 0``.
+    target : {'proxy', 'true'}, default 'proxy'
+        J1 or J0.
+    nodes : optional
+        Training-law nodes; default :func:`gtv_symbolic.kernels.training_nodes` (QMC, ``n_nodes``
+        points, 100 to 10**7, seeded by ``rng``).
+    rng : numpy.random.Generator, optional
+        Needed when ``nodes`` is not given.
+    n_nodes, n_basis, rank : int, default 24576, 4096, 384
+        See :func:`basis`.
+
+    Returns
+    -------
+    LazyPrediction
+
+    Raises
+    ------
+    ValueError, TypeError
+        For ``net.dim != 1``, ``tau <= 0`` or a missing ``rng``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import lazy, mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta0 = mlp.init_params(net, np.random.default_rng(0))
+    >>> from gtv_symbolic import schedules
+    >>> pred = lazy.lazy_kernel(net, theta0, [[-1.0], [1.0]], schedules.VP(), P=100, tau=1.0,
+    ...                         rng=np.random.default_rng(0), n_nodes=100, n_basis=16, rank=8)
+    >>> pred.B.shape, pred.sample_deltas(3, np.random.default_rng(1)).shape
+    ((48, 8), (3, 48))
     """
     if net.dim != 1:
         raise ValueError("the lazy prediction supports 1-D data only (D = 1)")

@@ -57,7 +57,41 @@ MAX_WIDTH = 65536
 
 @dataclass(frozen=True)
 class MLP:
-    """Architecture and parameterisation (hashable: a static argument of the jitted maps)."""
+    r"""Architecture and parameterisation of the one-hidden-layer ``tanh`` denoiser (paper Sec. 5.2).
+
+    .. math:: \mu_\theta(x, t) = s_H\, a^\top \tanh\Bigl(\frac{\sigma_w}{\sqrt{d_{in}}} W z
+              + \sigma_b b\Bigr), \quad z = (x, e(t)), \quad d_{in} = D + 1 + 2K,
+
+    with :math:`s_H = H^{-1/2}` (``'ntk'``) or :math:`H^{-1}` (``'standard'``, mean-field) and
+    :math:`p = H(d_{in} + 1) + H D` parameters (module docstring). Hashable: a static argument of
+    the jitted maps.
+
+    Attributes
+    ----------
+    width : int
+        Hidden width :math:`H`, even, 2 to ``MAX_WIDTH``.
+    eps : float
+        Smallest time of the embedding window, ``0 < eps < T``.
+    T : float, default 1.0
+        Largest time of the window.
+    parameterisation : {'ntk', 'standard'}, default 'ntk'
+    dim : int, default 1
+        Data dimension :math:`D`, 1 to 4096.
+    n_freq : int, default 1
+        Embedding frequencies :math:`K`, 0 to 64.
+    weight_std : float, default 3.0
+        :math:`\sigma_w > 0`.
+    bias_std : float, default 1.0
+        :math:`\sigma_b \ge 0`.
+
+    Examples
+    --------
+    >>> net = MLP(width=4, eps=1e-2)
+    >>> net.d_in, net.n_params, net.out_scale
+    (4, 24, 0.5)
+    >>> MLP(width=4, eps=1e-2, parameterisation="standard").effective_lr(0.1)  # lr * H
+    0.4
+    """
 
     width: int
     eps: float
@@ -86,24 +120,65 @@ class MLP:
 
     @property
     def d_in(self) -> int:
+        r"""Input size :math:`d_{in} = D + 1 + 2K` of ``z = (x, e(t))``."""
         return self.dim + 1 + 2 * self.n_freq
 
     @property
     def n_params(self) -> int:
+        r"""Number of parameters :math:`p = H (d_{in} + 1) + H D`."""
         return self.width * (self.d_in + 1) + self.width * self.dim
 
     @property
     def out_scale(self) -> float:
+        r"""Output scale :math:`s_H`: :math:`H^{-1/2}` (NTK) or :math:`H^{-1}` (mean-field)."""
         return self.width ** -0.5 if self.parameterisation == "ntk" else 1.0 / self.width
 
     def effective_lr(self, lr: float) -> float:
-        """The gradient step used for a nominal ``lr`` (``lr * H`` in the mean-field case)."""
+        r"""The gradient step used for a nominal ``lr``: :math:`\eta` (NTK) or :math:`\eta H` (mean-field).
+
+        Parameters
+        ----------
+        lr : float
+            Nominal learning rate, ``> 0``.
+
+        Returns
+        -------
+        float
+        """
         lr = positive(lr, "lr")
         return lr if self.parameterisation == "ntk" else lr * self.width
 
 
 def positive(v, name: str, *, zero_ok: bool = False) -> float:
-    """``v`` as a finite float ``> 0`` (``>= 0`` with ``zero_ok``), else ValueError naming it."""
+    r"""``v`` as a finite float ``> 0`` (``>= 0`` with ``zero_ok``); no formula: validation.
+
+    Parameters
+    ----------
+    v : int or float
+    name : str
+        Argument name used in the error message.
+    zero_ok : bool, default False
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If ``v`` is not a real number (bools rejected).
+    ValueError
+        If ``v`` is not finite or out of range.
+
+    Examples
+    --------
+    >>> positive(2, "lr")
+    2.0
+    >>> positive(0, "lr")
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be finite and > 0, got 0.0
+    """
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
     v = float(v)
@@ -113,7 +188,30 @@ def positive(v, name: str, *, zero_ok: bool = False) -> float:
 
 
 def prng_key(rng: np.random.Generator):
-    """A JAX PRNG key drawn deterministically from a numpy Generator (one 63-bit integer)."""
+    r"""A JAX PRNG key drawn deterministically from a numpy Generator; no formula: seeding.
+
+    The key is ``jax.random.key(k)`` with one integer :math:`k \in [0, 2^{63} - 1)` from ``rng``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    jax.Array
+        A scalar typed key.
+
+    Raises
+    ------
+    TypeError
+        If ``rng`` is not a ``numpy.random.Generator``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prng_key(np.random.default_rng(0)).shape
+    ()
+    """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     return jax.random.key(int(rng.integers(0, 2**63 - 1)))
@@ -121,7 +219,35 @@ def prng_key(rng: np.random.Generator):
 
 @x64
 def init_params(net: MLP, rng: np.random.Generator) -> np.ndarray:
-    """``theta_0``: ``N(0, 1)`` entries, hidden units in antisymmetric pairs (``mu_theta0 = 0``)."""
+    r"""Initial parameters :math:`\theta_0` in antisymmetric pairs, so that :math:`\mu_{\theta_0} = 0`.
+
+    Entries are :math:`\mathcal N(0, 1)`; with :math:`H/2` draws :math:`(W', b', a')`,
+
+    .. math:: W = \begin{pmatrix} W' \\ W' \end{pmatrix},\quad
+              b = \begin{pmatrix} b' \\ b' \end{pmatrix},\quad
+              a = \begin{pmatrix} a' \\ -a' \end{pmatrix},
+
+    flattened in the order ``(W, b, a)``.
+
+    Parameters
+    ----------
+    net : MLP
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray, shape (net.n_params,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([[0.5], [-0.5]]), np.array([0.1, 0.5])
+    >>> theta.shape, bool(np.all(theta[-4:] == -theta[-8:-4]))
+    ((48,), True)
+    """
     H2 = net.width // 2
     kw, kb, ka = jax.random.split(prng_key(rng), 3)
     W = jax.random.normal(kw, (H2, net.d_in), dtype=jnp.float64)
@@ -160,7 +286,36 @@ def _apply(net, theta, x, t):
 
 @x64
 def apply(net: MLP, theta, x, t) -> np.ndarray:
-    """``mu_theta(x, t)``: ``x (n, D)``, ``t (n,)`` (or scalar) -> ``(n, D)``."""
+    r"""The network denoiser :math:`\mu_\theta(x, t)` (formula in :class:`MLP`).
+
+    Parameters
+    ----------
+    net : MLP
+    theta : array_like, shape (net.n_params,)
+    x : array_like, shape (n, D)
+    t : float or array_like, shape (n,)
+        Times in :math:`[\epsilon, T]`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, D)
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 2-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([[0.5], [-0.5]]), np.array([0.1, 0.5])
+    >>> mu = mlp.apply(net, theta, x, t)
+    >>> mu.shape, bool(np.abs(mu).max() < 1e-14)  # antisymmetric initialisation: mu = 0
+    ((2, 1), True)
+    """
     x, t = _points(x, t)
     th = jnp.asarray(theta, jnp.float64)
     return _chunked(lambda xc, tc: _apply(net, th, xc, tc), x.shape[0], x, t)
@@ -175,7 +330,35 @@ def _apply_lin(net, theta0, delta, x, t):
 
 @x64
 def apply_linearised(net: MLP, theta0, delta, x, t) -> np.ndarray:
-    """The linearised network ``mu_theta0(x,t) + J_theta0(x,t) delta``: ``(n, D)``."""
+    r"""The linearised (lazy) network around :math:`\theta_0` (paper Sec. 5.2):
+
+    .. math:: \mu^{\mathrm{lin}}(x, t) = \mu_{\theta_0}(x, t) + J_{\theta_0}(x, t)\, \delta,
+              \qquad J = \partial\mu_\theta/\partial\theta,
+
+    by one forward-mode product.
+
+    Parameters
+    ----------
+    net : MLP
+    theta0, delta : array_like, shape (net.n_params,)
+    x : array_like, shape (n, D)
+    t : float or array_like, shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, D)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([[0.5], [-0.5]]), np.array([0.1, 0.5])
+    >>> d = np.zeros_like(theta); d[-1] = 1.0  # move one output weight: exactly linear
+    >>> bool(np.allclose(mlp.apply_linearised(net, theta, d, x, t), mlp.apply(net, theta + d, x, t)))
+    True
+    """
     x, t = _points(x, t)
     th0, dl = jnp.asarray(theta0, jnp.float64), jnp.asarray(delta, jnp.float64)
     return _chunked(lambda xc, tc: _apply_lin(net, th0, dl, xc, tc), x.shape[0], x, t)
@@ -193,14 +376,67 @@ def _jac(net, theta, x, t):
 
 @x64
 def jacobian(net: MLP, theta, x, t) -> np.ndarray:
-    """``J = d mu_theta(x, t) / d theta``: shape ``(n, D, p)``."""
+    r"""Parameter Jacobian, :math:`J_{idj} = \partial\mu_{\theta,d}(x_i, t_i)/\partial\theta_j`.
+
+    Parameters
+    ----------
+    net : MLP
+    theta : array_like, shape (net.n_params,)
+    x : array_like, shape (n, D)
+    t : float or array_like, shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, D, p)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([[0.5], [-0.5]]), np.array([0.1, 0.5])
+    >>> mlp.jacobian(net, theta, x, t).shape
+    (2, 1, 48)
+    """
     x, t = _points(x, t)
     th = jnp.asarray(theta, jnp.float64)
     return _chunked(lambda xc, tc: _jac(net, th, xc, tc), x.shape[0], x, t)
 
 
 def empirical_ntk(net: MLP, theta, x, t, x2=None, t2=None) -> np.ndarray:
-    r"""Empirical NTK ``Theta(z_i, z'_j) = J(z_i) J(z'_j)^T``: shape ``(n, D, m, D)``."""
+    r"""Empirical neural tangent kernel (paper Sec. 5.2, Prop. 5.2):
+
+    .. math:: \Theta_{i d, j e} = \sum_p J_{i d p}(\theta)\, J'_{j e p}(\theta)
+
+    with :math:`J` at ``(x, t)`` and :math:`J'` at ``(x2, t2)`` (default the same points).
+
+    Parameters
+    ----------
+    net : MLP
+    theta : array_like, shape (net.n_params,)
+    x : array_like, shape (n, D)
+    t : float or array_like, shape (n,)
+    x2 : array_like, shape (m, D), optional
+    t2 : float or array_like, shape (m,), optional
+        Default ``t``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, D, m, D)
+        Symmetric positive semi-definite when ``x2`` is omitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([[0.5], [-0.5]]), np.array([0.1, 0.5])
+    >>> K = mlp.empirical_ntk(net, theta, x, t)
+    >>> K.shape, bool(np.isclose(K[0, 0, 1, 0], K[1, 0, 0, 0]))
+    ((2, 1, 2, 1), True)
+    """
     J = jacobian(net, theta, x, t)
     J2 = J if x2 is None else jacobian(net, theta, x2, t if t2 is None else t2)
     return np.einsum("ndp,mep->ndme", J, J2)

@@ -1,10 +1,10 @@
-r"""Network ensembles as denoisers for the package's samplers (:mod:`gtv_symbolic.sampling`).
+r"""Network ensembles as denoisers for the package's samplers (:mod:`gtv_symbolic.solvers`).
 
 :class:`EnsembleDenoiser` follows the ensemble calling convention of
-:class:`gtv_symbolic.linear.LinearDenoiser`: ``x (N, ..., D)`` -> ``(N, ..., D)`` with a
+:class:`gtv_symbolic.denoisers.LinearDenoiser`: ``x (N, ..., D)`` -> ``(N, ..., D)`` with a
 scalar ``t``, plus ``value_and_jacobian`` (``d mu / dx``, by forward-mode differentiation),
 so trained networks and their lazy Gaussian fields go through the same sample-free
-transport (:func:`gtv_symbolic.sampling.pushforward_1d`) as the linear models. With
+transport (:func:`gtv_symbolic.solvers.pushforward_1d`) as the linear models. With
 ``theta0`` given, model ``n`` is the linearised network
 ``mu_theta0 + J_theta0 (theta_n - theta_0)``.
 """
@@ -82,7 +82,38 @@ def _value_jac(net, linear, thetas, theta0, x, t):
 
 
 class EnsembleDenoiser:
-    """``N`` MLP denoisers (``theta (N, p)``), optionally linearised around ``theta0``."""
+    r"""``N`` MLP denoisers as one ensemble denoiser for the samplers (optionally linearised).
+
+    Model :math:`n` is :math:`\mu_{\theta_n}(x, t)` or, with ``theta0``, the lazy network
+
+    .. math:: \mu_n(x, t) = \mu_{\theta_0}(x, t) + J_{\theta_0}(x, t)\,(\theta_n - \theta_0);
+
+    ``value_and_jacobian(x, t)`` returns :math:`\mu` and :math:`\partial\mu/\partial x` (closed
+    form for ``D = 1``, forward mode otherwise) for ``x`` of shape ``(N, ..., D)`` and a scalar
+    ``t``; ``__call__``, ``jacobian`` and ``divergence`` follow from it.
+
+    Parameters
+    ----------
+    net : MLP
+    theta : array_like, shape (N, p)
+    theta0 : array_like, shape (p,), optional
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is not of shape ``(N, net.n_params)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta0 = mlp.init_params(net, np.random.default_rng(0))
+    >>> den = EnsembleDenoiser(net, np.stack([theta0, theta0]))
+    >>> mu, dmu = den.value_and_jacobian(np.zeros((2, 3, 1)), 0.5)
+    >>> den.n_models, mu.shape, dmu.shape
+    (2, (2, 3, 1), (2, 3, 1, 1))
+    """
 
     def __init__(self, net: MLP, theta, theta0=None):
         theta = np.asarray(theta, dtype=float)
@@ -96,6 +127,23 @@ class EnsembleDenoiser:
 
     @x64
     def value_and_jacobian(self, x, t):
+        r"""Values :math:`\mu_n(x, t)` and x-Jacobians :math:`\partial\mu_n/\partial x` of every model.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, ..., D)
+        t : float
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Shapes ``(N, ..., D)`` and ``(N, ..., D, D)``.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape ``(N, ..., D)``.
+        """
         x = np.asarray(x, dtype=float)
         if x.shape[0] != self.n_models or x.shape[-1] != self.dim:
             raise ValueError(f"x must have shape ({self.n_models}, ..., {self.dim}), got {x.shape}")
@@ -123,7 +171,9 @@ class EnsembleDenoiser:
         return self.value_and_jacobian(x, t)[0]
 
     def jacobian(self, x, t):
+        r"""The x-Jacobians :math:`\partial\mu_n/\partial x`, shape ``(N, ..., D, D)``."""
         return self.value_and_jacobian(x, t)[1]
 
     def divergence(self, x, t):
+        r"""Divergences :math:`\nabla\cdot\mu_n = \mathrm{tr}\,\partial\mu_n/\partial x`: ``(N, ...)``."""
         return np.trace(self.jacobian(x, t), axis1=-2, axis2=-1)

@@ -61,11 +61,49 @@ def _fit(net, steps, lr, theta0, x, t, y, lam):
 
 @x64
 def fit(net: MLP, theta0, x, t, y, lam, *, steps: int, lr: float, chunk: int = 25):
-    """Train ``N`` models from ``theta0`` on ``x (N,P,D), t (N,P), y (N,P,D), lam (N,P)``.
+    r"""Train ``N`` models from a common :math:`\theta_0` by full-batch gradient descent (module formula).
 
-    Returns ``(theta (N, p), final loss (N,))``; ``lr`` is the nominal step (the mean-field
-    case uses ``lr * width``, :meth:`MLP.effective_lr`). Models go through in chunks of
-    ``chunk`` (bounded memory).
+    .. math:: \theta \leftarrow \theta - \eta_{\mathrm{eff}} \nabla_\theta L_n(\theta), \qquad
+              L_n = \frac{1}{2P}\sum_i \lambda_i |\mu_\theta(x_i, t_i) - y_i|^2
+
+    for ``steps`` steps, all models at once (``jax.vmap`` in one ``jit``), in chunks of ``chunk``.
+
+    Parameters
+    ----------
+    net : MLP
+    theta0 : array_like, shape (p,)
+    x, y : array_like, shape (N, P, D)
+        Noisy inputs and targets.
+    t, lam : array_like, shape (N, P)
+        Times and loss weights :math:`\lambda_i`.
+    steps : int
+        1 to ``MAX_STEPS``.
+    lr : float
+        Nominal step ``> 0`` (:meth:`MLP.effective_lr` gives :math:`\eta_{\mathrm{eff}}`).
+    chunk : int, default 25
+        Models per compiled call.
+
+    Returns
+    -------
+    tuple
+        ``(theta, loss)``: shapes ``(N, p)`` and ``(N,)`` (final loss).
+
+    Raises
+    ------
+    FloatingPointError
+        If training diverges.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp, train
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta0 = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([[0.5], [-0.5]]), np.array([0.1, 0.5])
+    >>> y = np.array([[[1.0], [-1.0]]])
+    >>> theta, loss = train.fit(net, theta0, x[None], t[None], y, np.ones((1, 2)), steps=10, lr=0.1)
+    >>> theta.shape, bool(loss[0] < 0.5)  # the loss starts at 0.5 (mu_theta0 = 0)
+    ((1, 48), True)
     """
     steps = int_arg(steps, "steps", 1, MAX_STEPS)
     lr_eff = net.effective_lr(lr)
@@ -97,8 +135,37 @@ def _ntk_1d(net: MLP, theta, x, t) -> np.ndarray:
 
 
 def gram_top_eigenvalue(net: MLP, theta, x, t, lam) -> float:
-    r"""Largest eigenvalue of ``G_hat = (1/P) sum_i lam_i J_i^T J_i`` (via the ``P x P`` dual
-    ``diag(w) J J^T diag(w)``, ``w = sqrt(lam / P)``; closed-form NTK for ``D = 1``)."""
+    r"""Largest eigenvalue of the weighted parameter Gram matrix (the gradient-descent stability scale).
+
+    .. math:: \hat G = \frac1P \sum_{i=1}^P \lambda_i J_i^\top J_i, \qquad
+              \mu_{\max}(\hat G) = \mu_{\max}\bigl(\mathrm{diag}(w)\, J J^\top \mathrm{diag}(w)\bigr),
+              \quad w = \sqrt{\lambda / P},
+
+    computed on the :math:`P \times P` dual (closed-form NTK for ``D = 1``).
+
+    Parameters
+    ----------
+    net : MLP
+    theta : array_like, shape (p,)
+    x : array_like, shape (P, D)
+    t, lam : array_like, shape (P,)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp, train
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta0 = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([[0.5], [-0.5]]), np.array([0.1, 0.5])
+    >>> J = mlp.jacobian(net, theta0, x, t)[:, 0, :]
+    >>> mu = train.gram_top_eigenvalue(net, theta0, x, t, np.ones(2))
+    >>> bool(np.isclose(mu, np.linalg.eigvalsh(J.T @ J / 2)[-1]))
+    True
+    """
     if net.dim == 1:
         K0 = _ntk_1d(net, theta, np.asarray(x, float).reshape(-1, 1),
                      np.broadcast_to(np.asarray(t, float), (x.shape[0],)))
@@ -112,22 +179,59 @@ def gram_top_eigenvalue(net: MLP, theta, x, t, lam) -> float:
 def train_networks(net: MLP, data, schedule, *, P: int, n_models: int, steps: int, lr: float,
                    rng: np.random.Generator, target: str = "proxy", n_draws: int | None = 1,
                    theta0=None, n_check: int = 4, max_lr_mu: float | None = None) -> dict:
-    r"""Train ``n_models`` networks on their own DSM training sets; returns a dict.
+    r"""Train ``n_models`` networks, each on its own DSM training set (paper Sec. 5; module formula).
 
-    Keys: ``theta (N, p)``, ``theta0 (p,)``, ``loss (N,)``, ``tau`` (= steps * lr_eff),
-    ``lr_eff`` (the step used), ``mu_max`` (largest ``G_hat`` eigenvalue over the first
-    ``n_check`` models at ``theta0``, over all models with ``max_lr_mu``) and the samples
-    ``x, t, x0, weight, target``. ``target='proxy'`` with
-    ``n_draws = M`` uses the average of ``M`` posterior draws
-    (:func:`gtv_symbolic.experiments.target_variance.averaged_targets`; ``M = 1`` is the
-    proxy target itself, ``None`` the exact posterior mean, the same as ``target='true'``).
-    ``theta0`` defaults to :func:`init_params` from a child stream of ``rng``.
+    Model :math:`n` draws its :math:`P` triples from stream ``n``, then :func:`fit` runs
+    ``steps`` steps from a common :math:`\theta_0`, so :math:`\tau = \mathrm{steps}\cdot\eta_{\mathrm{eff}}`.
+    Before training the step is checked against
 
-    Raises ValueError, before training, if ``lr_eff * mu_max >= 2`` (gradient descent
-    would diverge). With ``max_lr_mu`` in ``(0, 2)`` the step is instead lowered to
-    ``min(lr_eff, max_lr_mu / mu_max)`` (one step for all models, so ``tau`` is common): the
-    weight ``lam = alpha^2 / sigma^2`` reaches ``1/eps``, so at small ``eps`` a training set
-    with a sample near ``t = eps`` has a large ``mu_max``.
+    .. math:: \eta_{\mathrm{eff}}\, \mu_{\max}(\hat G) < 2
+
+    (:func:`gram_top_eigenvalue`); with ``max_lr_mu`` the step is lowered to
+    :math:`\min(\eta_{\mathrm{eff}}, \texttt{max\_lr\_mu}/\mu_{\max})` instead.
+
+    Parameters
+    ----------
+    net : MLP
+    data : array_like, shape (M, D)
+        Training points, ``D = net.dim``.
+    schedule : Schedule
+    P, n_models, steps : int
+        Training samples per model (1 to ``training.MAX_TRAIN``), models (1 to 100000), steps.
+    lr : float
+        Nominal step ``> 0``.
+    rng : numpy.random.Generator
+    target : {'proxy', 'true'}, default 'proxy'
+        J1 (proxy) or J0 (exact posterior mean).
+    n_draws : int or None, default 1
+        With ``'proxy'``: average of ``M`` posterior draws (``None``: the exact mean).
+    theta0 : array_like, shape (p,), optional
+        Default :func:`~gtv_symbolic.networks.init_params` from a child stream of ``rng``.
+    n_check : int, default 4
+        Models whose :math:`\mu_{\max}` is checked (all with ``max_lr_mu``).
+    max_lr_mu : float, optional
+        In ``(0, 2)``.
+
+    Returns
+    -------
+    dict
+        ``theta (N, p)``, ``theta0 (p,)``, ``loss (N,)``, ``tau``, ``lr_eff``, ``mu_max`` and the
+        samples ``x, t, x0, weight, target``.
+
+    Raises
+    ------
+    ValueError
+        Before training, for a bad argument or ``lr_eff * mu_max >= 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules
+    >>> from gtv_symbolic.networks import mlp, train
+    >>> out = train.train_networks(mlp.MLP(width=8, eps=1e-2), [[-1.0], [1.0]], schedules.VP(),
+    ...                            P=2, n_models=1, steps=10, lr=0.1, rng=np.random.default_rng(0))
+    >>> out["theta"].shape, out["tau"]
+    ((1, 48), 1.0)
     """
     from .. import training
     from ..data import as_data
@@ -170,9 +274,32 @@ def train_networks(net: MLP, data, schedule, *, P: int, n_models: int, steps: in
 
 
 def kernel_change(net: MLP, theta0, theta, x, t) -> np.ndarray:
-    r"""``||Theta_T - Theta_0||_F / ||Theta_0||_F`` on the probe points ``(x, t)``, per model.
+    r"""Relative change of the empirical NTK during training, per model (lazy vs rich regime).
 
-    ``Theta = J J^T`` is the empirical NTK on the probe set; ``theta (N, p)``.
+    .. math:: \frac{\|\Theta_{\theta_n} - \Theta_{\theta_0}\|_F}{\|\Theta_{\theta_0}\|_F},
+              \qquad \Theta_\theta = J_\theta J_\theta^\top \text{ on the probe points}
+
+    Parameters
+    ----------
+    net : MLP
+    theta0 : array_like, shape (p,)
+    theta : array_like, shape (N, p)
+    x : array_like, shape (n, D)
+    t : array_like, shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic.networks import mlp, train
+    >>> net = mlp.MLP(width=8, eps=1e-2)
+    >>> theta0 = mlp.init_params(net, np.random.default_rng(0))
+    >>> x, t = np.array([[0.5], [-0.5]]), np.array([0.1, 0.5])
+    >>> train.kernel_change(net, theta0, np.stack([theta0, theta0]), x, t)
+    array([0., 0.])
     """
     J0 = jacobian(net, theta0, x, t).reshape(x.shape[0] * net.dim, -1)
     K0 = J0 @ J0.T

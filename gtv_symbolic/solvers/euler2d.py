@@ -8,7 +8,7 @@ paper's PF-ODE sampler (paper Sec. 2; :func:`gtv_symbolic.solvers.integrate_pf_o
            = c^{(1)}_k x_k + c^{(2)}_k\, b(x_{k,1})^\top W^{(d)}_k\, b(x_{k,2}),
 
 with ``c1 = 1 + h(D/sigma^2 - beta)``, ``c2 = -h D alpha / sigma^2``
-(:func:`~gtv_symbolic.solvers.pf_ode.affine_coefficients`: the same vector field) and the time slice
+(:func:`~gtv_symbolic.solvers.affine_coefficients`: the same vector field) and the time slice
 ``W_k = sum_l W[..., l] h_l(t_k)`` contracted once per step. This module evaluates it with
 Numba, fused over the 30 steps and vectorised over blocks of samples, at every sample's exact
 position (no grid, no lookup). It is the same arithmetic as the NumPy reference
@@ -61,8 +61,24 @@ BLOCK = 512
 
 
 def supported(denoiser) -> bool:
-    """True when :func:`integrate_euler_2d` applies: a 2-D :class:`LinearDenoiser` whose x-axes
-    are Fourier bases or Gaussian bases with equally spaced centres."""
+    r"""Whether the compiled sampler applies to ``denoiser`` (no formula: a capability check).
+
+    True for a 2-D :class:`~gtv_symbolic.denoisers.LinearDenoiser` whose x-axes are Fourier bases
+    or Gaussian bases with equally spaced centres.
+
+    Parameters
+    ----------
+    denoiser : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> supported(object())
+    False
+    """
     fm = getattr(denoiser, "features", None)
     if fm is None or getattr(fm, "dim", None) != 2 or not hasattr(denoiser, "W"):
         return False
@@ -76,7 +92,28 @@ def supported(denoiser) -> bool:
 
 
 def axis_parameters(b):
-    """(family code, float parameters, normalisation) of one x-axis basis for the kernels."""
+    r"""Family code, parameters and normalisation of one x-axis basis, as the kernels read them.
+
+    Gaussian (code 0), centres :math:`c_0 + i\delta`, std :math:`s`: parameters
+    :math:`(c_0, \delta, a, 0, 0)` with :math:`a = 1/(2 s^2)` and normalisation
+    :math:`1/(\sqrt{2\pi}\, s)`, so :math:`b_i(z) = e^{-a (z - c_i)^2}/(\sqrt{2\pi} s)`.
+    Fourier (code 1): :math:`(L, n_{\cos}, n_{\sin}, 0, 0)`, normalisation 1.
+
+    Parameters
+    ----------
+    b : GaussianBasis or FourierBasis
+
+    Returns
+    -------
+    tuple
+        ``(code, params, norm)``: int, ``numpy.ndarray`` of shape (5,), float.
+
+    Examples
+    --------
+    >>> from gtv_symbolic.features import fourier_basis
+    >>> axis_parameters(fourier_basis(4, 3.0))
+    (1, array([3., 2., 1., 0., 0.]), 1.0)
+    """
     if isinstance(b, GaussianBasis):
         c = b.c
         a = 1.0 / (2 * b.std**2)
@@ -102,10 +139,46 @@ def _prepare(denoiser, grid):
 
 
 def integrate_euler_2d(denoiser, x_T, grid: TimeGrid) -> np.ndarray:
-    """Euler PF-ODE from ``x_T`` (``(N, n, 2)`` for an ensemble, ``(n, 2)`` for one model) along ``grid``.
+    r"""Compiled Euler PF-ODE for a 2-D tensor-product linear denoiser (the Fig. 3 sampler).
 
-    Same result as ``solvers.integrate_pf_ode(denoiser, x_T, grid, method='euler')`` up to
-    rounding (tested step by step), 3-6 times faster. Returns a new array.
+    Per step, with :math:`c^{(1)}, c^{(2)}` of :func:`~gtv_symbolic.solvers.affine_coefficients`
+    and the time slice :math:`W_k = \sum_l W_{\cdot l}\, h_l(t_k)` (module docstring):
+
+    .. math:: x_{k+1} = c^{(1)}_k x_k + c^{(2)}_k\, b(x_{k,1})^\top W_k\, b(x_{k,2})
+
+    the same result as ``integrate_pf_ode(denoiser, x_T, grid, method='euler')`` up to rounding
+    (tested step by step), 3-6 times faster.
+
+    Parameters
+    ----------
+    denoiser : LinearDenoiser
+        With :func:`supported` true and finite weights.
+    x_T : array_like
+        Finite, shape ``(n_models, n, 2)`` for an ensemble, ``(n, 2)`` for one model.
+    grid : TimeGrid
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`x_\epsilon`, a new array of the shape of ``x_T``.
+
+    Raises
+    ------
+    ValueError
+        For an unsupported denoiser, non-finite weights or a wrong shape / non-finite ``x_T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules
+    >>> from gtv_symbolic.denoisers import LinearDenoiser
+    >>> from gtv_symbolic.features import make_features
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> fm = make_features("fourier", 2, 3, 2, eps=0.5)
+    >>> den = LinearDenoiser(fm, np.zeros((2, fm.n_features)))  # mu = 0: pure contraction
+    >>> grid = TimeGrid.linear(schedules.VE(), eps=0.5, n_steps=2)
+    >>> integrate_euler_2d(den, np.ones((3, 2)), grid)[0]  # VE: x_eps = (eps/T) x_T when mu = 0
+    array([0.5, 0.5])
     """
     Wt, c1, c2, (fx, px, fy, py) = _prepare(denoiser, grid)
     x = np.array(x_T, dtype=float, copy=True)
@@ -123,10 +196,34 @@ def integrate_euler_2d(denoiser, x_T, grid: TimeGrid) -> np.ndarray:
 
 
 def bin_counts_2d(samples, edges_x, edges_y) -> np.ndarray:
-    """Counts of ``samples (n, 2)`` in the bins of equally spaced ``edges``, as ``np.histogram2d``.
+    r"""Counts of 2-D samples in the bins of equally spaced edges, as ``numpy.histogram2d``.
 
-    Bins are half-open ``[e_i, e_{i+1})`` except the last, which includes its right edge;
-    points outside (or NaN) are dropped.
+    .. math:: n_{ij} = \#\{s : e^x_i \le s_1 < e^x_{i+1},\ e^y_j \le s_2 < e^y_{j+1}\}
+
+    (the last bin of each axis includes its right edge); points outside or NaN are dropped.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n, 2)
+    edges_x, edges_y : array_like, shape (n_bx + 1,), (n_by + 1,)
+        Increasing, equally spaced edges.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_bx, n_by)
+
+    Raises
+    ------
+    ValueError
+        For bad edges or ``samples`` not of shape (n, 2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.linspace(0.0, 1.0, 3)
+    >>> bin_counts_2d([[0.1, 0.1], [0.6, 0.2], [2.0, 2.0]], e, e)
+    array([[1, 0],
+           [1, 0]])
     """
     ex, ey = check_edges(edges_x, "edges_x"), check_edges(edges_y, "edges_y")
     s = np.ascontiguousarray(samples, dtype=float)
@@ -139,13 +236,53 @@ def bin_counts_2d(samples, edges_x, edges_y) -> np.ndarray:
 
 def euler_histograms_2d(denoiser, grid: TimeGrid, edges, *, n_samples: int,
                         rng: np.random.Generator) -> np.ndarray:
-    """Per-model bin masses of ``n_samples`` Euler PF-ODE samples: ``(N, n_bx, n_by)``.
+    r"""Per-model bin masses of ``n_samples`` compiled Euler PF-ODE samples (Fig. 3 densities).
 
-    Model ``m`` integrates ``x_T = sigma_T * rng.standard_normal((n_samples, 2))`` drawn for
-    ``m = 0, 1, ...`` in turn: the same seeds, in the same order, as
-    ``solvers.sample_pf_ode(denoiser, grid, ..., rng=rng)`` (tested). Masses are fractions of all
-    ``n_samples`` (samples outside the bins are not renormalised away), as
-    :func:`gtv_symbolic.metrics.histogram_masses`. Memory is one model's samples at a time.
+    Model :math:`m` integrates its own draws :math:`x_T \sim \mathcal N(0, \sigma_T^2 I_2)`, drawn
+    for :math:`m = 0, 1, \dots` in turn (the same seeds, in the same order, as ``sample_pf_ode``;
+    tested), with :func:`integrate_euler_2d`, and returns
+
+    .. math:: q_{m,ij} = n_{m,ij} / n_{\mathrm{samples}}
+
+    (:func:`bin_counts_2d`; samples outside the bins are not renormalised away, as
+    :func:`gtv_symbolic.metrics.histogram_masses`). Memory: one model's samples at a time.
+
+    Parameters
+    ----------
+    denoiser : LinearDenoiser
+        With :func:`supported` true.
+    grid : TimeGrid
+    edges : tuple of two array_like
+        ``(edges_x, edges_y)``, equally spaced.
+    n_samples : int
+        Samples per model, ``>= 1``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_models, n_bx, n_by)
+
+    Raises
+    ------
+    ValueError
+        As :func:`integrate_euler_2d` and :func:`bin_counts_2d`.
+    FloatingPointError
+        If the sampler diverges.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules
+    >>> from gtv_symbolic.denoisers import LinearDenoiser
+    >>> from gtv_symbolic.features import make_features
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> fm = make_features("fourier", 2, 3, 2, eps=0.5)
+    >>> den = LinearDenoiser(fm, np.zeros((2, fm.n_features)))  # mu = 0: pure contraction
+    >>> grid = TimeGrid.linear(schedules.VE(), eps=0.5, n_steps=2)
+    >>> e = np.linspace(-2.0, 2.0, 3)
+    >>> q = euler_histograms_2d(den, grid, (e, e), n_samples=100, rng=np.random.default_rng(0))
+    >>> q.shape, round(float(q.sum()), 2)
+    ((1, 2, 2), 1.0)
     """
     ex, ey = check_edges(edges[0], "edges_x"), check_edges(edges[1], "edges_y")
     Wt, c1, c2, (fx, px, fy, py) = _prepare(denoiser, grid)
@@ -167,14 +304,38 @@ def euler_histograms_2d(denoiser, grid: TimeGrid, edges, *, n_samples: int,
 # Numba kernels (compiled on first use; cached on disk by Numba)
 # ----------------------------------------------------------------------------------------
 def compiled_kernels():
-    """The Numba kernel module (imported, and compiled or loaded from cache, on first use)."""
+    r"""The Numba kernel module, imported (compiled or loaded from Numba's disk cache) on first use.
+
+    No formula: infrastructure.
+
+    Returns
+    -------
+    module
+        ``gtv_symbolic.solvers._euler2d_kernels``.
+
+    Examples
+    --------
+    >>> compiled_kernels().__name__
+    'gtv_symbolic.solvers._euler2d_kernels'
+    """
     from . import _euler2d_kernels
 
     return _euler2d_kernels
 
 
 def warm_up() -> None:
-    """Compile (or load from Numba's disk cache) the kernels, e.g. before forking workers."""
+    r"""Compile (or load from Numba's disk cache) every kernel, e.g. before forking workers.
+
+    No formula: infrastructure.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> warm_up()
+    """
     k = compiled_kernels()
     z = np.linspace(-2.0, 2.0, 4)
     for fam, par in ((0, np.array([-1.5, 1 / 3, 4.5, 0, 0])), (1, np.array([3.0, 5, 4, 0, 0]))):

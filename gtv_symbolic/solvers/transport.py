@@ -6,9 +6,9 @@ The sampler map ``Phi: x_T -> x_eps`` (:func:`~gtv_symbolic.solvers.integrate_pf
 .. math::  q(y) = \sum_{x:\,\Phi(x) = y} \frac{p_T(x)}{|\Phi'(x)|},
 
 computed without random samples: seeds on a lattice are pushed through ``Phi`` with its exact
-derivative, the lattice is refined adaptively where ``Phi`` is steep or folds, and each
-segment's exact Gaussian mass is spread over its image (:func:`pushforward_1d`). This is the
-law of the samples behind the paper's Fig. 2 histograms, without their Monte Carlo noise;
+derivative, the lattice is refined adaptively where ``Phi`` is steep or folds, and each segment's
+exact Gaussian mass is spread over its image (:func:`~gtv_symbolic.solvers.pushforward_1d`). This is
+the law of the samples behind the paper's Fig. 2 histograms, without their Monte Carlo noise;
 agreement with histograms of actual samples is tested.
 
 Examples
@@ -126,31 +126,65 @@ def pushforward_1d(denoiser, grid: TimeGrid, edges, *, method: str = "euler", n_
                    min_mass: float = 1e-6, pieces: int = 8) -> np.ndarray:
     r"""Bin masses of the 1-D discrete sampler's output law, without random samples.
 
-    Seeds ``x_T`` on a uniform lattice over ``[-half_width, half_width] sigma_T`` (``n_nodes``
-    points) are pushed through the sampler map ``Phi`` (:func:`~gtv_symbolic.solvers.integrate_pf_ode`, exact
-    denoiser evaluation). Between neighbouring seeds ``Phi`` is replaced by its linear
-    interpolant, so the segment ``[x_j, x_{j+1}]`` with exact Gaussian mass
-    ``m_j = Phi_N(x_{j+1}/sigma_T) - Phi_N(x_j/sigma_T)`` lands uniformly on
-    ``[Phi(x_j), Phi(x_{j+1})]``: the change of variables
-    ``q(y) = sum_{x: Phi(x) = y} p_T(x) / |Phi'(x)|`` of the piecewise-linear map (folds of a
-    non-monotone ``Phi`` are summed over automatically).
+    The Euler/Heun map :math:`\Phi: x_T \mapsto x_\epsilon` (:func:`~gtv_symbolic.solvers.integrate_pf_ode`)
+    pushes :math:`x_T \sim \mathcal N(0, \sigma_T^2)` forward (the law behind the paper's Fig. 2
+    histograms); the mass of bin :math:`B_j` is the change of variables
 
-    Adaptive bisection with exact derivatives: the derivative ``Phi'`` of the discrete map
-    is propagated with each seed (chain rule through the steps, using the features' exact
-    x-derivatives). Every segment's midpoint is evaluated exactly; the segment is accepted
-    (as its two halves) when the cubic Hermite interpolant of the end values and slopes
-    predicts the midpoint value within ``tol/4`` bins and the midpoint slope within ``tol``
-    bins over the half-length, and either neither half contains a fold or the whole image
-    is within ``tol`` bins. Otherwise both halves go to the next round (up to
-    ``max_rounds``); segments with mass below ``min_mass`` are accepted as they are.
-    Accepted segments are deposited as ``pieces`` sub-pieces along their cubic Hermite
-    interpolant (so the density varies correctly along the image), each with its exact
-    Gaussian mass. This resolves the steep parts and folds of ``Phi`` (separatrices
-    between modes; a noisy learned model folds many times). The mass outside
-    ``half_width`` sigmas (``~1e-15`` at 8) is dropped.
+    .. math:: q_j = \int_{B_j} \sum_{x:\,\Phi(x) = y} \frac{p_T(x)}{|\Phi'(x)|}\, dy, \qquad
+              p_T = \mathcal N(0, \sigma_T^2).
 
-    Returns masses per bin of ``edges`` (not renormalised), shape ``(N, n_bins)`` for an
-    ensemble denoiser or ``(n_bins,)``.
+    Seeds on ``n_nodes`` lattice points over :math:`[-w, w]\,\sigma_T` (:math:`w` = ``half_width``)
+    are pushed through :math:`\Phi` with its exact derivative. A segment is accepted when the
+    cubic Hermite interpolant of its end values and slopes predicts the exactly evaluated midpoint
+    value within ``tol/4`` bins and slope within ``tol`` bins, and it has no fold (or its image
+    is within ``tol`` bins); otherwise it is bisected (up to ``max_rounds``; segments of mass
+    ``<= min_mass`` are accepted). Each accepted segment deposits its exact Gaussian mass
+    :math:`\Phi_N(z_b) - \Phi_N(z_a)` in ``pieces`` sub-pieces along the interpolant, so folds of
+    a non-monotone :math:`\Phi` are summed over. The mass beyond :math:`w` sigmas is dropped.
+
+    Parameters
+    ----------
+    denoiser : callable
+        Denoiser for ``D = 1`` (an ensemble carries ``n_models``); needs ``value_and_jacobian``.
+    grid : TimeGrid
+    edges : array_like, shape (n_bins + 1,)
+        Uniform, increasing bin edges.
+    method : {'euler', 'heun'}, default 'euler'
+    n_nodes : int, default 1024
+        Initial seeds, 3 to ``MAX_POINTS``.
+    half_width : float, default 8.0
+        Seed range in units of :math:`\sigma_T`, ``> 0``.
+    tol : float, default 0.25
+        Accuracy in bins, ``> 0``.
+    max_rounds : int, default 40
+        Bisection rounds, 0 to 200.
+    min_mass : float, default 1e-6
+        In ``[0, 1)``.
+    pieces : int, default 8
+        Sub-pieces per accepted segment, 1 to 1000.
+
+    Returns
+    -------
+    numpy.ndarray
+        Masses per bin (not renormalised), shape ``(n_models, n_bins)`` for an ensemble denoiser,
+        else ``(n_bins,)``.
+
+    Raises
+    ------
+    ValueError
+        For an argument out of range or a denoiser with ``dim != 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtv_symbolic import schedules
+    >>> from gtv_symbolic.denoisers import ExactDenoiser
+    >>> from gtv_symbolic.grids import TimeGrid
+    >>> g = TimeGrid.linear(schedules.VE(), eps=0.5, n_steps=2)
+    >>> m = pushforward_1d(ExactDenoiser([[-1.0], [1.0]], g.schedule), g, np.linspace(-3, 3, 7),
+    ...                    n_nodes=32)
+    >>> m.round(3), round(float(m.sum()), 4)
+    (array([0.001, 0.134, 0.364, 0.364, 0.134, 0.001]), 1.0)
     """
     check_grid(grid)
     e = check_edges(edges)
