@@ -47,6 +47,8 @@ GAP_MARGIN = 0.25
 def check_edges(edges, name: str = "edges") -> np.ndarray:
     """``edges`` as a finite, increasing, equally spaced 1-D array of >= 2 bin edges.
 
+    No formula: an argument check.
+
     Parameters
     ----------
     edges : array_like

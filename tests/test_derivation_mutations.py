@@ -17,8 +17,8 @@ import pytest
 
 from gtv_symbolic import kernels, training, typical
 from gtv_symbolic.derivations import build
-from gtv_symbolic.derivations import d10_linear_model as d10
-from gtv_symbolic.derivations import d11_ntk_lazy as d11
+from gtv_symbolic.derivations import _lazy_checks as d11_checks
+from gtv_symbolic.derivations import _linear_checks as d10_checks
 from gtv_symbolic.derive import VerificationError
 from gtv_symbolic.schedules import Schedule
 from gtv_symbolic.typical import semiclassical
@@ -93,10 +93,10 @@ MUTATIONS = [
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """The derivations cache the training-law nodes; a mutated schedule must not reuse them."""
-    for mod in (d10, d11):
+    for mod in (d10_checks, d11_checks):
         mod._nodes.cache_clear()
     yield
-    for mod in (d10, d11):
+    for mod in (d10_checks, d11_checks):
         mod._nodes.cache_clear()
 
 

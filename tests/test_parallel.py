@@ -1,12 +1,10 @@
 """map_tasks: local processes vs one process vs a Dask LocalCluster give identical results."""
 
-import doctest
 import io
 
 import numpy as np
 import pytest
 
-import gtv_symbolic
 from gtv_symbolic._runtime import cache, check, flags, outputs, parallel, progress, targets
 from gtv_symbolic._runtime.parallel import (
     MAX_WORKERS,
@@ -30,14 +28,6 @@ def _cell(task):
 
 def _tasks(n=6):
     return [(s, 50 + 10 * k) for k, s in enumerate(spawn_seeds(123, n))]
-
-
-@pytest.mark.parametrize("mod", [gtv_symbolic, cache, check, flags, outputs, parallel, progress],
-                         ids=lambda m: m.__name__)
-def test_doctests(mod):
-    """The runtime modules are private (tests/test_doctests.py skips them): run their examples."""
-    res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-    assert res.attempted > 0 and res.failed == 0
 
 
 @pytest.mark.parametrize("mod", [cache, check, flags, outputs, parallel, progress, targets],

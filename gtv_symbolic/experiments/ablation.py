@@ -60,6 +60,7 @@ class Settings(fig2.Shared):
     The shared fields (:class:`.fig2.Shared`) and ``n_models`` are Figure 2's, with the
     paper's parameters as defaults; ``eps = 1e-2`` and ``P`` in {1024, 256} pick two Figure 2
     panels; the rest size the replicate ensembles and the naive-estimator solutions.
+    No formula: settings.
 
     Examples
     --------

@@ -61,6 +61,7 @@ class Settings:
 
     Not a paper figure (``D = 2`` is Figure 1's dimension; the schedule here is VP): the
     defaults (16 unit-norm points, D up to 256, 24 times from 1e-3 to 1) are this package's.
+    No formula: settings.
 
     Examples
     --------

@@ -35,6 +35,7 @@ class Settings:
 
     The defaults are the paper's parameters (its Figure 1 schedule ``alpha = sqrt(1 - t)``,
     ``sigma^2 = t``, a 100 x 100 grid on ``[-2, 2]^2``, four six-point data sets).
+    No formula: settings.
 
     Examples
     --------

@@ -67,7 +67,7 @@ class Settings:
 
     Defaults are the paper's parameters: VP schedule, Gaussian 16 x 16 features, ridge 0.1,
     ``N = 100`` models, 30 Euler steps, 200 bins on [-1.5, 1.5], ``eps`` in {1e-2, 1e-3,
-    1e-4} and ``P`` from 1024 down to 64.
+    1e-4} and ``P`` from 1024 down to 64. No formula: settings.
 
     Examples
     --------
@@ -106,7 +106,7 @@ class Shared:
     """The settings the 1-D linear-model experiments built on Fig. 2's panels (theory vs
     ensemble, ablation, phase) take from :class:`Settings`, with its defaults (base class).
 
-    Each field copies the :class:`Settings` field of that name (the paper's defaults).
+    Each field copies the :class:`Settings` field of that name. No formula: settings.
 
     Examples
     --------

@@ -76,6 +76,7 @@ class Settings:
     Defaults are the paper's parameters: Gaussian and Fourier tensor-product features with
     F = 10 x 10 x 10, P = 500, ridge 0.1, N = 100, eps = 1e-2, VP, 30 Euler steps, 1e5
     samples per model, 200 x 200 bins on [-1.5, 1.5]^2, rotations 0, 22.5 and 45 degrees.
+    No formula: settings.
 
     Examples
     --------

@@ -58,6 +58,7 @@ PARAMETERISATIONS = ("ntk", "standard")
 class Settings:
     """Settings of the networks-vs-lazy-prediction experiment (Prop. 5.2): Figure 2's data,
     ``eps`` and ``N`` (the paper's parameters); network sizes as the module docstring says.
+    No formula: settings.
     Examples
     --------
     >>> Settings().width, Settings(width=(8,)).width
@@ -317,7 +318,7 @@ def functional_variance(W, G):
 
 
 def cell(s: Settings, seed: int, eps: float, k_param: int, width: int) -> dict:
-    """One (eps, parameterisation, width) cell: :func:`train_and_predict` (runs in a worker).
+    """One (eps, parameterisation, width) cell of :func:`train_and_predict` (a task; no formula).
 
     Parameters
     ----------

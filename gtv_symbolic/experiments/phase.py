@@ -48,7 +48,7 @@ class Settings(fig2.Shared):
 
     The shared fields (:class:`.fig2.Shared`) are Figure 2's, with the paper's parameters as
     defaults (16 x 16 Gaussian features, so ``P = 256 / ratio``); ``eps`` and ``ratio``
-    extend Figure 2's rows and columns to a grid.
+    extend Figure 2's rows and columns to a grid. No formula: settings.
 
     Examples
     --------

@@ -69,7 +69,7 @@ MAX_DRAWS = 10**4
 class Settings:
     """Settings of the target-variance sweep (the ``1/M`` law of the C-term, Prop. 5.1).
     Model fields as Figure 2's (the paper's parameters); ``eps = 1e-2``, ``P = 256`` (F/P = 1)
-    pick one Figure 2 panel; ``nn_*`` are the nn-vs-theory settings.
+    pick one Figure 2 panel; ``nn_*`` are the nn-vs-theory settings. No formula: settings.
 
     Examples
     --------

@@ -66,7 +66,7 @@ class Settings(fig2.Shared):
 
     The shared fields (:class:`.fig2.Shared`) and ``eps, P, n_models`` are Figure 2's, with
     the paper's parameters as defaults; the remaining fields size the Gaussian-field,
-    moment-matched and bootstrap estimates and the optional 2-D setting.
+    moment-matched and bootstrap estimates and the optional 2-D setting. No formula: settings.
 
     Examples
     --------

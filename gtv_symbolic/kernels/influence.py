@@ -60,7 +60,12 @@ class InfluenceMoments:
 
     Examples
     --------
-    See :func:`influence_moments`.
+    Built by :func:`influence_moments` (its example compares it with ``linear_kernel``):
+
+    >>> import numpy as np
+    >>> z2, z4 = np.zeros((1, 1)), np.zeros((1, 1, 1, 1))
+    >>> InfluenceMoments(G=z2, g=z2, eig=np.zeros(1), U=z2, cov_mis_W=z4, cov_C_W=z4).G.shape
+    (1, 1)
     """
 
     G: np.ndarray

@@ -110,6 +110,8 @@ def naive_step_covariance(x, t, dt: float, data, schedule, kappa: float) -> np.n
 def check_kappa(kappa) -> float:
     """``kappa`` as a finite float >= 0.
 
+    No formula: an argument check (raises naming ``kappa`` and the allowed range).
+
     Parameters
     ----------
     kappa : float

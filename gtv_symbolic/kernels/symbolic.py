@@ -188,6 +188,8 @@ def sym_ntk_V() -> sp.Expr:
 def latex_forms() -> dict[str, str]:
     """LaTeX of every symbolic V-kernel form (via :func:`gtv_symbolic.symbols.latex`).
 
+    No formula of its own: the LaTeX of the forms this module builds.
+
     Returns
     -------
     dict of str

@@ -419,6 +419,8 @@ def generic_forms(dim: int = 1) -> dict[str, sp.Basic]:
 def latex_formulas(dim: int = 1) -> dict[str, str]:
     r"""LaTeX of the generic-M forms of :func:`generic_forms` (package symbol names).
 
+    No formula of its own: the LaTeX of :func:`generic_forms`.
+
     Parameters
     ----------
     dim : int

@@ -203,6 +203,8 @@ SCHEDULES = {"VP": VP, "VE": VE, "EDM": EDM, "Fig1": Fig1}
 def get(name: str, **kwargs) -> Schedule:
     """Schedule by name.
 
+    No formula: a lookup in :data:`SCHEDULES`.
+
     Parameters
     ----------
     name : {'VP', 'VE', 'EDM', 'Fig1'}
