@@ -48,15 +48,18 @@ class InfluenceMoments:
 
     Attributes
     ----------
-    G : numpy.ndarray, shape (F, F)
-        Population Gram matrix ``E[lam phi phi^T]``.
-    g : numpy.ndarray, shape (F, D)
-        Cross moment ``E[lam phi (m - f0)^T]``.
-    eig, U : numpy.ndarray, shapes (F,) and (F, F)
-        Eigenvalues (clipped at 0) and eigenvectors of ``G``.
-    cov_mis_W, cov_C_W : numpy.ndarray, shape (D, F, D, F)
-        Misspecification part and proxy-variance (C-term) part of ``Cov_W`` (the C-term is 0
-        for the target ``'true'``).
+    G
+        numpy.ndarray, shape (F, F): population Gram matrix ``E[lam phi phi^T]``.
+    g
+        numpy.ndarray, shape (F, D): cross moment ``E[lam phi (m - f0)^T]``.
+    eig
+        numpy.ndarray, shape (F,): eigenvalues of ``G`` (clipped at 0).
+    U
+        numpy.ndarray, shape (F, F): eigenvectors of ``G``.
+    cov_mis_W
+        numpy.ndarray, shape (D, F, D, F): misspecification part of ``Cov_W``.
+    cov_C_W
+        numpy.ndarray, shape (D, F, D, F): proxy-variance (C-term) part (0 for target ``'true'``).
 
     Examples
     --------

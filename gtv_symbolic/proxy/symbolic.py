@@ -2,7 +2,7 @@ r"""SymPy forms of the point-mass data model (paper Sec. 2).
 
 ``sym_*``: explicit small data sets with numeric or symbolic points (exact Rationals);
 ``generic_forms`` / ``latex_formulas``: any M with an indexed sum (the Gaussian-data
-covariance is in :mod:`.gaussian`). The formulas are in :mod:`gtv_symbolic.proxy`.
+covariance is in :mod:`gtv_symbolic.proxy.gaussian`). The formulas are in :mod:`gtv_symbolic.proxy`.
 """
 
 from __future__ import annotations
